@@ -1,0 +1,70 @@
+//! The command line of the batch contract, section 1.
+
+use crate::run::{self, Mode, Options};
+use anyhow::Result;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(name = "certbatch", version, about = "Daily back-office pipeline of a Japanese certification authority")]
+pub struct Cli {
+    /// Ledger, CA material and audit log.
+    #[arg(long, global = true, default_value = "output/state", value_name = "DIR")]
+    pub state: PathBuf,
+    /// Where the day's files go (OUT/<batch>/…).
+    #[arg(long, global = true, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Product rules, bank profiles and letter templates.
+    #[arg(long, global = true, default_value = "pipelines", value_name = "DIR")]
+    pub pipelines: PathBuf,
+    /// "Today" in Japan (default: today in JST), so a run can be replayed. Any date form
+    /// of the contract: 2026-11-20, 令和8年11月20日, R8.11.20.
+    #[arg(long, global = true, value_name = "DATE", value_parser = parse_as_of)]
+    pub as_of: Option<NaiveDate>,
+    /// Seconds to wait for another run that holds the state folder before refusing.
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS")]
+    pub wait: u64,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The daily job: ingest, screen, record, report. Safe to run again on the same folder.
+    Run { batch_dir: PathBuf },
+    /// Everything `run` would decide, changing nothing.
+    Check { batch_dir: PathBuf },
+}
+
+fn parse_as_of(s: &str) -> Result<NaiveDate, String> {
+    crate::jpdate::parse_date(s).map_err(|e| e.to_string())
+}
+
+/// Runs the parsed command; the error is the one line `main` prints.
+pub fn dispatch(cli: Cli) -> Result<()> {
+    let as_of = cli.as_of.unwrap_or_else(crate::jpdate::today_jst);
+    match cli.command {
+        Command::Run { batch_dir } => batch(cli.state, cli.out, cli.pipelines, as_of, cli.wait, batch_dir, Mode::Run),
+        Command::Check { batch_dir } => batch(cli.state, cli.out, cli.pipelines, as_of, cli.wait, batch_dir, Mode::Check),
+    }
+}
+
+fn batch(state: PathBuf, out: PathBuf, pipelines: PathBuf, as_of: NaiveDate, wait: u64, batch_dir: PathBuf, mode: Mode) -> Result<()> {
+    let opts = Options { batch_dir, state_dir: state, out_dir: out, pipelines_dir: pipelines, as_of, mode, lock_wait: Duration::from_secs(wait) };
+    let outcome = run::run_batch(&opts)?;
+    print!("{}", outcome.summary.render());
+    if mode == Mode::Check {
+        // `check` shows every decision, since it writes no screening.csv.
+        for d in &outcome.decisions {
+            println!("{}\t{}\t{}", d.application_id, d.status, d.reasons());
+            for f in &d.findings {
+                println!("    {}: {}", f.reason(), f.message_with_location());
+            }
+        }
+    } else if let Some(dir) = &outcome.out_dir {
+        println!("  written        {}", dir.display());
+    }
+    Ok(())
+}

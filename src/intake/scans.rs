@@ -1,0 +1,295 @@
+//! The scans folder: which files are there, which rows name them, and whether they decode.
+//!
+//! Takes the `scans/` folder and the paths the rows list; gives, per listed path, its
+//! SHA-256 and what it is (image size or PDF page count), or why it cannot be used. Links
+//! are never followed, a listed path may not leave `scans/`, and images are decoded under
+//! limits so a small file claiming a huge picture is refused before any memory is spent.
+//! Files nobody listed are returned too, so the run summary can name them.
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Cursor;
+use std::path::{Component, Path};
+
+/// Largest image side accepted: an A3 page at 1200 dpi is about 14,000 pixels.
+pub const MAX_SIDE: u32 = 15_000;
+/// Largest decoded image buffer accepted.
+pub const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+/// File extensions the contract names for scans; CSRs (`.csr`, `.pem`, `.der`) are listed
+/// by `csr_file` and only read, not decoded as images.
+pub const SCAN_EXTENSIONS: &[&str] = &["pdf", "jpg", "jpeg", "png", "tif", "tiff"];
+
+/// What a listed file turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanOutcome {
+    Image { sha256: String, width: u32, height: u32, format: &'static str },
+    Pdf { sha256: String, pages: u32 },
+    /// Read but not decoded (a CSR): only its hash is known here.
+    Other { sha256: String },
+    Missing,
+    /// The path names a link or leaves `scans/`.
+    Refused(String),
+    Unreadable(String),
+}
+
+impl ScanOutcome {
+    pub fn sha256(&self) -> Option<&str> {
+        match self {
+            ScanOutcome::Image { sha256, .. } | ScanOutcome::Pdf { sha256, .. } | ScanOutcome::Other { sha256 } => Some(sha256),
+            _ => None,
+        }
+    }
+
+    pub fn status(&self) -> &'static str {
+        match self {
+            ScanOutcome::Image { .. } | ScanOutcome::Pdf { .. } | ScanOutcome::Other { .. } => "ok",
+            ScanOutcome::Missing => "missing",
+            ScanOutcome::Refused(_) => "refused",
+            ScanOutcome::Unreadable(_) => "unreadable",
+        }
+    }
+}
+
+/// Checks a path as written in a row and gives it in the form `a/b.jpg`, relative to
+/// `scans/`. Back-slashes are read as separators (paths typed on Windows) and a leading
+/// `scans/` is dropped. Absolute paths and `..` are refused: a row may not name a file
+/// outside the batch.
+pub fn normalise_listed_path(raw: &str) -> Result<String, String> {
+    let s = raw.trim().replace('\\', "/");
+    if s.is_empty() {
+        return Err("空のパスです".into());
+    }
+    if s.starts_with('/') || s.as_bytes().get(1) == Some(&b':') {
+        return Err("絶対パスは使えません。scans/ の中の相対パスで記入してください".into());
+    }
+    let mut parts = Vec::new();
+    for part in s.split('/') {
+        match part {
+            "" | "." => continue,
+            ".." => return Err("「..」で scans/ の外を指すことはできません".into()),
+            p => parts.push(p),
+        }
+    }
+    if parts.first() == Some(&"scans") && parts.len() > 1 {
+        parts.remove(0);
+    }
+    if parts.is_empty() {
+        return Err("ファイル名がありません".into());
+    }
+    Ok(parts.join("/"))
+}
+
+/// What is on disk under `scans/`.
+#[derive(Debug, Clone, Default)]
+pub struct ScanTree {
+    /// Regular files, as `a/b.jpg`.
+    pub files: BTreeSet<String>,
+    /// Symbolic links (not followed), as `a/b.jpg`.
+    pub links: Vec<String>,
+    /// Entries that could not be read, with the reason.
+    pub errors: Vec<String>,
+}
+
+/// Walks `scans/` without following links. A missing folder is an empty tree.
+pub fn walk(root: &Path) -> ScanTree {
+    let mut tree = ScanTree::default();
+    if !root.is_dir() {
+        return tree;
+    }
+    for entry in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name() {
+        match entry {
+            Ok(e) => {
+                let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+                let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                if e.path_is_symlink() {
+                    tree.links.push(rel);
+                } else if e.file_type().is_file() {
+                    tree.files.insert(rel);
+                }
+            }
+            Err(err) => tree.errors.push(err.to_string()),
+        }
+    }
+    tree
+}
+
+/// Resolves `rel` under `root`, refusing any component that is a link.
+fn open_inside(root: &Path, rel: &str) -> Result<std::path::PathBuf, ScanOutcome> {
+    let mut path = root.to_path_buf();
+    for comp in Path::new(rel).components() {
+        let Component::Normal(part) = comp else {
+            return Err(ScanOutcome::Refused("path leaves scans/".into()));
+        };
+        path.push(part);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(ScanOutcome::Refused(format!("{} is a symbolic link; links are not followed", path.display())))
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ScanOutcome::Missing),
+            Err(e) => return Err(ScanOutcome::Unreadable(e.to_string())),
+        }
+    }
+    Ok(path)
+}
+
+/// Reads, hashes and decodes one listed file.
+pub fn check_one(root: &Path, rel: &str) -> ScanOutcome {
+    let path = match open_inside(root, rel) {
+        Ok(p) => p,
+        Err(outcome) => return outcome,
+    };
+    if !path.is_file() {
+        return ScanOutcome::Unreadable("not a regular file".into());
+    }
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => return ScanOutcome::Unreadable(e.to_string()),
+    };
+    let sha256 = crate::record::hex(&Sha256::digest(&bytes));
+    let ext = rel.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+    if bytes.starts_with(b"%PDF") {
+        return match pdf_pages(&bytes) {
+            Ok(pages) => ScanOutcome::Pdf { sha256, pages },
+            Err(e) => ScanOutcome::Unreadable(e),
+        };
+    }
+    if !SCAN_EXTENSIONS.contains(&ext.as_str()) {
+        return ScanOutcome::Other { sha256 };
+    }
+    match decode_image(&bytes) {
+        Ok((width, height, format)) => ScanOutcome::Image { sha256, width, height, format },
+        Err(e) => ScanOutcome::Unreadable(e),
+    }
+}
+
+/// Decoding limits that stop decompression bombs.
+pub fn limits() -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    limits
+}
+
+/// Decodes a whole image (a truncated file fails here, not later) under [`limits`].
+pub fn decode_image(bytes: &[u8]) -> Result<(u32, u32, &'static str), String> {
+    let reader = image::ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
+    let format = match reader.format() {
+        Some(image::ImageFormat::Jpeg) => "jpeg",
+        Some(image::ImageFormat::Png) => "png",
+        Some(image::ImageFormat::Tiff) => "tiff",
+        Some(other) => return Err(format!("{other:?} is not a scan format (JPEG, PNG, TIFF, PDF)")),
+        None => return Err("not a JPEG, PNG, TIFF or PDF file".into()),
+    };
+    let mut reader = reader;
+    reader.limits(limits());
+    let img = reader.decode().map_err(|e| e.to_string())?;
+    Ok((img.width(), img.height(), format))
+}
+
+/// Page count of a PDF; a file whose structure lopdf cannot read, or that has no pages, is
+/// unreadable.
+pub fn pdf_pages(bytes: &[u8]) -> Result<u32, String> {
+    let doc = lopdf::Document::load_mem(bytes).map_err(|e| format!("PDF cannot be read: {e}"))?;
+    let pages = doc.get_pages().len() as u32;
+    if pages == 0 {
+        return Err("PDF has no pages".into());
+    }
+    Ok(pages)
+}
+
+/// Checks every listed path, in parallel; the map is keyed by the normalised path.
+pub fn check_all(root: &Path, listed: &BTreeSet<String>, on_done: &(dyn Fn() + Sync)) -> BTreeMap<String, ScanOutcome> {
+    listed
+        .par_iter()
+        .map(|rel| {
+            let outcome = check_one(root, rel);
+            on_done();
+            (rel.clone(), outcome)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_paths_stay_inside_scans() {
+        let cases: &[(&str, Result<&str, ()>)] = &[
+            ("a/b.jpg", Ok("a/b.jpg")),
+            ("scans/a/b.jpg", Ok("a/b.jpg")),
+            ("a\\b.jpg", Ok("a/b.jpg")),
+            ("./a//b.jpg", Ok("a/b.jpg")),
+            ("../../etc/passwd", Err(())),
+            ("a/../../b.jpg", Err(())),
+            ("/etc/passwd", Err(())),
+            ("C:\\scans\\a.jpg", Err(())),
+            ("", Err(())),
+        ];
+        for (raw, want) in cases {
+            let got = normalise_listed_path(raw);
+            match want {
+                Ok(p) => assert_eq!(got.as_deref(), Ok(*p), "{raw}"),
+                Err(()) => assert!(got.is_err(), "{raw} should be refused, got {got:?}"),
+            }
+        }
+    }
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::GrayImage::new(w, h).write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+        out
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn images_decode_and_truncated_ones_do_not() {
+        assert_eq!(decode_image(&png(4, 3)), Ok((4, 3, "png")));
+        let mut jpeg = Vec::new();
+        image::GrayImage::from_fn(64, 64, |x, y| image::Luma([(x * y) as u8]))
+            .write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+            .unwrap();
+        assert!(decode_image(&jpeg).is_ok());
+        assert!(decode_image(&jpeg[..jpeg.len() / 2]).is_err());
+        assert!(decode_image(b"hello").is_err());
+    }
+
+    #[test]
+    fn a_huge_png_header_is_refused_without_decoding() {
+        let mut bytes = png(1, 1);
+        // IHDR width and height sit at bytes 16..24; claim 20000 x 20000 with a valid CRC.
+        bytes[16..20].copy_from_slice(&20_000u32.to_be_bytes());
+        bytes[20..24].copy_from_slice(&20_000u32.to_be_bytes());
+        let crc = crc32(&bytes[12..29]);
+        bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+        let err = decode_image(&bytes).unwrap_err();
+        assert!(err.to_lowercase().contains("limit"), "{err}");
+    }
+
+    #[test]
+    fn walk_lists_files_and_links_without_following() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/x.png"), png(2, 2)).unwrap();
+        std::os::unix::fs::symlink("/etc", dir.path().join("etc")).unwrap();
+        let tree = walk(dir.path());
+        assert_eq!(tree.files.iter().collect::<Vec<_>>(), vec!["a/x.png"]);
+        assert_eq!(tree.links, vec!["etc"]);
+        assert!(matches!(check_one(dir.path(), "etc/passwd"), ScanOutcome::Refused(_)));
+        assert_eq!(check_one(dir.path(), "a/none.png"), ScanOutcome::Missing);
+        assert!(matches!(check_one(dir.path(), "a/x.png"), ScanOutcome::Image { width: 2, .. }));
+    }
+}

@@ -1,0 +1,110 @@
+//! Schema migrations: each step runs once, in order, inside its own transaction, and
+//! `PRAGMA user_version` records how far a ledger has come.
+
+use anyhow::{bail, Context, Result};
+use rusqlite::Connection;
+
+/// Append only: a released step is never edited, a change is a new step.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: runs, applications, documents, rows that were not applications.
+    r#"
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        batch TEXT NOT NULL,
+        command TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        rows_read INTEGER NOT NULL,
+        applications INTEGER NOT NULL,
+        new_applications INTEGER NOT NULL,
+        changed_statuses INTEGER NOT NULL,
+        documents INTEGER NOT NULL,
+        new_documents INTEGER NOT NULL,
+        scans INTEGER NOT NULL,
+        summary TEXT NOT NULL
+    );
+    CREATE TABLE applications (
+        id TEXT PRIMARY KEY,
+        envelope_id TEXT NOT NULL,
+        product TEXT NOT NULL,
+        cert_type TEXT NOT NULL,
+        content_sha256 TEXT NOT NULL,
+        data TEXT NOT NULL,
+        batch TEXT NOT NULL,
+        source TEXT NOT NULL,
+        received_on TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        first_notice_on TEXT,
+        first_run INTEGER NOT NULL REFERENCES runs(id),
+        status_run INTEGER NOT NULL REFERENCES runs(id)
+    );
+    CREATE INDEX applications_envelope ON applications(envelope_id);
+    CREATE INDEX applications_status ON applications(status);
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY,
+        batch TEXT NOT NULL,
+        owner_kind TEXT NOT NULL CHECK (owner_kind IN ('application', 'envelope')),
+        owner_id TEXT NOT NULL,
+        doc_type TEXT NOT NULL,
+        file TEXT NOT NULL,
+        issued_on TEXT NOT NULL,
+        arrived_on TEXT NOT NULL,
+        has_my_number INTEGER NOT NULL,
+        mask_region TEXT,
+        scan_status TEXT NOT NULL,
+        sha256 TEXT,
+        source TEXT NOT NULL,
+        first_run INTEGER NOT NULL REFERENCES runs(id),
+        UNIQUE (batch, owner_kind, owner_id, doc_type, file)
+    );
+    CREATE INDEX documents_owner ON documents(owner_kind, owner_id);
+    CREATE TABLE rejected_rows (
+        batch TEXT NOT NULL,
+        source TEXT NOT NULL,
+        raw_id TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        first_run INTEGER NOT NULL REFERENCES runs(id),
+        PRIMARY KEY (batch, source)
+    );
+    "#,
+];
+
+/// Brings the ledger to the latest schema. A ledger newer than this program is refused,
+/// so an old binary never writes into a schema it does not know.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let latest = MIGRATIONS.len() as i64;
+    if current > latest {
+        bail!("the ledger has schema version {current} but this certbatch knows only up to {latest}; use a newer certbatch");
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql).with_context(|| format!("schema migration {} failed", i + 1))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_run_once_and_record_the_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_newer_ledger_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", 999).unwrap();
+        assert!(migrate(&mut conn).unwrap_err().to_string().contains("newer certbatch"));
+    }
+}

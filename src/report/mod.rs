@@ -1,0 +1,60 @@
+//! Reports: `screening.csv` and the day's summary, for staff and for scripts.
+//!
+//! Takes the run's decisions and notes; gives files under `OUT/<batch>/` (written
+//! atomically) and the text printed on stdout. Every cell that came from outside is
+//! written so a spreadsheet cannot run it as a formula.
+
+pub mod summary;
+
+use crate::screen::Decision;
+use anyhow::Result;
+use std::path::Path;
+
+/// Makes text from outside inert in a spreadsheet: a leading `=`, `+`, `-`, `@`, tab or
+/// CR gets a `'` in front (OWASP's advice for CSV injection).
+pub fn csv_safe(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
+/// `screening.csv`: `application_id,envelope_id,product,status,reasons,messages`, one row
+/// per decision, messages in the order of the reasons, `;`-separated.
+pub fn screening_csv(decisions: &[Decision]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["application_id", "envelope_id", "product", "status", "reasons", "messages"])?;
+    for d in decisions {
+        let messages: Vec<String> = d.findings.iter().map(|f| f.message_with_location().replace(';', "；")).collect();
+        w.write_record([
+            csv_safe(&d.application_id),
+            csv_safe(&d.envelope_id),
+            csv_safe(&d.product),
+            d.status.to_string(),
+            d.reasons(),
+            csv_safe(&messages.join("; ")),
+        ])?;
+    }
+    Ok(w.into_inner()?)
+}
+
+/// Writes the day's files under `out/<batch>/`.
+pub fn write_batch_reports(dir: &Path, decisions: &[Decision], summary: &summary::Summary) -> Result<()> {
+    crate::fsio::write_atomic(&dir.join("screening.csv"), &screening_csv(decisions)?, false)?;
+    crate::fsio::write_atomic(&dir.join("report.txt"), summary.render().as_bytes(), false)?;
+    crate::fsio::write_atomic(&dir.join("report.json"), &serde_json::to_vec_pretty(summary)?, false)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused() {
+        let cases = [("=1+1", "'=1+1"), ("+81", "'+81"), ("-x", "'-x"), ("@SUM", "'@SUM"), ("\tx", "'\tx"), ("ﾔﾏﾀﾞ", "ﾔﾏﾀﾞ"), ("", "")];
+        for (raw, want) in cases {
+            assert_eq!(csv_safe(raw), want, "{raw:?}");
+        }
+    }
+}

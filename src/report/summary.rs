@@ -1,0 +1,123 @@
+//! The day's summary: counts a person checks at a glance, and every batch-level note.
+
+use crate::intake::{Batch, BatchNote};
+use crate::ledger::RecordCounts;
+use crate::screen::{Change, Decision};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub batch: String,
+    pub command: String,
+    pub as_of: String,
+    pub rows_read: usize,
+    pub applications: usize,
+    pub by_status: BTreeMap<String, usize>,
+    pub new_applications: usize,
+    pub unchanged_applications: usize,
+    pub rescreened_applications: usize,
+    pub documents: usize,
+    pub scans_listed: usize,
+    pub scans_by_status: BTreeMap<String, usize>,
+    pub unlisted_scans: Vec<String>,
+    pub problems_by_code: BTreeMap<String, usize>,
+    pub notes: Vec<String>,
+    /// What the ledger recorded (absent for `check`).
+    pub recorded: Option<Recorded>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Recorded {
+    pub run_id: i64,
+    pub new_applications: usize,
+    pub changed_statuses: usize,
+    pub new_documents: usize,
+    pub changed_documents: usize,
+}
+
+impl Summary {
+    pub fn new(batch: &Batch, command: &str, as_of: chrono::NaiveDate, decisions: &[Decision], notes: &[BatchNote]) -> Summary {
+        let mut s = Summary {
+            batch: batch.name.clone(),
+            command: command.into(),
+            as_of: as_of.to_string(),
+            rows_read: batch.rows_read,
+            applications: decisions.len(),
+            documents: batch.documents.len(),
+            scans_listed: batch.scans.len(),
+            unlisted_scans: batch.unlisted_scans.clone(),
+            ..Summary::default()
+        };
+        for d in decisions {
+            *s.by_status.entry(d.status.to_string()).or_default() += 1;
+            match d.change {
+                Change::New => s.new_applications += 1,
+                Change::Same => s.unchanged_applications += 1,
+                Change::Rescreened => s.rescreened_applications += 1,
+                Change::Duplicate | Change::NotAnApplication => {}
+            }
+            for f in &d.findings {
+                *s.problems_by_code.entry(f.code.to_string()).or_default() += 1;
+            }
+        }
+        for scan in batch.scans.values() {
+            *s.scans_by_status.entry(scan.status().to_string()).or_default() += 1;
+        }
+        s.notes = batch.notes.iter().chain(notes).map(|n| format!("{}: {}", n.location, n.message)).collect();
+        s
+    }
+
+    pub fn with_recorded(mut self, c: &RecordCounts) -> Summary {
+        self.recorded = Some(Recorded {
+            run_id: c.run_id,
+            new_applications: c.new_applications,
+            changed_statuses: c.changed_statuses,
+            new_documents: c.new_documents,
+            changed_documents: c.changed_documents,
+        });
+        self
+    }
+
+    /// The summary as a person reads it on a terminal.
+    pub fn render(&self) -> String {
+        let mut o = String::new();
+        let counts = |m: &BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(o, "certbatch {} {} (as of {})", self.command, self.batch, self.as_of);
+        let _ = writeln!(o, "  rows read      {}", self.rows_read);
+        let _ = writeln!(
+            o,
+            "  applications   {} ({}) — new {}, unchanged {}, rescreened {}",
+            self.applications,
+            counts(&self.by_status),
+            self.new_applications,
+            self.unchanged_applications,
+            self.rescreened_applications
+        );
+        let _ = writeln!(o, "  documents      {}", self.documents);
+        let _ = writeln!(o, "  scans          {} listed ({}), {} not listed by any row", self.scans_listed, counts(&self.scans_by_status), self.unlisted_scans.len());
+        if !self.problems_by_code.is_empty() {
+            let _ = writeln!(o, "  problems       {}", counts(&self.problems_by_code));
+        }
+        match &self.recorded {
+            Some(r) => {
+                let _ = writeln!(
+                    o,
+                    "  recorded       run {}: {} new applications, {} status changes, {} new documents, {} corrected documents",
+                    r.run_id, r.new_applications, r.changed_statuses, r.new_documents, r.changed_documents
+                );
+            }
+            None => {
+                let _ = writeln!(o, "  recorded       nothing (check)");
+            }
+        }
+        for f in &self.unlisted_scans {
+            let _ = writeln!(o, "  unlisted scan  scans/{f}");
+        }
+        for n in &self.notes {
+            let _ = writeln!(o, "  note           {n}");
+        }
+        o
+    }
+}

@@ -1,0 +1,126 @@
+//! One day's run, stage by stage: rules → intake → prior state → screening → (payments →
+//! issuance → letters, in later stages) → ledger → reports.
+//!
+//! Each stage is a function over the previous stage's records; this module only wires
+//! them and does the I/O at the ends. `check` runs the same stages with a read-only ledger
+//! and writes nothing.
+
+use crate::intake::{self, Batch};
+use crate::ledger::{ApplicationWrite, Ledger, RejectedWrite, RunWrite};
+use crate::pipelines;
+use crate::record::Owner;
+use crate::report::{self, summary::Summary};
+use crate::screen::{self, Change, Decision, Prior};
+use anyhow::Result;
+use chrono::NaiveDate;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Decide and record.
+    Run,
+    /// Decide only: no ledger writes, no files.
+    Check,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub batch_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub out_dir: PathBuf,
+    pub pipelines_dir: PathBuf,
+    pub as_of: NaiveDate,
+    pub mode: Mode,
+    /// How long to wait for another run holding the state folder.
+    pub lock_wait: Duration,
+}
+
+/// What a run decided, for the caller to print.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub summary: Summary,
+    pub decisions: Vec<Decision>,
+    /// Where the day's files went (`None` for `check`).
+    pub out_dir: Option<PathBuf>,
+}
+
+fn now_jst() -> String {
+    chrono::Utc::now().with_timezone(&crate::jpdate::jst()).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+/// Loads what the ledger knows about the applications and envelopes the batch touches.
+pub fn load_prior(ledger: Option<&Ledger>, batch: &Batch) -> Result<Prior> {
+    let Some(ledger) = ledger else { return Ok(Prior::default()) };
+    let (mut ids, envelopes) = screen::referenced(batch);
+    ids.extend(ledger.application_ids_in_envelopes(&envelopes)?);
+    let applications = ledger.applications(&ids)?;
+    let mut owners: BTreeSet<Owner> = ids.iter().cloned().map(Owner::Application).collect();
+    owners.extend(envelopes.into_iter().map(Owner::Envelope));
+    owners.extend(applications.values().map(|s| Owner::Envelope(s.application.envelope_id.clone())));
+    let documents = ledger.documents(&owners)?;
+    Ok(Prior { applications, documents })
+}
+
+/// Runs (or checks) one batch folder.
+pub fn run_batch(opts: &Options) -> Result<Outcome> {
+    let started_at = now_jst();
+    let pipelines = pipelines::load(&opts.pipelines_dir)?;
+    let batch = intake::read_batch(&opts.batch_dir, &pipelines)?;
+    crate::faults::point("after-intake");
+    let mut ledger = match opts.mode {
+        Mode::Run => Some(Ledger::open(&opts.state_dir, opts.lock_wait)?),
+        Mode::Check => Ledger::open_read_only(&opts.state_dir)?,
+    };
+    let prior = load_prior(ledger.as_ref(), &batch)?;
+    let screening = screen::screen_batch(&batch, &prior, &pipelines, opts.as_of);
+    let command = match opts.mode {
+        Mode::Run => "run",
+        Mode::Check => "check",
+    };
+    let mut summary = Summary::new(&batch, command, opts.as_of, &screening.decisions, &screening.notes);
+    let (Mode::Run, Some(ledger)) = (opts.mode, ledger.as_mut()) else {
+        return Ok(Outcome { summary, decisions: screening.decisions, out_dir: None });
+    };
+    let applications: Vec<ApplicationWrite> = screening
+        .decisions
+        .iter()
+        .filter(|d| !matches!(d.change, Change::Duplicate | Change::NotAnApplication))
+        .filter_map(|d| {
+            let app = d.application.clone()?;
+            Some(ApplicationWrite {
+                content_hash: app.content_hash(),
+                batch: if d.change == Change::New { batch.name.clone() } else { prior.applications.get(&app.id).map_or_else(|| batch.name.clone(), |s| s.batch.clone()) },
+                application: app,
+                status: d.status,
+                reasons: d.reasons(),
+                first_notice_on: d.first_notice_on,
+            })
+        })
+        .collect();
+    let rejected: Vec<RejectedWrite> = screening
+        .decisions
+        .iter()
+        .filter(|d| matches!(d.change, Change::Duplicate | Change::NotAnApplication))
+        .map(|d| RejectedWrite { source: d.source.clone(), raw_id: d.application_id.clone(), reasons: d.reasons() })
+        .collect();
+    let run = RunWrite {
+        batch: batch.name.clone(),
+        command: command.into(),
+        as_of: opts.as_of,
+        started_at,
+        finished_at: now_jst(),
+        rows_read: batch.rows_read,
+        applications: screening.decisions.len(),
+        documents: batch.documents.len(),
+        scans: batch.scans.len(),
+        summary: serde_json::to_string(&summary)?,
+    };
+    let counts = ledger.record(&run, &applications, &screening.documents, &rejected)?;
+    summary = summary.with_recorded(&counts);
+    crate::faults::point("after-ledger");
+    let out_dir = opts.out_dir.join(&batch.name);
+    report::write_batch_reports(&out_dir, &screening.decisions, &summary)?;
+    Ok(Outcome { summary, decisions: screening.decisions, out_dir: Some(out_dir) })
+}

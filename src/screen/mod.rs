@@ -1,0 +1,363 @@
+//! Screening (審査): every application of the day, and every earlier one today's
+//! documents complete, decided against its product's rules.
+//!
+//! Takes the read [`Batch`], what the ledger already holds ([`Prior`]) and the rules; gives
+//! one [`Decision`] per application with every reason found (not only the first), and the
+//! documents to remember. Pure: no I/O, so `check` and `run` decide exactly alike.
+//! An id seen before with other contents is `duplicate_application` and the stored
+//! application is left as it was; a row that cannot be an application is `rejected` and
+//! is not stored as one, so staff can correct and resend it under the same id.
+
+pub mod documents;
+
+use crate::finding::{Code, Finding, Location, Severity};
+use crate::intake::scans::ScanOutcome;
+use crate::intake::{Batch, BatchNote};
+use crate::jpdate::add_months;
+use crate::ledger::{StoredApplication, StoredDocument};
+use crate::pipelines::Pipelines;
+use crate::record::{Application, Owner, Status};
+use chrono::NaiveDate;
+use documents::{check_documents, ReceivedDocument};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the ledger knows that today's rows refer to.
+#[derive(Debug, Clone, Default)]
+pub struct Prior {
+    pub applications: BTreeMap<String, StoredApplication>,
+    pub documents: Vec<StoredDocument>,
+}
+
+/// How this run's decision relates to what was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// First seen today.
+    New,
+    /// Seen before with the same contents.
+    Same,
+    /// An earlier application, screened again because documents for it arrived.
+    Rescreened,
+    /// The id was seen before with other contents; nothing stored changes.
+    Duplicate,
+    /// The row cannot be an application.
+    NotAnApplication,
+}
+
+/// One application's outcome in this run.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub application_id: String,
+    pub envelope_id: String,
+    pub product: String,
+    pub status: Status,
+    pub findings: Vec<Finding>,
+    pub change: Change,
+    /// The application to store (absent for rejected rows and duplicates).
+    pub application: Option<Application>,
+    pub source: Location,
+    pub first_notice_on: Option<NaiveDate>,
+}
+
+impl Decision {
+    /// Reasons as the contract writes them, `;`-separated, in the order found.
+    pub fn reasons(&self) -> String {
+        self.findings.iter().map(Finding::reason).collect::<Vec<_>>().join(";")
+    }
+}
+
+/// The day's decisions and the documents to record.
+#[derive(Debug, Clone, Default)]
+pub struct Screening {
+    pub decisions: Vec<Decision>,
+    pub documents: Vec<StoredDocument>,
+    pub notes: Vec<BatchNote>,
+}
+
+/// The ids and envelopes today's rows touch, for loading [`Prior`] from the ledger.
+pub fn referenced(batch: &Batch) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut ids = BTreeSet::new();
+    let mut envelopes = BTreeSet::new();
+    for a in batch.applications.iter().filter_map(|a| a.application.as_ref()) {
+        ids.insert(a.id.clone());
+        envelopes.insert(a.envelope_id.clone());
+    }
+    for d in &batch.documents {
+        match &d.owner {
+            Some(Owner::Application(id)) => {
+                ids.insert(id.clone());
+            }
+            Some(Owner::Envelope(env)) => {
+                envelopes.insert(env.clone());
+            }
+            None => {}
+        }
+    }
+    (ids, envelopes)
+}
+
+fn status_of(findings: &[Finding]) -> Status {
+    match findings.iter().map(|f| f.severity).max() {
+        Some(Severity::Reject) => Status::Rejected,
+        Some(Severity::Deficient) => Status::Deficient,
+        _ => Status::Accepted,
+    }
+}
+
+/// Decides every application of the batch and every earlier open one it completes.
+pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: NaiveDate) -> Screening {
+    let mut out = Screening::default();
+    // Today's applications, first row of an id wins.
+    let mut today: BTreeMap<String, (Application, Vec<Finding>, Change)> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for read in &batch.applications {
+        let Some(app) = &read.application else {
+            out.decisions.push(Decision {
+                application_id: read.raw_id.clone(),
+                envelope_id: read.raw_envelope.clone(),
+                product: read.raw_product.clone(),
+                status: Status::Rejected,
+                findings: read.findings.clone(),
+                change: Change::NotAnApplication,
+                application: None,
+                source: read.source.clone(),
+                first_notice_on: None,
+            });
+            continue;
+        };
+        let hash = app.content_hash();
+        let earlier = today.get(&app.id).map(|(a, _, _)| (a.content_hash(), a.source.to_string()));
+        let stored = prior.applications.get(&app.id).map(|s| (s.content_hash.clone(), format!("batch {}", s.batch)));
+        match earlier.or(stored) {
+            Some((h, _)) if h == hash => {
+                if today.contains_key(&app.id) {
+                    out.notes.push(BatchNote {
+                        location: read.source.clone(),
+                        message: format!("repeats application {} of an earlier row with the same contents; read once", app.id),
+                    });
+                } else {
+                    order.push(app.id.clone());
+                    today.insert(app.id.clone(), (app.clone(), read.findings.clone(), Change::Same));
+                }
+            }
+            Some((_, where_)) => out.decisions.push(Decision {
+                application_id: app.id.clone(),
+                envelope_id: app.envelope_id.clone(),
+                product: app.product.clone(),
+                status: Status::Rejected,
+                findings: vec![Finding::new(
+                    Code::DuplicateApplication,
+                    None,
+                    format!("申込コード{}は{where_}で別の内容の申込として受け付け済みです。別の申込なら新しい申込コードを付けてください", app.id),
+                )
+                .at(read.source.with_column("application_id"))],
+                change: Change::Duplicate,
+                application: None,
+                source: read.source.clone(),
+                first_notice_on: None,
+            }),
+            None => {
+                order.push(app.id.clone());
+                today.insert(app.id.clone(), (app.clone(), read.findings.clone(), Change::New));
+            }
+        }
+    }
+
+    // Earlier open applications that today's documents are for.
+    let mut earlier: BTreeMap<String, &StoredApplication> = BTreeMap::new();
+    for d in batch.documents.iter().filter_map(|d| d.owner.as_ref()) {
+        for (id, s) in &prior.applications {
+            let touched = match d {
+                Owner::Application(a) => a == id,
+                Owner::Envelope(e) => *e == s.application.envelope_id,
+            };
+            if touched && !today.contains_key(id) {
+                if s.status.is_open() {
+                    earlier.insert(id.clone(), s);
+                } else {
+                    out.notes.push(BatchNote {
+                        location: Location::file("documents"),
+                        message: format!("a document arrived for application {id}, which is already {}; kept, not screened", s.status),
+                    });
+                }
+            }
+        }
+    }
+
+    // Today's documents, with the day each arrived and its scan.
+    let arrival_of = |owner: &Owner| -> Option<NaiveDate> {
+        let app_received = |id: &str| {
+            today.get(id).map(|(a, _, _)| a.received_on).or_else(|| prior.applications.get(id).map(|s| s.application.received_on))
+        };
+        match owner {
+            Owner::Application(id) => app_received(id),
+            Owner::Envelope(env) => today
+                .values()
+                .map(|(a, _, _)| a)
+                .chain(prior.applications.values().map(|s| &s.application))
+                .filter(|a| a.envelope_id == *env)
+                .map(|a| a.received_on)
+                .max(),
+        }
+    };
+    let mut row_findings: BTreeMap<Owner, Vec<Finding>> = BTreeMap::new();
+    for read in &batch.documents {
+        if let Some(owner) = &read.owner {
+            row_findings.entry(owner.clone()).or_default().extend(read.findings.iter().cloned());
+        }
+        let Some(doc) = &read.document else { continue };
+        let Some(arrived_on) = doc.received_on.or_else(|| arrival_of(&doc.owner)) else {
+            out.notes.push(BatchNote {
+                location: read.source.clone(),
+                message: format!(
+                    "document for {} {} that no application names yet; kept for when it arrives",
+                    doc.owner.kind(),
+                    doc.owner.id()
+                ),
+            });
+            out.documents.push(StoredDocument {
+                batch: batch.name.clone(),
+                document: doc.clone(),
+                arrived_on: as_of,
+                scan_status: batch.scans.get(&doc.file).map_or("missing", ScanOutcome::status).to_string(),
+                sha256: batch.scans.get(&doc.file).and_then(|s| s.sha256().map(str::to_owned)),
+            });
+            continue;
+        };
+        let scan = batch.scans.get(&doc.file);
+        out.documents.push(StoredDocument {
+            batch: batch.name.clone(),
+            document: doc.clone(),
+            arrived_on,
+            scan_status: scan.map_or("missing", ScanOutcome::status).to_string(),
+            sha256: scan.and_then(|s| s.sha256().map(str::to_owned)),
+        });
+    }
+    // Everything received so far, once: today's rows replace stored rows of the same day.
+    let mut all_docs: BTreeMap<(String, Owner, String, String), ReceivedDocument> = BTreeMap::new();
+    for s in prior.documents.iter().chain(&out.documents) {
+        let doc = &s.document;
+        all_docs.insert(
+            (s.batch.clone(), doc.owner.clone(), doc.doc_type.clone(), doc.file.clone()),
+            ReceivedDocument {
+                owner: doc.owner.clone(),
+                doc_type: doc.doc_type.clone(),
+                issued_on: doc.issued_on,
+                arrived_on: s.arrived_on,
+                file: doc.file.clone(),
+                scan_status: s.scan_status.clone(),
+                has_my_number: doc.has_my_number,
+                has_mask: doc.mask_region.is_some(),
+                source: doc.source.clone(),
+            },
+        );
+    }
+    let docs: Vec<ReceivedDocument> = all_docs.into_values().collect();
+
+    let mut decide = |app: &Application, mut findings: Vec<Finding>, change: Change, stored: Option<&StoredApplication>| {
+        let Some(product) = pipelines.product(&app.product) else { return };
+        let mine: Vec<ReceivedDocument> = docs
+            .iter()
+            .filter(|d| match &d.owner {
+                Owner::Application(id) => *id == app.id,
+                Owner::Envelope(e) => *e == app.envelope_id,
+            })
+            .cloned()
+            .collect();
+        for owner in [Owner::Application(app.id.clone()), Owner::Envelope(app.envelope_id.clone())] {
+            findings.extend(row_findings.get(&owner).into_iter().flatten().cloned());
+        }
+        findings.extend(required_fields(app, product));
+        findings.extend(check_documents(app, product, &mine));
+        let mut status = status_of(&findings);
+        let mut first_notice_on = stored.and_then(|s| s.first_notice_on);
+        if status == Status::Deficient {
+            let notice = *first_notice_on.get_or_insert(as_of);
+            let due = add_months(notice, product.screening.documents_overdue_months);
+            if as_of > due {
+                findings.push(Finding::new(
+                    Code::DocumentsOverdue,
+                    None,
+                    format!("最初の審査結果通知（{notice}）から{}か月を過ぎても書類が揃いませんでした。料金を返金します", product.screening.documents_overdue_months),
+                ));
+                status = Status::RefundDue;
+            }
+        }
+        out.decisions.push(Decision {
+            application_id: app.id.clone(),
+            envelope_id: app.envelope_id.clone(),
+            product: app.product.clone(),
+            status,
+            findings,
+            change,
+            application: Some(app.clone()),
+            source: app.source.clone(),
+            first_notice_on,
+        });
+    };
+    for id in &order {
+        let (app, findings, change) = &today[id];
+        decide(app, findings.clone(), *change, prior.applications.get(id));
+    }
+    for s in earlier.values() {
+        decide(&s.application, Vec::new(), Change::Rescreened, Some(s));
+    }
+    // Today's rows in sheet order, then the earlier applications today's documents touched.
+    out.decisions.sort_by_key(|d| (d.change == Change::Rescreened, d.source.file.clone(), d.source.row));
+    out
+}
+
+/// Columns the certificate type or a filled condition makes required.
+fn required_fields(app: &Application, product: &crate::product::Product) -> Vec<Finding> {
+    let mut keys: Vec<&str> = product.cert_types.get(&app.cert_type).map(|t| t.required_fields.iter().map(String::as_str).collect()).unwrap_or_default();
+    for cond in &product.conditional {
+        if app.field(&cond.when_field).is_some() {
+            keys.extend(cond.required_fields.iter().map(String::as_str));
+        }
+    }
+    keys.into_iter()
+        .filter(|k| app.field(k).is_none())
+        .map(|k| {
+            Finding::new(Code::InvalidField, Some(k), format!("{}（{}）の申込には{}の記入が必要です", product.name_ja, app.cert_type, column_ja(k)))
+                .at(app.source.with_column(k))
+        })
+        .collect()
+}
+
+fn column_ja(key: &str) -> &'static str {
+    crate::intake::columns::APPLICATIONS.iter().find(|c| c.key == key).map_or("", |c| c.ja)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{application, pipelines};
+
+    #[test]
+    fn status_is_the_heaviest_finding() {
+        let w = Finding::new(Code::NonJisCharacter, Some("address"), "x");
+        let def = Finding::new(Code::MissingDocument, Some("seal_certificate"), "x");
+        let rej = Finding::new(Code::UnknownValue, Some("product"), "x");
+        assert_eq!(status_of(&[]), Status::Accepted);
+        assert_eq!(status_of(std::slice::from_ref(&w)), Status::Accepted);
+        assert_eq!(status_of(&[w.clone(), def.clone()]), Status::Deficient);
+        assert_eq!(status_of(&[w, def, rej]), Status::Rejected);
+    }
+
+    #[test]
+    fn org_types_need_their_fields() {
+        let p = pipelines();
+        let mut app = application("A1");
+        app.cert_type = "org_employee".into();
+        let reasons: Vec<String> = required_fields(&app, p.product("gid-download").unwrap()).iter().map(Finding::reason).collect();
+        assert_eq!(reasons, ["invalid_field:corporate_number", "invalid_field:org_name", "invalid_field:org_representative", "invalid_field:org_address"]);
+    }
+
+    #[test]
+    fn a_proxy_needs_an_address() {
+        let p = pipelines();
+        let mut app = application("A1");
+        app.proxy_name = Some("代理花子".into());
+        let reasons: Vec<String> = required_fields(&app, p.product("gid-download").unwrap()).iter().map(Finding::reason).collect();
+        assert_eq!(reasons, ["invalid_field:proxy_postal_code", "invalid_field:proxy_address"]);
+    }
+}
