@@ -41,6 +41,14 @@ impl ScanOutcome {
         }
     }
 
+    /// Why the file cannot be used, in words.
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            ScanOutcome::Refused(why) | ScanOutcome::Unreadable(why) => Some(why.clone()),
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> &'static str {
         match self {
             ScanOutcome::Image { .. } | ScanOutcome::Pdf { .. } | ScanOutcome::Other { .. } => "ok",
@@ -183,10 +191,22 @@ pub fn decode_image(bytes: &[u8]) -> Result<(u32, u32, &'static str), String> {
         Some(other) => return Err(format!("{other:?} is not a scan format (JPEG, PNG, TIFF, PDF)")),
         None => return Err("not a JPEG, PNG, TIFF or PDF file".into()),
     };
+    // The JPEG decoder pads a cut-off file with grey instead of failing; a scan that lost
+    // its end lost part of the page, so insist on the end-of-image marker.
+    if format == "jpeg" && !has_jpeg_end(bytes) {
+        return Err("truncated JPEG (no end-of-image marker): the file was cut off; copy or scan it again".into());
+    }
     let mut reader = reader;
     reader.limits(limits());
     let img = reader.decode().map_err(|e| e.to_string())?;
     Ok((img.width(), img.height(), format))
+}
+
+/// Whether a JPEG ends with its EOI marker (FF D9), allowing the padding some scanners
+/// append after it.
+fn has_jpeg_end(bytes: &[u8]) -> bool {
+    let end = bytes.iter().rposition(|b| !matches!(b, 0x00 | 0x0A | 0x0D | 0x20)).map_or(0, |p| p + 1);
+    end >= 2 && bytes[end - 2..end] == [0xFF, 0xD9]
 }
 
 /// Page count of a PDF; a file whose structure lopdf cannot read, or that has no pages, is

@@ -21,6 +21,8 @@ pub struct ReceivedDocument {
     pub arrived_on: NaiveDate,
     pub file: String,
     pub scan_status: String,
+    /// Why the scan could not be used, when it was checked in this run.
+    pub scan_detail: Option<String>,
     pub has_my_number: bool,
     pub has_mask: bool,
     pub source: Location,
@@ -36,10 +38,11 @@ fn unusable(doc: &ReceivedDocument, product: &Product) -> Option<Finding> {
             return Some(Finding::new(Code::ScanMissing, Some(&doc.file), format!("{name}のスキャン「{}」がありません", doc.file)).at(at))
         }
         _ => {
+            let why = doc.scan_detail.as_deref().map(|w| format!("（{w}）")).unwrap_or_default();
             return Some(
-                Finding::new(Code::ScanUnreadable, Some(&doc.file), format!("{name}のスキャン「{}」を読み取れません。再スキャンしてください", doc.file))
+                Finding::new(Code::ScanUnreadable, Some(&doc.file), format!("{name}のスキャン「{}」を読み取れません{why}。再スキャンしてください", doc.file))
                     .at(at),
-            )
+            );
         }
     }
     if doc.issued_on > doc.arrived_on {
@@ -187,6 +190,7 @@ mod tests {
             arrived_on: arrived,
             file: format!("{doc_type}.jpg"),
             scan_status: "ok".into(),
+            scan_detail: None,
             has_my_number: false,
             has_mask: false,
             source: Location::file("documents.csv"),

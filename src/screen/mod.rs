@@ -245,6 +245,7 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                 arrived_on: s.arrived_on,
                 file: doc.file.clone(),
                 scan_status: s.scan_status.clone(),
+                scan_detail: (s.batch == batch.name).then(|| batch.scans.get(&doc.file).and_then(ScanOutcome::problem)).flatten(),
                 has_my_number: doc.has_my_number,
                 has_mask: doc.mask_region.is_some(),
                 source: doc.source.clone(),

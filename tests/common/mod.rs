@@ -1,0 +1,295 @@
+//! A builder that writes day folders from code: applications and documents as xlsx (via
+//! rust_xlsxwriter, a writer other than our reader) or CSV (UTF-8, BOM, Shift_JIS), and
+//! real scans (PNG, JPEG, TIFF via the image crate; PDF via lopdf).
+#![allow(dead_code)]
+
+use certbatch::run::{run_batch, Mode, Options, Outcome};
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// A cell value as the test wants it written.
+#[derive(Debug, Clone)]
+pub enum V {
+    S(String),
+    /// A real date cell in xlsx, ISO text in CSV.
+    Date(NaiveDate),
+    Num(f64),
+    /// A formula with its cached result (xlsx only).
+    Formula(String, String),
+}
+
+pub fn s(x: &str) -> V {
+    V::S(x.to_string())
+}
+
+pub type Row = BTreeMap<&'static str, V>;
+
+pub const APP_COLUMNS: &[(&str, &str)] = &[
+    ("application_id", "申込コード"),
+    ("envelope_id", "封筒番号"),
+    ("product", "商品"),
+    ("cert_type", "証明書種別"),
+    ("term", "有効期間"),
+    ("applied_on", "申込書作成日"),
+    ("received_on", "到着日"),
+    ("name_kanji", "氏名"),
+    ("name_kana", "ふりがな"),
+    ("name_romaji", "氏名ローマ字"),
+    ("former_name", "旧姓"),
+    ("birth_date", "生年月日"),
+    ("postal_code", "郵便番号"),
+    ("address", "住所"),
+    ("email", "メールアドレス"),
+    ("phone", "電話番号"),
+    ("corporate_number", "法人番号"),
+    ("org_name", "組織名"),
+    ("org_kana", "組織名フリガナ"),
+    ("org_representative", "組織代表者氏名"),
+    ("org_address", "組織所在地"),
+    ("delegation", "代理権内容"),
+    ("proxy_name", "代理受取人氏名"),
+    ("proxy_postal_code", "代理受取人郵便番号"),
+    ("proxy_address", "代理受取人住所"),
+    ("payer_name", "振込名義"),
+];
+
+pub const DOC_COLUMNS: &[(&str, &str)] = &[
+    ("application_id", "申込コード"),
+    ("envelope_id", "封筒番号"),
+    ("doc_type", "書類種別"),
+    ("issued_on", "発行日"),
+    ("received_on", "到着日"),
+    ("file", "ファイル"),
+    ("has_my_number", "個人番号記載"),
+    ("mask_region", "マスク範囲"),
+];
+
+/// A clean G-ID download basic application received on 2026-11-19.
+pub fn app(id: &str, envelope: &str) -> Row {
+    let mut r = Row::new();
+    r.insert("application_id", s(id));
+    r.insert("envelope_id", s(envelope));
+    r.insert("product", s("gid-download"));
+    r.insert("cert_type", s("basic"));
+    r.insert("term", s("2y"));
+    r.insert("applied_on", V::Date(d(2026, 11, 10)));
+    r.insert("received_on", V::Date(d(2026, 11, 19)));
+    r.insert("name_kanji", s("山田 太郎"));
+    r.insert("name_kana", s("やまだ たろう"));
+    r.insert("name_romaji", s("YAMADA TARO"));
+    r.insert("birth_date", V::Date(d(1980, 4, 1)));
+    r.insert("postal_code", s("100-0001"));
+    r.insert("address", s("東京都千代田区千代田1-1"));
+    r.insert("email", s("taro@example.jp"));
+    r
+}
+
+/// A day folder under construction.
+pub struct Day {
+    pub dir: PathBuf,
+    pub apps: Vec<Row>,
+    pub docs: Vec<Row>,
+}
+
+impl Day {
+    pub fn new(root: &Path, name: &str) -> Day {
+        let dir = root.join(name);
+        std::fs::create_dir_all(dir.join("scans")).unwrap();
+        Day { dir, apps: Vec::new(), docs: Vec::new() }
+    }
+
+    /// Adds a document row with a real scan written under `scans/`.
+    pub fn doc(&mut self, owner: (&str, &str), doc_type: &str, issued: NaiveDate) -> &mut Row {
+        let file = format!("{}/{doc_type}.png", if owner.0.is_empty() { owner.1 } else { owner.0 });
+        write_scan(&self.dir.join("scans").join(&file), ScanKind::Png, &file);
+        let mut r = Row::new();
+        r.insert("application_id", s(owner.0));
+        r.insert("envelope_id", s(owner.1));
+        r.insert("doc_type", s(doc_type));
+        r.insert("issued_on", V::Date(issued));
+        r.insert("file", s(&file));
+        self.docs.push(r);
+        self.docs.last_mut().unwrap()
+    }
+
+    /// Adds a clean application and the G-ID basic documents it needs, fresh.
+    pub fn clean(&mut self, id: &str, envelope: &str) -> &mut Self {
+        self.apps.push(app(id, envelope));
+        for t in ["application_form", "seal_certificate", "residence_certificate", "transfer_slip"] {
+            let issued = if t == "application_form" { d(2026, 11, 10) } else { d(2026, 11, 1) };
+            self.doc((id, ""), t, issued);
+        }
+        self
+    }
+
+    pub fn write_xlsx(&self, japanese: bool) {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let date_fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy/mm/dd");
+        for (sheet_name, cols, rows) in [("applications", APP_COLUMNS, &self.apps), ("documents", DOC_COLUMNS, &self.docs)] {
+            let sheet = book.add_worksheet();
+            sheet.set_name(sheet_name).unwrap();
+            for (c, (en, ja)) in cols.iter().enumerate() {
+                sheet.write_string(0, c as u16, if japanese { *ja } else { *en }).unwrap();
+            }
+            for (r, row) in rows.iter().enumerate() {
+                for (c, (key, _)) in cols.iter().enumerate() {
+                    let (r, c) = (r as u32 + 1, c as u16);
+                    match row.get(key) {
+                        None => {}
+                        Some(V::S(x)) => {
+                            sheet.write_string(r, c, x).unwrap();
+                        }
+                        Some(V::Num(n)) => {
+                            sheet.write_number(r, c, *n).unwrap();
+                        }
+                        Some(V::Date(dt)) => {
+                            use chrono::Datelike;
+                            let x = rust_xlsxwriter::ExcelDateTime::from_ymd(dt.year() as u16, dt.month() as u8, dt.day() as u8).unwrap();
+                            sheet.write_date_with_format(r, c, &x, &date_fmt).unwrap();
+                        }
+                        Some(V::Formula(f, result)) => {
+                            sheet.write_formula(r, c, rust_xlsxwriter::Formula::new(f).set_result(result)).unwrap();
+                        }
+                    }
+                }
+            }
+        }
+        book.save(self.dir.join("applications.xlsx")).unwrap();
+    }
+
+    /// Writes both CSV files; `encoding` is "utf8", "utf8bom" or "sjis".
+    pub fn write_csv(&self, japanese: bool, encoding: &str) {
+        for (file, cols, rows) in [("applications.csv", APP_COLUMNS, &self.apps), ("documents.csv", DOC_COLUMNS, &self.docs)] {
+            let text = csv_text(cols, rows, japanese);
+            std::fs::write(self.dir.join(file), encode(&text, encoding)).unwrap();
+        }
+    }
+}
+
+pub fn csv_text(cols: &[(&str, &str)], rows: &[Row], japanese: bool) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(cols.iter().map(|(en, ja)| if japanese { *ja } else { *en })).unwrap();
+    for row in rows {
+        w.write_record(cols.iter().map(|(k, _)| match row.get(k) {
+            None => String::new(),
+            Some(V::S(x)) => x.clone(),
+            Some(V::Num(n)) => n.to_string(),
+            Some(V::Date(dt)) => dt.to_string(),
+            Some(V::Formula(_, r)) => r.clone(),
+        }))
+        .unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+pub fn encode(text: &str, encoding: &str) -> Vec<u8> {
+    match encoding {
+        "utf8" => text.as_bytes().to_vec(),
+        "utf8bom" => [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+        "sjis" => {
+            let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
+            assert!(!unmappable, "test text must be representable in Shift_JIS");
+            bytes.into_owned()
+        }
+        other => panic!("unknown encoding {other}"),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum ScanKind {
+    Png,
+    Jpeg,
+    Tiff,
+    Pdf,
+}
+
+/// Writes a small real scan; `seed` makes its pixels (and hash) its own.
+pub fn write_scan(path: &Path, kind: ScanKind, seed: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let h = seed.bytes().fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
+    let img = image::GrayImage::from_fn(64, 48, |x, y| image::Luma([((x * 3 + y * 5 + h) % 251) as u8]));
+    let mut out = Vec::new();
+    let fmt = match kind {
+        ScanKind::Png => image::ImageFormat::Png,
+        ScanKind::Jpeg => image::ImageFormat::Jpeg,
+        ScanKind::Tiff => image::ImageFormat::Tiff,
+        ScanKind::Pdf => {
+            std::fs::write(path, pdf(1, seed)).unwrap();
+            return;
+        }
+    };
+    img.write_to(&mut Cursor::new(&mut out), fmt).unwrap();
+    std::fs::write(path, out).unwrap();
+}
+
+/// A real PDF of `pages` empty pages made with lopdf.
+pub fn pdf(pages: u32, title: &str) -> Vec<u8> {
+    use lopdf::{dictionary, Document, Object};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let kids: Vec<Object> = (0..pages)
+        .map(|_| doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] }).into())
+        .collect();
+    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => pages as i64 }));
+    let info = doc.add_object(dictionary! { "Title" => Object::string_literal(title) });
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    doc.trailer.set("Info", info);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// Options for a run of `batch` with state and output under `root`.
+pub fn options(root: &Path, batch: &Path, as_of: NaiveDate, mode: Mode) -> Options {
+    Options {
+        batch_dir: batch.to_path_buf(),
+        state_dir: root.join("state"),
+        out_dir: root.join("out"),
+        pipelines_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines"),
+        as_of,
+        mode,
+        lock_wait: Duration::from_secs(5),
+    }
+}
+
+pub fn run(root: &Path, batch: &Path, as_of: NaiveDate) -> Outcome {
+    run_batch(&options(root, batch, as_of, Mode::Run)).expect("the run completes")
+}
+
+/// `screening.csv` of a batch as id → (status, reasons, messages), in file order.
+pub fn screening(root: &Path, batch: &str) -> Vec<(String, String, String, String)> {
+    let mut r = csv::Reader::from_path(root.join("out").join(batch).join("screening.csv")).unwrap();
+    assert_eq!(
+        r.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["application_id", "envelope_id", "product", "status", "reasons", "messages"]
+    );
+    r.records().map(|rec| {
+        let rec = rec.unwrap();
+        (rec[0].to_string(), rec[3].to_string(), rec[4].to_string(), rec[5].to_string())
+    })
+    .collect()
+}
+
+/// The row of one application in `screening.csv`.
+pub fn row_of(rows: &[(String, String, String, String)], id: &str) -> (String, String, String) {
+    let r = rows.iter().find(|r| r.0 == id).unwrap_or_else(|| panic!("{id} is in screening.csv: {rows:?}"));
+    (r.1.clone(), r.2.clone(), r.3.clone())
+}
+
+/// Runs the binary; gives (exit code, stdout, stderr).
+pub fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_certbatch"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
