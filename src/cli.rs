@@ -47,12 +47,30 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     let as_of = cli.as_of.unwrap_or_else(crate::jpdate::today_jst);
     match cli.command {
         Command::Run { batch_dir } => batch(cli.state, cli.out, cli.pipelines, as_of, cli.wait, batch_dir, Mode::Run),
-        Command::Check { batch_dir } => batch(cli.state, cli.out, cli.pipelines, as_of, cli.wait, batch_dir, Mode::Check),
+        Command::Check { batch_dir } => {
+            batch(cli.state, cli.out, cli.pipelines, as_of, cli.wait, batch_dir, Mode::Check)
+        }
     }
 }
 
-fn batch(state: PathBuf, out: PathBuf, pipelines: PathBuf, as_of: NaiveDate, wait: u64, batch_dir: PathBuf, mode: Mode) -> Result<()> {
-    let opts = Options { batch_dir, state_dir: state, out_dir: out, pipelines_dir: pipelines, as_of, mode, lock_wait: Duration::from_secs(wait) };
+fn batch(
+    state: PathBuf,
+    out: PathBuf,
+    pipelines: PathBuf,
+    as_of: NaiveDate,
+    wait: u64,
+    batch_dir: PathBuf,
+    mode: Mode,
+) -> Result<()> {
+    let opts = Options {
+        batch_dir,
+        state_dir: state,
+        out_dir: out,
+        pipelines_dir: pipelines,
+        as_of,
+        mode,
+        lock_wait: Duration::from_secs(wait),
+    };
     let outcome = run::run_batch(&opts)?;
     print!("{}", outcome.summary.render());
     if mode == Mode::Check {

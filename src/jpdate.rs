@@ -103,8 +103,7 @@ fn three_numbers(s: &str) -> Option<(u32, u32, u32)> {
 }
 
 fn calendar_date(y: i32, m: u32, d: u32, raw: &str) -> Result<NaiveDate, DateError> {
-    NaiveDate::from_ymd_opt(y, m, d)
-        .ok_or_else(|| DateError(format!("「{raw}」は存在しない日付です")))
+    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| DateError(format!("「{raw}」は存在しない日付です")))
 }
 
 /// Reads one date as staff type it. The error is a Japanese sentence for the message.
@@ -131,8 +130,7 @@ pub fn parse_date(raw: &str) -> Result<NaiveDate, DateError> {
                 let n: u32 = date_part.parse().map_err(|_| bad(raw))?;
                 calendar_date((n / 10000) as i32, n / 100 % 100, n % 100, raw)
             }
-            5 => from_serial(date_part.parse::<f64>().map_err(|_| bad(raw))?)
-                .ok_or_else(|| bad(raw)),
+            5 => from_serial(date_part.parse::<f64>().map_err(|_| bad(raw))?).ok_or_else(|| bad(raw)),
             _ => Err(bad(raw)),
         };
     }
@@ -164,10 +162,7 @@ fn parse_era(era: &Era, rest: &str, raw: &str) -> Result<NaiveDate, DateError> {
     }
     if let Some((ly, lm, ld)) = era.last_day {
         if date > ymd(ly, lm, ld) {
-            return Err(DateError(format!(
-                "「{raw}」は{}の終わり（{ly}-{lm:02}-{ld:02}）より後です",
-                era.names[0]
-            )));
+            return Err(DateError(format!("「{raw}」は{}の終わり（{ly}-{lm:02}-{ld:02}）より後です", era.names[0])));
         }
     }
     Ok(date)

@@ -24,8 +24,8 @@ impl Pipelines {
 /// Reads and validates every `*.toml` directly under `dir` (sub-folders such as `banks/`
 /// and `letters/` hold other kinds of rules).
 pub fn load(dir: &Path) -> Result<Pipelines> {
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read the pipelines folder {}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot read the pipelines folder {}", dir.display()))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
@@ -58,7 +58,10 @@ pub fn load_product(file: &Path) -> Result<Product, Vec<String>> {
     let mut errors: Vec<RuleError> = product.validate();
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
     if product.id != stem {
-        errors.push(RuleError { key: "id".into(), reason: format!("is {:?} but the file is named {stem}.toml", product.id) });
+        errors.push(RuleError {
+            key: "id".into(),
+            reason: format!("is {:?} but the file is named {stem}.toml", product.id),
+        });
     }
     if errors.is_empty() {
         Ok(product)

@@ -315,8 +315,7 @@ fn err(key: impl Into<String>, reason: impl Into<String>) -> RuleError {
 }
 
 pub fn parse_iso(key: &str, s: &str) -> Result<NaiveDate, RuleError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| err(key, format!("expected a date YYYY-MM-DD, found {s:?}")))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| err(key, format!("expected a date YYYY-MM-DD, found {s:?}")))
 }
 
 impl Product {
@@ -352,7 +351,8 @@ impl Product {
                 }
                 for doc in req.options() {
                     if !self.documents.contains_key(doc) {
-                        errors.push(err(format!("cert_types.{name}.requires[{i}]"), format!("unknown document {doc:?}")));
+                        errors
+                            .push(err(format!("cert_types.{name}.requires[{i}]"), format!("unknown document {doc:?}")));
                     }
                 }
             }
@@ -386,10 +386,16 @@ impl Product {
                 errors.push(e);
             }
         }
-        for (table, routes) in [("delivery.without_proxy", &self.delivery.without_proxy), ("delivery.with_proxy", &self.delivery.with_proxy)] {
+        for (table, routes) in [
+            ("delivery.without_proxy", &self.delivery.without_proxy),
+            ("delivery.with_proxy", &self.delivery.with_proxy),
+        ] {
             for item in routes.keys() {
                 if !DELIVERY_ITEMS.contains(&item.as_str()) {
-                    errors.push(err(format!("{table}.{item}"), format!("unknown item; expected one of {DELIVERY_ITEMS:?}")));
+                    errors.push(err(
+                        format!("{table}.{item}"),
+                        format!("unknown item; expected one of {DELIVERY_ITEMS:?}"),
+                    ));
                 }
             }
             if table == "delivery.without_proxy" {
@@ -401,7 +407,10 @@ impl Product {
             }
         }
         // The PIN and the download password never travel together (seed 001 §4.5).
-        for (table, routes) in [("delivery.without_proxy", &self.delivery.without_proxy), ("delivery.with_proxy", &self.delivery.with_proxy)] {
+        for (table, routes) in [
+            ("delivery.without_proxy", &self.delivery.without_proxy),
+            ("delivery.with_proxy", &self.delivery.with_proxy),
+        ] {
             if let (Some(p), Some(d)) = (routes.get("pin"), routes.get("download_password")) {
                 if p.post == PostMethod::Email || d.post == PostMethod::Email {
                     errors.push(err(table, "a PIN or download password may not be sent by email"));
@@ -438,7 +447,8 @@ impl Product {
                 };
                 for term in &self.terms {
                     match prices.get(&term.code) {
-                        None => errors.push(err(format!("{key}.prices.{group}"), format!("no price for term {:?}", term.code))),
+                        None => errors
+                            .push(err(format!("{key}.prices.{group}"), format!("no price for term {:?}", term.code))),
                         Some(Price::Volume(v)) if v.is_empty() => {
                             errors.push(err(format!("{key}.prices.{group}.{}", term.code), "an empty volume ladder"))
                         }
@@ -460,10 +470,7 @@ impl Product {
 
     /// The fee table in force on `date` (the form's date), if any.
     pub fn fees_on(&self, date: NaiveDate) -> Option<&FeeTable> {
-        self.fees
-            .iter()
-            .rev()
-            .find(|t| parse_iso("", &t.effective_from).is_ok_and(|from| from <= date))
+        self.fees.iter().rev().find(|t| parse_iso("", &t.effective_from).is_ok_and(|from| from <= date))
     }
 }
 
@@ -493,7 +500,8 @@ mod tests {
 
     #[test]
     fn term_spellings_normalise() {
-        let cases = [("2年", "2y"), ("2", "2y"), ("３年", "3y"), ("1年＋30日", "1y+30d"), (" 5Y ", "5y"), ("1y+30d", "1y+30d")];
+        let cases =
+            [("2年", "2y"), ("2", "2y"), ("３年", "3y"), ("1年＋30日", "1y+30d"), (" 5Y ", "5y"), ("1y+30d", "1y+30d")];
         for (raw, want) in cases {
             assert_eq!(normalise_term(raw), want, "{raw}");
         }

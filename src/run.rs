@@ -91,7 +91,11 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
             let app = d.application.clone()?;
             Some(ApplicationWrite {
                 content_hash: app.content_hash(),
-                batch: if d.change == Change::New { batch.name.clone() } else { prior.applications.get(&app.id).map_or_else(|| batch.name.clone(), |s| s.batch.clone()) },
+                batch: if d.change == Change::New {
+                    batch.name.clone()
+                } else {
+                    prior.applications.get(&app.id).map_or_else(|| batch.name.clone(), |s| s.batch.clone())
+                },
                 application: app,
                 status: d.status,
                 reasons: d.reasons(),

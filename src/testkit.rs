@@ -10,7 +10,8 @@ pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 }
 
 pub fn pipelines() -> Pipelines {
-    crate::pipelines::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines")).expect("shipped rules load")
+    crate::pipelines::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines"))
+        .expect("shipped rules load")
 }
 
 /// A clean G-ID basic application received on 2026-11-19.

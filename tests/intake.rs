@@ -36,7 +36,11 @@ fn csv_in_every_encoding_and_language_reads_alike() {
         day.write_csv(japanese, encoding);
         run(tmp.path(), &day.dir, d(2026, 11, 19));
         let rows = screening(tmp.path(), "day");
-        assert_eq!(rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(), ["accepted", "accepted"], "{encoding} {japanese}: {rows:?}");
+        assert_eq!(
+            rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
+            ["accepted", "accepted"],
+            "{encoding} {japanese}: {rows:?}"
+        );
     }
 }
 
@@ -128,7 +132,11 @@ fn a_csv_with_mixed_encodings_is_read_whole_and_reported() {
     bytes.extend_from_slice(format!("{utf8_line}\n").as_bytes());
     std::fs::write(&path, bytes).unwrap();
     let outcome = run(tmp.path(), &day.dir, d(2026, 11, 19));
-    assert!(outcome.summary.notes.iter().any(|n| n.contains("mixed encodings") && n.contains("lines 4")), "{:?}", outcome.summary.notes);
+    assert!(
+        outcome.summary.notes.iter().any(|n| n.contains("mixed encodings") && n.contains("lines 4")),
+        "{:?}",
+        outcome.summary.notes
+    );
     let rows = screening(tmp.path(), "day");
     assert_eq!(rows.len(), 3);
     assert_eq!(row_of(&rows, "A1").0, "accepted");
@@ -144,7 +152,11 @@ fn unknown_columns_are_reported_once_and_kept_out() {
     std::fs::write(&path, text).unwrap();
     day.apps.clear();
     let outcome = run(tmp.path(), &day.dir, d(2026, 11, 19));
-    assert!(outcome.summary.notes.iter().any(|n| n.contains("not in the contract") && n.contains("備考")), "{:?}", outcome.summary.notes);
+    assert!(
+        outcome.summary.notes.iter().any(|n| n.contains("not in the contract") && n.contains("備考")),
+        "{:?}",
+        outcome.summary.notes
+    );
 }
 
 #[test]
@@ -169,7 +181,14 @@ fn scans_truncated_bombed_broken_or_outside_are_refused_per_document() {
     std::os::unix::fs::symlink("/etc/passwd", scans.join("A5/seal.png")).unwrap();
     let files = ["A1/seal.jpg", "A2/seal.png", "A3/seal.pdf", "../../etc/passwd", "A5/seal.png"];
     for (i, f) in files.iter().enumerate() {
-        let row = day.docs.iter_mut().find(|r| matches!(r.get("application_id"), Some(V::S(a)) if *a == format!("A{}", i + 1)) && matches!(r.get("doc_type"), Some(V::S(t)) if t == "seal_certificate")).unwrap();
+        let row = day
+            .docs
+            .iter_mut()
+            .find(|r| {
+                matches!(r.get("application_id"), Some(V::S(a)) if *a == format!("A{}", i + 1))
+                    && matches!(r.get("doc_type"), Some(V::S(t)) if t == "seal_certificate")
+            })
+            .unwrap();
         row.insert("file", s(f));
     }
     // A6: TIFF, and a PDF whose xref table was lost: lopdf rebuilds it from the objects,
@@ -203,7 +222,11 @@ fn scans_truncated_bombed_broken_or_outside_are_refused_per_document() {
     }
     assert_eq!(row_of(&rows, "A6").0, "accepted", "{:?}", row_of(&rows, "A6"));
     // The symlink is named in the summary; the unlisted originals are too.
-    assert!(outcome.summary.notes.iter().any(|n| n.contains("A5/seal.png") && n.contains("link")), "{:?}", outcome.summary.notes);
+    assert!(
+        outcome.summary.notes.iter().any(|n| n.contains("A5/seal.png") && n.contains("link")),
+        "{:?}",
+        outcome.summary.notes
+    );
     assert!(outcome.summary.unlisted_scans.contains(&"A1/seal_certificate.png".to_string()));
 }
 
@@ -261,16 +284,19 @@ fn folder_level_problems_stop_the_run_with_one_clear_line() {
         ("foreign header", &foreign, "no header row in English or Japanese"),
     ];
     for (name, dir, hint) in cases {
-        let (code, _stdout, stderr) = cli(&["--state", state, "--out", out, "--as-of", "2026-11-19", "run", dir.to_str().unwrap()]);
+        let (code, _stdout, stderr) =
+            cli(&["--state", state, "--out", out, "--as-of", "2026-11-19", "run", dir.to_str().unwrap()]);
         assert_ne!(code, 0, "{name}");
         assert_eq!(stderr.lines().count(), 1, "{name}: one line: {stderr}");
         assert!(stderr.contains(hint), "{name}: {stderr}");
     }
     // Nothing was recorded by any of them.
-    assert!(!root.join("state/ledger.sqlite3").exists() || {
-        let l = certbatch::ledger::Ledger::open_read_only(&root.join("state")).unwrap().unwrap();
-        l.table_counts().unwrap()["applications"] == 0
-    });
+    assert!(
+        !root.join("state/ledger.sqlite3").exists() || {
+            let l = certbatch::ledger::Ledger::open_read_only(&root.join("state")).unwrap().unwrap();
+            l.table_counts().unwrap()["applications"] == 0
+        }
+    );
 }
 
 #[test]
@@ -293,6 +319,8 @@ fn check_decides_like_run_and_writes_nothing() {
     let checked = run_batch(&options(tmp.path(), &day.dir, d(2026, 11, 19), Mode::Check)).unwrap();
     assert!(!tmp.path().join("state").exists() && !tmp.path().join("out").exists());
     let ran = run(tmp.path(), &day.dir, d(2026, 11, 19));
-    let summary = |o: &certbatch::run::Outcome| o.decisions.iter().map(|d| (d.application_id.clone(), d.status, d.reasons())).collect::<Vec<_>>();
+    let summary = |o: &certbatch::run::Outcome| {
+        o.decisions.iter().map(|d| (d.application_id.clone(), d.status, d.reasons())).collect::<Vec<_>>()
+    };
     assert_eq!(summary(&checked), summary(&ran));
 }

@@ -13,7 +13,10 @@ fn day_with_problems(root: &std::path::Path) -> Day {
         day.clean(&format!("A{i:02}"), &format!("E{i:02}"));
     }
     day.apps[3].insert("email", s("broken"));
-    day.docs.retain(|r| !(matches!(r.get("application_id"), Some(V::S(a)) if a == "A05") && matches!(r.get("doc_type"), Some(V::S(t)) if t == "seal_certificate")));
+    day.docs.retain(|r| {
+        !(matches!(r.get("application_id"), Some(V::S(a)) if a == "A05")
+            && matches!(r.get("doc_type"), Some(V::S(t)) if t == "seal_certificate"))
+    });
     day.write_xlsx(true);
     day
 }
@@ -39,7 +42,14 @@ fn the_second_run_on_a_folder_records_nothing_new() {
 fn run_binary(root: &std::path::Path, batch: &std::path::Path, fail_at: Option<&str>) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_certbatch"));
     cmd.args(["--state", root.join("state").to_str().unwrap(), "--out", root.join("out").to_str().unwrap()]);
-    cmd.args(["--pipelines", concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines"), "--as-of", "2026-11-19", "run", batch.to_str().unwrap()]);
+    cmd.args([
+        "--pipelines",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines"),
+        "--as-of",
+        "2026-11-19",
+        "run",
+        batch.to_str().unwrap(),
+    ]);
     if let Some(point) = fail_at {
         cmd.env("CERTBATCH_FAIL_AT", point);
     }

@@ -123,9 +123,10 @@ pub fn map_header(table: &Table, columns: &'static [Column]) -> Result<HeaderMap
     let Some(first) = first else {
         return Err(HeaderError::Empty);
     };
-    let candidate = table.rows.iter().take(10).find(|r| {
-        r.cells.iter().filter(|c| matches!(c, Cell::Text(t) if lookup(columns, t).is_some())).count() >= 3
-    });
+    let candidate =
+        table.rows.iter().take(10).find(|r| {
+            r.cells.iter().filter(|c| matches!(c, Cell::Text(t) if lookup(columns, t).is_some())).count() >= 3
+        });
     let Some(row) = candidate else {
         return Err(HeaderError::NoHeaderRow {
             first_row: first.cells.iter().map(Cell::display).collect::<Vec<_>>().join(", "),
@@ -216,13 +217,16 @@ mod tests {
 
     #[test]
     fn title_rows_above_the_header_are_skipped() {
-        let m = map_header(&table(vec![vec!["書類一覧 2026-11-20"], vec!["書類種別", "発行日", "ファイル"]]), DOCUMENTS).unwrap();
+        let m =
+            map_header(&table(vec![vec!["書類一覧 2026-11-20"], vec!["書類種別", "発行日", "ファイル"]]), DOCUMENTS)
+                .unwrap();
         assert_eq!(m.header_row, 2);
     }
 
     #[test]
     fn unknown_and_repeated_headers_are_reported() {
-        let m = map_header(&table(vec![vec!["書類種別", "発行日", "ファイル", "備考", "doc_type"]]), DOCUMENTS).unwrap();
+        let m =
+            map_header(&table(vec![vec!["書類種別", "発行日", "ファイル", "備考", "doc_type"]]), DOCUMENTS).unwrap();
         assert_eq!(m.unknown, vec!["備考"]);
         assert_eq!(m.repeated, vec!["doc_type"]);
     }

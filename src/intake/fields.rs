@@ -47,11 +47,7 @@ struct Cells<'a> {
 }
 
 fn ja_name(key: &str) -> &'static str {
-    super::columns::APPLICATIONS
-        .iter()
-        .chain(super::columns::DOCUMENTS)
-        .find(|c| c.key == key)
-        .map_or("", |c| c.ja)
+    super::columns::APPLICATIONS.iter().chain(super::columns::DOCUMENTS).find(|c| c.key == key).map_or("", |c| c.ja)
 }
 
 impl<'a> Cells<'a> {
@@ -139,7 +135,10 @@ impl<'a> Cells<'a> {
             let key = key.to_string();
             self.invalid(
                 &key,
-                format!("この行は{have}列しかありません（見出しは{}列）。行が途中で切れていないか確認してください", self.header.width),
+                format!(
+                    "この行は{have}列しかありません（見出しは{}列）。行が途中で切れていないか確認してください",
+                    self.header.width
+                ),
             );
         }
     }
@@ -164,7 +163,8 @@ fn is_valid_id(s: &str) -> bool {
 /// `123-4567`, `1234567` or `〒123-4567` → `123-4567`.
 pub fn normalise_postal(raw: &str) -> Option<String> {
     let digits: String = fold_width(raw).chars().filter(|c| !matches!(c, '〒' | '-' | ' ')).collect();
-    (digits.len() == 7 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| format!("{}-{}", &digits[..3], &digits[3..]))
+    (digits.len() == 7 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("{}-{}", &digits[..3], &digits[3..]))
 }
 
 /// A plausible address: one `@`, a local part, a dotted domain of letters, digits, hyphens.
@@ -179,7 +179,11 @@ pub fn is_plausible_email(s: &str) -> bool {
         && !local.contains("..")
         && labels.len() >= 2
         && labels.iter().all(|l| {
-            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
         && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()))
 }
@@ -234,7 +238,10 @@ pub fn read_application(table: &Table, header: &HeaderMap, row: &Row, pipelines:
     let id = c.text("application_id", true);
     if let Some(v) = &id {
         if !is_valid_id(v) {
-            c.invalid("application_id", format!("申込コード「{v}」は英数字・ハイフン・下線の1〜32文字で記入してください"));
+            c.invalid(
+                "application_id",
+                format!("申込コード「{v}」は英数字・ハイフン・下線の1〜32文字で記入してください"),
+            );
         }
     }
     let envelope_id = c.text("envelope_id", true);
@@ -253,7 +260,11 @@ pub fn read_application(table: &Table, header: &HeaderMap, row: &Row, pipelines:
     if let (Some(p), Some(t)) = (product, &cert_type) {
         if !p.cert_types.contains_key(t) {
             let known: Vec<&str> = p.cert_types.keys().map(String::as_str).collect();
-            c.push(Code::UnknownValue, "cert_type", format!("証明書種別「{t}」は{}にありません（{}）", p.name_ja, known.join("、")));
+            c.push(
+                Code::UnknownValue,
+                "cert_type",
+                format!("証明書種別「{t}」は{}にありません（{}）", p.name_ja, known.join("、")),
+            );
         }
     }
     let term_raw = c.text("term", true);
@@ -262,7 +273,11 @@ pub fn read_application(table: &Table, header: &HeaderMap, row: &Row, pipelines:
             Some(term) => Some(term.code.clone()),
             None => {
                 let known: Vec<&str> = p.terms.iter().map(|t| t.code.as_str()).collect();
-                c.push(Code::UnknownValue, "term", format!("有効期間「{t}」は{}にありません（{}）", p.name_ja, known.join("、")));
+                c.push(
+                    Code::UnknownValue,
+                    "term",
+                    format!("有効期間「{t}」は{}にありません（{}）", p.name_ja, known.join("、")),
+                );
                 None
             }
         },
@@ -320,7 +335,8 @@ pub fn read_application(table: &Table, header: &HeaderMap, row: &Row, pipelines:
     let proxy_address = c.text("proxy_address", false);
     let payer_name = c.text("payer_name", false);
     let renewal_of = c.text("renewal_of", false).and_then(|raw| {
-        let hex: String = fold_width(&raw).chars().filter(|ch| !matches!(ch, ':' | ' ')).collect::<String>().to_lowercase();
+        let hex: String =
+            fold_width(&raw).chars().filter(|ch| !matches!(ch, ':' | ' ')).collect::<String>().to_lowercase();
         if !hex.is_empty() && hex.len() <= 40 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             Some(hex)
         } else {
@@ -340,7 +356,9 @@ pub fn read_application(table: &Table, header: &HeaderMap, row: &Row, pipelines:
     };
     let domains: Vec<String> = c
         .text("domains", false)
-        .map(|s| fold_width(&s).split([' ', ',', ';', '\n']).filter(|d| !d.is_empty()).map(|d| d.to_lowercase()).collect())
+        .map(|s| {
+            fold_width(&s).split([' ', ',', ';', '\n']).filter(|d| !d.is_empty()).map(|d| d.to_lowercase()).collect()
+        })
         .unwrap_or_default();
     let csr_file = c.text("csr_file", false).and_then(|raw| match normalise_listed_path(&raw) {
         Ok(p) => Some(p),
@@ -353,43 +371,47 @@ pub fn read_application(table: &Table, header: &HeaderMap, row: &Row, pipelines:
     let source = c.row_location();
     let rejected = c.findings.iter().any(|f| f.severity == Severity::Reject);
     let application = match (id, envelope_id, product_id, cert_type, term, applied_on, received_on) {
-        (Some(id), Some(envelope_id), Some(product), Some(cert_type), Some(term), Some(applied_on), Some(received_on))
-            if !rejected =>
-        {
-            Some(Application {
-                id,
-                envelope_id,
-                product,
-                cert_type,
-                term,
-                applied_on,
-                received_on,
-                name_kanji: name_kanji.unwrap_or_default(),
-                name_kana: name_kana.unwrap_or_default(),
-                name_romaji: name_romaji.unwrap_or_default(),
-                former_name,
-                birth_date: birth_date.unwrap_or(received_on),
-                postal_code: postal_code.unwrap_or_default(),
-                address: address.unwrap_or_default(),
-                email: email.unwrap_or_default(),
-                phone,
-                corporate_number,
-                org_name,
-                org_kana,
-                org_representative,
-                org_address,
-                delegation,
-                proxy_name,
-                proxy_postal_code,
-                proxy_address,
-                payer_name,
-                renewal_of,
-                card_readers,
-                domains,
-                csr_file,
-                source: source.clone(),
-            })
-        }
+        (
+            Some(id),
+            Some(envelope_id),
+            Some(product),
+            Some(cert_type),
+            Some(term),
+            Some(applied_on),
+            Some(received_on),
+        ) if !rejected => Some(Application {
+            id,
+            envelope_id,
+            product,
+            cert_type,
+            term,
+            applied_on,
+            received_on,
+            name_kanji: name_kanji.unwrap_or_default(),
+            name_kana: name_kana.unwrap_or_default(),
+            name_romaji: name_romaji.unwrap_or_default(),
+            former_name,
+            birth_date: birth_date.unwrap_or(received_on),
+            postal_code: postal_code.unwrap_or_default(),
+            address: address.unwrap_or_default(),
+            email: email.unwrap_or_default(),
+            phone,
+            corporate_number,
+            org_name,
+            org_kana,
+            org_representative,
+            org_address,
+            delegation,
+            proxy_name,
+            proxy_postal_code,
+            proxy_address,
+            payer_name,
+            renewal_of,
+            card_readers,
+            domains,
+            csr_file,
+            source: source.clone(),
+        }),
         _ => None,
     };
     ReadApplication { raw_id, raw_envelope, raw_product, source, application, findings: c.findings }
@@ -455,7 +477,14 @@ mod tests {
 
     #[test]
     fn postal_codes_normalise() {
-        let cases = [("123-4567", Some("123-4567")), ("1234567", Some("123-4567")), ("〒１２３－４５６７", Some("123-4567")), ("12-34567", Some("123-4567")), ("123456", None), ("abc-defg", None)];
+        let cases = [
+            ("123-4567", Some("123-4567")),
+            ("1234567", Some("123-4567")),
+            ("〒１２３－４５６７", Some("123-4567")),
+            ("12-34567", Some("123-4567")),
+            ("123456", None),
+            ("abc-defg", None),
+        ];
         for (raw, want) in cases {
             assert_eq!(normalise_postal(raw).as_deref(), want, "{raw}");
         }
@@ -481,7 +510,14 @@ mod tests {
 
     #[test]
     fn phones_need_a_japanese_form() {
-        let cases = [("03-1234-5678", true), ("090-1234-5678", true), ("+81 3 1234 5678", true), ("1234", false), ("03-1234-567a", false), ("3-1234-5678", false)];
+        let cases = [
+            ("03-1234-5678", true),
+            ("090-1234-5678", true),
+            ("+81 3 1234 5678", true),
+            ("1234", false),
+            ("03-1234-567a", false),
+            ("3-1234-5678", false),
+        ];
         for (raw, ok) in cases {
             assert_eq!(is_plausible_phone(raw), ok, "{raw}");
         }
@@ -489,7 +525,14 @@ mod tests {
 
     #[test]
     fn yes_no_in_both_languages() {
-        let cases = [("はい", Some(true)), ("有", Some(true)), ("yes", Some(true)), ("いいえ", Some(false)), ("無", Some(false)), ("maybe", None)];
+        let cases = [
+            ("はい", Some(true)),
+            ("有", Some(true)),
+            ("yes", Some(true)),
+            ("いいえ", Some(false)),
+            ("無", Some(false)),
+            ("maybe", None),
+        ];
         for (raw, want) in cases {
             assert_eq!(parse_yes_no(&Cell::Text(raw.into())), want, "{raw}");
         }

@@ -126,7 +126,10 @@ fn read_tables(dir: &Path) -> Result<(Option<Table>, Option<Table>, Vec<BatchNot
     let apps_csv = dir.join("applications.csv");
     let docs_csv = dir.join("documents.csv");
     if xlsx.exists() && apps_csv.exists() {
-        bail!("{}: both applications.xlsx and applications.csv are present; keep one so no row is read twice or missed", dir.display());
+        bail!(
+            "{}: both applications.xlsx and applications.csv are present; keep one so no row is read twice or missed",
+            dir.display()
+        );
     }
     if xlsx.exists() {
         let apps = table::read_xlsx_sheet(&xlsx, "applications.xlsx", APPLICATION_SHEETS)?;
@@ -153,18 +156,27 @@ fn read_tables(dir: &Path) -> Result<(Option<Table>, Option<Table>, Vec<BatchNot
         let docs = if docs_csv.exists() {
             Some(table::read_csv(&docs_csv, "documents.csv")?)
         } else {
-            notes.push(BatchNote { location: Location::file("documents.csv"), message: "absent: no documents were read".into() });
+            notes.push(BatchNote {
+                location: Location::file("documents.csv"),
+                message: "absent: no documents were read".into(),
+            });
             None
         };
         return Ok((Some(apps), docs, notes));
     }
     let empty = std::fs::read_dir(dir)?.next().is_none();
     if empty {
-        bail!("batch folder {} is empty: expected applications.xlsx or applications.csv and documents.csv", dir.display());
+        bail!(
+            "batch folder {} is empty: expected applications.xlsx or applications.csv and documents.csv",
+            dir.display()
+        );
     }
     if docs_csv.exists() {
         // A day on which only late documents arrived.
-        notes.push(BatchNote { location: Location::file("applications.csv"), message: "absent: only documents were read".into() });
+        notes.push(BatchNote {
+            location: Location::file("applications.csv"),
+            message: "absent: only documents were read".into(),
+        });
         return Ok((None, Some(table::read_csv(&docs_csv, "documents.csv")?), notes));
     }
     bail!("batch folder {} has no applications.xlsx and no applications.csv", dir.display());
@@ -201,11 +213,8 @@ fn data_rows<'t>(
             message: format!("columns named twice, only the first is read: {}", header.repeated.join(", ")),
         });
     }
-    let rows: Vec<&table::Row> = t
-        .rows
-        .iter()
-        .filter(|r| r.number > header.header_row && r.cells.iter().any(|c| !c.is_blank()))
-        .collect();
+    let rows: Vec<&table::Row> =
+        t.rows.iter().filter(|r| r.number > header.header_row && r.cells.iter().any(|c| !c.is_blank())).collect();
     if rows.is_empty() {
         notes.push(BatchNote { location: place, message: "has a header but no rows".into() });
     }

@@ -23,10 +23,20 @@ pub const SCAN_EXTENSIONS: &[&str] = &["pdf", "jpg", "jpeg", "png", "tif", "tiff
 /// What a listed file turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScanOutcome {
-    Image { sha256: String, width: u32, height: u32, format: &'static str },
-    Pdf { sha256: String, pages: u32 },
+    Image {
+        sha256: String,
+        width: u32,
+        height: u32,
+        format: &'static str,
+    },
+    Pdf {
+        sha256: String,
+        pages: u32,
+    },
     /// Read but not decoded (a CSR): only its hash is known here.
-    Other { sha256: String },
+    Other {
+        sha256: String,
+    },
     Missing,
     /// The path names a link or leaves `scans/`.
     Refused(String),
@@ -36,7 +46,9 @@ pub enum ScanOutcome {
 impl ScanOutcome {
     pub fn sha256(&self) -> Option<&str> {
         match self {
-            ScanOutcome::Image { sha256, .. } | ScanOutcome::Pdf { sha256, .. } | ScanOutcome::Other { sha256 } => Some(sha256),
+            ScanOutcome::Image { sha256, .. } | ScanOutcome::Pdf { sha256, .. } | ScanOutcome::Other { sha256 } => {
+                Some(sha256)
+            }
             _ => None,
         }
     }
@@ -132,7 +144,10 @@ fn open_inside(root: &Path, rel: &str) -> Result<std::path::PathBuf, ScanOutcome
         path.push(part);
         match std::fs::symlink_metadata(&path) {
             Ok(m) if m.file_type().is_symlink() => {
-                return Err(ScanOutcome::Refused(format!("{} is a symbolic link; links are not followed", path.display())))
+                return Err(ScanOutcome::Refused(format!(
+                    "{} is a symbolic link; links are not followed",
+                    path.display()
+                )))
             }
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ScanOutcome::Missing),

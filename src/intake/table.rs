@@ -88,16 +88,12 @@ pub fn read_xlsx_sheet(path: &Path, shown: &str, names: &[&str]) -> Result<Optio
         other => TableError::NotXlsx { file: shown.into(), reason: other.to_string() },
     })?;
     let sheet_names = book.sheet_names();
-    let Some(sheet) = sheet_names
-        .iter()
-        .find(|s| names.iter().any(|n| s.trim().eq_ignore_ascii_case(n)))
-        .cloned()
+    let Some(sheet) = sheet_names.iter().find(|s| names.iter().any(|n| s.trim().eq_ignore_ascii_case(n))).cloned()
     else {
         return Ok(None);
     };
-    let range = book
-        .worksheet_range(&sheet)
-        .map_err(|e| TableError::NotXlsx { file: shown.into(), reason: e.to_string() })?;
+    let range =
+        book.worksheet_range(&sheet).map_err(|e| TableError::NotXlsx { file: shown.into(), reason: e.to_string() })?;
     let first_row = range.start().map_or(0, |(r, _)| r as usize);
     let first_col = range.start().map_or(0, |(_, c)| c as usize);
     let rows = range
@@ -177,11 +173,8 @@ pub fn decode_text(bytes: &[u8], shown: &str) -> Result<Decoded, TableError> {
             text.push_str(&s);
         }
     }
-    let (encoding, odd_lines) = if sjis_lines.len() > utf8_lines.len() {
-        ("Shift_JIS", utf8_lines)
-    } else {
-        ("UTF-8", sjis_lines)
-    };
+    let (encoding, odd_lines) =
+        if sjis_lines.len() > utf8_lines.len() { ("Shift_JIS", utf8_lines) } else { ("UTF-8", sjis_lines) };
     Ok(Decoded { text, encoding, odd_lines, bad_lines })
 }
 
@@ -209,10 +202,7 @@ pub fn read_csv(path: &Path, shown: &str) -> Result<Table, TableError> {
             ),
         });
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(decoded.text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(decoded.text.as_bytes());
     let mut rows = Vec::new();
     for record in reader.records() {
         match record {

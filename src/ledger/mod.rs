@@ -93,7 +93,8 @@ pub struct Ledger {
 impl Ledger {
     /// Opens (creating if needed) the ledger for writing, holding the state folder's lock.
     pub fn open(state: &Path, wait: Duration) -> Result<Ledger> {
-        std::fs::create_dir_all(state).with_context(|| format!("cannot create the state folder {}", state.display()))?;
+        std::fs::create_dir_all(state)
+            .with_context(|| format!("cannot create the state folder {}", state.display()))?;
         let lock = lock::acquire(state, wait)?;
         let path = state.join(LEDGER_FILE);
         let mut conn = Connection::open(&path).with_context(|| format!("cannot open the ledger {}", path.display()))?;
@@ -113,8 +114,9 @@ impl Ledger {
         if !path.exists() {
             return Ok(None);
         }
-        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .with_context(|| format!("cannot open the ledger {}", path.display()))?;
+        let conn =
+            Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .with_context(|| format!("cannot open the ledger {}", path.display()))?;
         conn.busy_timeout(Duration::from_secs(30))?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version != schema::MIGRATIONS.len() as i64 {
@@ -256,9 +258,11 @@ impl Ledger {
         let mut counts = RecordCounts { run_id, ..RecordCounts::default() };
         for (i, a) in applications.iter().enumerate() {
             let existing: Option<(String, String, Option<String>)> = tx
-                .query_row("SELECT status, reasons, first_notice_on FROM applications WHERE id = ?1", [&a.application.id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })
+                .query_row(
+                    "SELECT status, reasons, first_notice_on FROM applications WHERE id = ?1",
+                    [&a.application.id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
                 .optional()?;
             let notice = a.first_notice_on.map(|d| d.to_string());
             match existing {
@@ -370,7 +374,12 @@ impl Ledger {
         }
         tx.execute(
             "UPDATE runs SET new_applications = ?2, changed_statuses = ?3, new_documents = ?4 WHERE id = ?1",
-            params![run_id, counts.new_applications as i64, counts.changed_statuses as i64, counts.new_documents as i64],
+            params![
+                run_id,
+                counts.new_applications as i64,
+                counts.changed_statuses as i64,
+                counts.new_documents as i64
+            ],
         )?;
         crate::faults::point("ledger-before-commit");
         tx.commit()?;
@@ -395,7 +404,8 @@ impl Ledger {
     /// Status of each stored application, for tests and reports.
     pub fn statuses(&self) -> Result<BTreeMap<String, (Status, String)>> {
         let mut stmt = self.conn.prepare("SELECT id, status, reasons FROM applications")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
         let mut out = BTreeMap::new();
         for row in rows {
             let (id, status, reasons) = row?;

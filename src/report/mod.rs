@@ -52,7 +52,15 @@ mod tests {
 
     #[test]
     fn formulas_are_defused() {
-        let cases = [("=1+1", "'=1+1"), ("+81", "'+81"), ("-x", "'-x"), ("@SUM", "'@SUM"), ("\tx", "'\tx"), ("ﾔﾏﾀﾞ", "ﾔﾏﾀﾞ"), ("", "")];
+        let cases = [
+            ("=1+1", "'=1+1"),
+            ("+81", "'+81"),
+            ("-x", "'-x"),
+            ("@SUM", "'@SUM"),
+            ("\tx", "'\tx"),
+            ("ﾔﾏﾀﾞ", "ﾔﾏﾀﾞ"),
+            ("", ""),
+        ];
         for (raw, want) in cases {
             assert_eq!(csv_safe(raw), want, "{raw:?}");
         }

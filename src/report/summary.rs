@@ -38,7 +38,13 @@ pub struct Recorded {
 }
 
 impl Summary {
-    pub fn new(batch: &Batch, command: &str, as_of: chrono::NaiveDate, decisions: &[Decision], notes: &[BatchNote]) -> Summary {
+    pub fn new(
+        batch: &Batch,
+        command: &str,
+        as_of: chrono::NaiveDate,
+        decisions: &[Decision],
+        notes: &[BatchNote],
+    ) -> Summary {
         let mut s = Summary {
             batch: batch.name.clone(),
             command: command.into(),
@@ -83,7 +89,8 @@ impl Summary {
     /// The summary as a person reads it on a terminal.
     pub fn render(&self) -> String {
         let mut o = String::new();
-        let counts = |m: &BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+        let counts =
+            |m: &BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
         let _ = writeln!(o, "certbatch {} {} (as of {})", self.command, self.batch, self.as_of);
         let _ = writeln!(o, "  rows read      {}", self.rows_read);
         let _ = writeln!(
@@ -96,7 +103,13 @@ impl Summary {
             self.rescreened_applications
         );
         let _ = writeln!(o, "  documents      {}", self.documents);
-        let _ = writeln!(o, "  scans          {} listed ({}), {} not listed by any row", self.scans_listed, counts(&self.scans_by_status), self.unlisted_scans.len());
+        let _ = writeln!(
+            o,
+            "  scans          {} listed ({}), {} not listed by any row",
+            self.scans_listed,
+            counts(&self.scans_by_status),
+            self.unlisted_scans.len()
+        );
         if !self.problems_by_code.is_empty() {
             let _ = writeln!(o, "  problems       {}", counts(&self.problems_by_code));
         }

@@ -35,13 +35,24 @@ fn unusable(doc: &ReceivedDocument, product: &Product) -> Option<Finding> {
     match doc.scan_status.as_str() {
         "ok" => {}
         "missing" => {
-            return Some(Finding::new(Code::ScanMissing, Some(&doc.file), format!("{name}のスキャン「{}」がありません", doc.file)).at(at))
+            return Some(
+                Finding::new(
+                    Code::ScanMissing,
+                    Some(&doc.file),
+                    format!("{name}のスキャン「{}」がありません", doc.file),
+                )
+                .at(at),
+            )
         }
         _ => {
             let why = doc.scan_detail.as_deref().map(|w| format!("（{w}）")).unwrap_or_default();
             return Some(
-                Finding::new(Code::ScanUnreadable, Some(&doc.file), format!("{name}のスキャン「{}」を読み取れません{why}。再スキャンしてください", doc.file))
-                    .at(at),
+                Finding::new(
+                    Code::ScanUnreadable,
+                    Some(&doc.file),
+                    format!("{name}のスキャン「{}」を読み取れません{why}。再スキャンしてください", doc.file),
+                )
+                .at(at),
             );
         }
     }
@@ -50,7 +61,10 @@ fn unusable(doc: &ReceivedDocument, product: &Product) -> Option<Finding> {
             Finding::new(
                 Code::FutureDatedDocument,
                 Some(&doc.doc_type),
-                format!("{name}の発行日{}が到着日{}より後になっています（記入誤りの可能性）", doc.issued_on, doc.arrived_on),
+                format!(
+                    "{name}の発行日{}が到着日{}より後になっています（記入誤りの可能性）",
+                    doc.issued_on, doc.arrived_on
+                ),
             )
             .at(at),
         );
@@ -58,7 +72,11 @@ fn unusable(doc: &ReceivedDocument, product: &Product) -> Option<Finding> {
     let rule = product.documents.get(&doc.doc_type)?;
     let fresh_through = add_months(doc.issued_on, rule.window_months);
     if doc.arrived_on > fresh_through {
-        let code = if doc.doc_type == product.screening.form_document { Code::ApplicationFormExpired } else { Code::StaleDocument };
+        let code = if doc.doc_type == product.screening.form_document {
+            Code::ApplicationFormExpired
+        } else {
+            Code::StaleDocument
+        };
         let detail = (code == Code::StaleDocument).then_some(doc.doc_type.as_str());
         return Some(
             Finding::new(
@@ -114,17 +132,27 @@ pub fn check_documents(app: &Application, product: &Product, docs: &[ReceivedDoc
         let candidates: Vec<&ReceivedDocument> = docs
             .iter()
             .filter(|d| req.options().contains(&d.doc_type))
-            .filter(|d| serves(d, app, product.documents.get(&d.doc_type).map_or(DocumentScope::Applicant, |r| r.scope)))
+            .filter(|d| {
+                serves(d, app, product.documents.get(&d.doc_type).map_or(DocumentScope::Applicant, |r| r.scope))
+            })
             .collect();
         if candidates.is_empty() {
             let name = product.documents.get(req.name()).map_or_else(
-                || req.options().iter().filter_map(|o| product.documents.get(o)).map(|d| d.name_ja.as_str()).collect::<Vec<_>>().join("・"),
+                || {
+                    req.options()
+                        .iter()
+                        .filter_map(|o| product.documents.get(o))
+                        .map(|d| d.name_ja.as_str())
+                        .collect::<Vec<_>>()
+                        .join("・")
+                },
                 |d| d.name_ja.clone(),
             );
             findings.push(Finding::new(Code::MissingDocument, Some(req.name()), format!("{name}が届いていません")));
             continue;
         }
-        let problems: Vec<Finding> = candidates.iter().map(|d| unusable(d, product)).collect::<Option<Vec<_>>>().unwrap_or_default();
+        let problems: Vec<Finding> =
+            candidates.iter().map(|d| unusable(d, product)).collect::<Option<Vec<_>>>().unwrap_or_default();
         // Every candidate has a problem: report each once, so staff see all of them.
         for p in problems {
             if !findings.contains(&p) {
@@ -139,7 +167,10 @@ pub fn check_documents(app: &Application, product: &Product, docs: &[ReceivedDoc
             let f = Finding::new(
                 Code::ApplicationFormExpired,
                 None,
-                format!("申込書の作成日{}から{}か月を過ぎて到着しました（{}まで有効）。新しい申込書を送付してください", app.applied_on, form.window_months, through),
+                format!(
+                    "申込書の作成日{}から{}か月を過ぎて到着しました（{}まで有効）。新しい申込書を送付してください",
+                    app.applied_on, form.window_months, through
+                ),
             )
             .at(app.source.with_column("applied_on"));
             if !findings.iter().any(|x| x.code == Code::ApplicationFormExpired) {
@@ -160,9 +191,13 @@ pub fn check_documents(app: &Application, product: &Product, docs: &[ReceivedDoc
         if matches!(&doc.owner, Owner::Application(id) if *id == app.id) {
             let known: Vec<&str> = product.documents.keys().map(String::as_str).collect();
             findings.push(
-                Finding::new(Code::UnknownValue, Some("doc_type"), format!("書類種別「{}」は{}にありません（{}）", doc.doc_type, product.name_ja, known.join("、")))
-                    .at(doc.source.with_column("doc_type"))
-                    .with_severity(crate::finding::Severity::Deficient),
+                Finding::new(
+                    Code::UnknownValue,
+                    Some("doc_type"),
+                    format!("書類種別「{}」は{}にありません（{}）", doc.doc_type, product.name_ja, known.join("、")),
+                )
+                .at(doc.source.with_column("doc_type"))
+                .with_severity(crate::finding::Severity::Deficient),
             );
         }
     }

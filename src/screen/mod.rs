@@ -8,7 +8,11 @@
 //! application is left as it was; a row that cannot be an application is `rejected` and
 //! is not stored as one, so staff can correct and resend it under the same id.
 
+pub mod corporate_number;
 pub mod documents;
+pub mod hepburn;
+pub mod identity;
+pub mod jis;
 
 use crate::finding::{Code, Finding, Location, Severity};
 use crate::intake::scans::ScanOutcome;
@@ -176,7 +180,10 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                 } else {
                     out.notes.push(BatchNote {
                         location: Location::file("documents"),
-                        message: format!("a document arrived for application {id}, which is already {}; kept, not screened", s.status),
+                        message: format!(
+                            "a document arrived for application {id}, which is already {}; kept, not screened",
+                            s.status
+                        ),
                     });
                 }
             }
@@ -186,7 +193,10 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
     // Today's documents, with the day each arrived and its scan.
     let arrival_of = |owner: &Owner| -> Option<NaiveDate> {
         let app_received = |id: &str| {
-            today.get(id).map(|(a, _, _)| a.received_on).or_else(|| prior.applications.get(id).map(|s| s.application.received_on))
+            today
+                .get(id)
+                .map(|(a, _, _)| a.received_on)
+                .or_else(|| prior.applications.get(id).map(|s| s.application.received_on))
         };
         match owner {
             Owner::Application(id) => app_received(id),
@@ -245,7 +255,9 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                 arrived_on: s.arrived_on,
                 file: doc.file.clone(),
                 scan_status: s.scan_status.clone(),
-                scan_detail: (s.batch == batch.name).then(|| batch.scans.get(&doc.file).and_then(ScanOutcome::problem)).flatten(),
+                scan_detail: (s.batch == batch.name)
+                    .then(|| batch.scans.get(&doc.file).and_then(ScanOutcome::problem))
+                    .flatten(),
                 has_my_number: doc.has_my_number,
                 has_mask: doc.mask_region.is_some(),
                 source: doc.source.clone(),
@@ -254,7 +266,10 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
     }
     let docs: Vec<ReceivedDocument> = all_docs.into_values().collect();
 
-    let mut decide = |app: &Application, mut findings: Vec<Finding>, change: Change, stored: Option<&StoredApplication>| {
+    let mut decide = |app: &Application,
+                      mut findings: Vec<Finding>,
+                      change: Change,
+                      stored: Option<&StoredApplication>| {
         let Some(product) = pipelines.product(&app.product) else { return };
         let mine: Vec<ReceivedDocument> = docs
             .iter()
@@ -268,6 +283,7 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
             findings.extend(row_findings.get(&owner).into_iter().flatten().cloned());
         }
         findings.extend(required_fields(app, product));
+        findings.extend(identity::check_identity(app, product));
         findings.extend(check_documents(app, product, &mine));
         let mut status = status_of(&findings);
         let mut first_notice_on = stored.and_then(|s| s.first_notice_on);
@@ -278,7 +294,10 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                 findings.push(Finding::new(
                     Code::DocumentsOverdue,
                     None,
-                    format!("最初の審査結果通知（{notice}）から{}か月を過ぎても書類が揃いませんでした。料金を返金します", product.screening.documents_overdue_months),
+                    format!(
+                        "最初の審査結果通知（{notice}）から{}か月を過ぎても書類が揃いませんでした。料金を返金します",
+                        product.screening.documents_overdue_months
+                    ),
                 ));
                 status = Status::RefundDue;
             }
@@ -309,7 +328,11 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
 
 /// Columns the certificate type or a filled condition makes required.
 fn required_fields(app: &Application, product: &crate::product::Product) -> Vec<Finding> {
-    let mut keys: Vec<&str> = product.cert_types.get(&app.cert_type).map(|t| t.required_fields.iter().map(String::as_str).collect()).unwrap_or_default();
+    let mut keys: Vec<&str> = product
+        .cert_types
+        .get(&app.cert_type)
+        .map(|t| t.required_fields.iter().map(String::as_str).collect())
+        .unwrap_or_default();
     for cond in &product.conditional {
         if app.field(&cond.when_field).is_some() {
             keys.extend(cond.required_fields.iter().map(String::as_str));
@@ -318,8 +341,12 @@ fn required_fields(app: &Application, product: &crate::product::Product) -> Vec<
     keys.into_iter()
         .filter(|k| app.field(k).is_none())
         .map(|k| {
-            Finding::new(Code::InvalidField, Some(k), format!("{}（{}）の申込には{}の記入が必要です", product.name_ja, app.cert_type, column_ja(k)))
-                .at(app.source.with_column(k))
+            Finding::new(
+                Code::InvalidField,
+                Some(k),
+                format!("{}（{}）の申込には{}の記入が必要です", product.name_ja, app.cert_type, column_ja(k)),
+            )
+            .at(app.source.with_column(k))
         })
         .collect()
 }
@@ -349,8 +376,17 @@ mod tests {
         let p = pipelines();
         let mut app = application("A1");
         app.cert_type = "org_employee".into();
-        let reasons: Vec<String> = required_fields(&app, p.product("gid-download").unwrap()).iter().map(Finding::reason).collect();
-        assert_eq!(reasons, ["invalid_field:corporate_number", "invalid_field:org_name", "invalid_field:org_representative", "invalid_field:org_address"]);
+        let reasons: Vec<String> =
+            required_fields(&app, p.product("gid-download").unwrap()).iter().map(Finding::reason).collect();
+        assert_eq!(
+            reasons,
+            [
+                "invalid_field:corporate_number",
+                "invalid_field:org_name",
+                "invalid_field:org_representative",
+                "invalid_field:org_address"
+            ]
+        );
     }
 
     #[test]
@@ -358,7 +394,8 @@ mod tests {
         let p = pipelines();
         let mut app = application("A1");
         app.proxy_name = Some("代理花子".into());
-        let reasons: Vec<String> = required_fields(&app, p.product("gid-download").unwrap()).iter().map(Finding::reason).collect();
+        let reasons: Vec<String> =
+            required_fields(&app, p.product("gid-download").unwrap()).iter().map(Finding::reason).collect();
         assert_eq!(reasons, ["invalid_field:proxy_postal_code", "invalid_field:proxy_address"]);
     }
 }

@@ -132,7 +132,9 @@ impl Day {
     pub fn write_xlsx(&self, japanese: bool) {
         let mut book = rust_xlsxwriter::Workbook::new();
         let date_fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy/mm/dd");
-        for (sheet_name, cols, rows) in [("applications", APP_COLUMNS, &self.apps), ("documents", DOC_COLUMNS, &self.docs)] {
+        for (sheet_name, cols, rows) in
+            [("applications", APP_COLUMNS, &self.apps), ("documents", DOC_COLUMNS, &self.docs)]
+        {
             let sheet = book.add_worksheet();
             sheet.set_name(sheet_name).unwrap();
             for (c, (en, ja)) in cols.iter().enumerate() {
@@ -151,7 +153,12 @@ impl Day {
                         }
                         Some(V::Date(dt)) => {
                             use chrono::Datelike;
-                            let x = rust_xlsxwriter::ExcelDateTime::from_ymd(dt.year() as u16, dt.month() as u8, dt.day() as u8).unwrap();
+                            let x = rust_xlsxwriter::ExcelDateTime::from_ymd(
+                                dt.year() as u16,
+                                dt.month() as u8,
+                                dt.day() as u8,
+                            )
+                            .unwrap();
                             sheet.write_date_with_format(r, c, &x, &date_fmt).unwrap();
                         }
                         Some(V::Formula(f, result)) => {
@@ -166,7 +173,9 @@ impl Day {
 
     /// Writes both CSV files; `encoding` is "utf8", "utf8bom" or "sjis".
     pub fn write_csv(&self, japanese: bool, encoding: &str) {
-        for (file, cols, rows) in [("applications.csv", APP_COLUMNS, &self.apps), ("documents.csv", DOC_COLUMNS, &self.docs)] {
+        for (file, cols, rows) in
+            [("applications.csv", APP_COLUMNS, &self.apps), ("documents.csv", DOC_COLUMNS, &self.docs)]
+        {
             let text = csv_text(cols, rows, japanese);
             std::fs::write(self.dir.join(file), encode(&text, encoding)).unwrap();
         }
@@ -237,7 +246,10 @@ pub fn pdf(pages: u32, title: &str) -> Vec<u8> {
     let kids: Vec<Object> = (0..pages)
         .map(|_| doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] }).into())
         .collect();
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => pages as i64 }));
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => pages as i64 }),
+    );
     let info = doc.add_object(dictionary! { "Title" => Object::string_literal(title) });
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog);
@@ -271,11 +283,12 @@ pub fn screening(root: &Path, batch: &str) -> Vec<(String, String, String, Strin
         r.headers().unwrap().iter().collect::<Vec<_>>(),
         ["application_id", "envelope_id", "product", "status", "reasons", "messages"]
     );
-    r.records().map(|rec| {
-        let rec = rec.unwrap();
-        (rec[0].to_string(), rec[3].to_string(), rec[4].to_string(), rec[5].to_string())
-    })
-    .collect()
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (rec[0].to_string(), rec[3].to_string(), rec[4].to_string(), rec[5].to_string())
+        })
+        .collect()
 }
 
 /// The row of one application in `screening.csv`.
@@ -291,5 +304,9 @@ pub fn cli(args: &[&str]) -> (i32, String, String) {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
