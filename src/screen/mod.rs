@@ -167,46 +167,51 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
     }
 
     // Earlier open applications that today's documents are for.
+    // Indexes, so each lookup below is by key, not a scan of every application.
+    let mut prior_by_envelope: BTreeMap<&str, Vec<&StoredApplication>> = BTreeMap::new();
+    for s in prior.applications.values() {
+        prior_by_envelope.entry(s.application.envelope_id.as_str()).or_default().push(s);
+    }
+    let mut envelope_received: BTreeMap<&str, NaiveDate> = BTreeMap::new();
+    for a in today.values().map(|(a, _, _)| a).chain(prior.applications.values().map(|s| &s.application)) {
+        let e = envelope_received.entry(a.envelope_id.as_str()).or_insert(a.received_on);
+        *e = (*e).max(a.received_on);
+    }
+
+    // Earlier open applications that today's documents are for.
     let mut earlier: BTreeMap<String, &StoredApplication> = BTreeMap::new();
-    for d in batch.documents.iter().filter_map(|d| d.owner.as_ref()) {
-        for (id, s) in &prior.applications {
-            let touched = match d {
-                Owner::Application(a) => a == id,
-                Owner::Envelope(e) => *e == s.application.envelope_id,
-            };
-            if touched && !today.contains_key(id) {
-                if s.status.is_open() {
-                    earlier.insert(id.clone(), s);
-                } else {
-                    out.notes.push(BatchNote {
-                        location: Location::file("documents"),
-                        message: format!(
-                            "a document arrived for application {id}, which is already {}; kept, not screened",
-                            s.status
-                        ),
-                    });
-                }
+    let mut touched_owners: BTreeSet<&Owner> = BTreeSet::new();
+    for owner in batch.documents.iter().filter_map(|d| d.owner.as_ref()) {
+        if !touched_owners.insert(owner) {
+            continue;
+        }
+        let stored: Vec<&StoredApplication> = match owner {
+            Owner::Application(a) => prior.applications.get(a).into_iter().collect(),
+            Owner::Envelope(e) => prior_by_envelope.get(e.as_str()).cloned().unwrap_or_default(),
+        };
+        for s in stored.into_iter().filter(|s| !today.contains_key(&s.application.id)) {
+            if s.status.is_open() {
+                earlier.insert(s.application.id.clone(), s);
+            } else {
+                out.notes.push(BatchNote {
+                    location: Location::file("documents"),
+                    message: format!(
+                        "a document arrived for application {}, which is already {}; kept, not screened",
+                        s.application.id, s.status
+                    ),
+                });
             }
         }
     }
 
     // Today's documents, with the day each arrived and its scan.
     let arrival_of = |owner: &Owner| -> Option<NaiveDate> {
-        let app_received = |id: &str| {
-            today
+        match owner {
+            Owner::Application(id) => today
                 .get(id)
                 .map(|(a, _, _)| a.received_on)
-                .or_else(|| prior.applications.get(id).map(|s| s.application.received_on))
-        };
-        match owner {
-            Owner::Application(id) => app_received(id),
-            Owner::Envelope(env) => today
-                .values()
-                .map(|(a, _, _)| a)
-                .chain(prior.applications.values().map(|s| &s.application))
-                .filter(|a| a.envelope_id == *env)
-                .map(|a| a.received_on)
-                .max(),
+                .or_else(|| prior.applications.get(id).map(|s| s.application.received_on)),
+            Owner::Envelope(env) => envelope_received.get(env.as_str()).copied(),
         }
     };
     let mut row_findings: BTreeMap<Owner, Vec<Finding>> = BTreeMap::new();
@@ -264,56 +269,56 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
             },
         );
     }
-    let docs: Vec<ReceivedDocument> = all_docs.into_values().collect();
+    let mut docs_by_owner: BTreeMap<Owner, Vec<ReceivedDocument>> = BTreeMap::new();
+    for doc in all_docs.into_values() {
+        docs_by_owner.entry(doc.owner.clone()).or_default().push(doc);
+    }
 
-    let mut decide = |app: &Application,
-                      mut findings: Vec<Finding>,
-                      change: Change,
-                      stored: Option<&StoredApplication>| {
-        let Some(product) = pipelines.product(&app.product) else { return };
-        let mine: Vec<ReceivedDocument> = docs
-            .iter()
-            .filter(|d| match &d.owner {
-                Owner::Application(id) => *id == app.id,
-                Owner::Envelope(e) => *e == app.envelope_id,
-            })
-            .cloned()
-            .collect();
-        for owner in [Owner::Application(app.id.clone()), Owner::Envelope(app.envelope_id.clone())] {
-            findings.extend(row_findings.get(&owner).into_iter().flatten().cloned());
-        }
-        findings.extend(required_fields(app, product));
-        findings.extend(identity::check_identity(app, product));
-        findings.extend(check_documents(app, product, &mine));
-        let mut status = status_of(&findings);
-        let mut first_notice_on = stored.and_then(|s| s.first_notice_on);
-        if status == Status::Deficient {
-            let notice = *first_notice_on.get_or_insert(as_of);
-            let due = add_months(notice, product.screening.documents_overdue_months);
-            if as_of > due {
-                findings.push(Finding::new(
-                    Code::DocumentsOverdue,
-                    None,
-                    format!(
+    let mut decide =
+        |app: &Application, mut findings: Vec<Finding>, change: Change, stored: Option<&StoredApplication>| {
+            let Some(product) = pipelines.product(&app.product) else { return };
+            let mine: Vec<ReceivedDocument> =
+                [Owner::Application(app.id.clone()), Owner::Envelope(app.envelope_id.clone())]
+                    .iter()
+                    .filter_map(|o| docs_by_owner.get(o))
+                    .flatten()
+                    .cloned()
+                    .collect();
+            for owner in [Owner::Application(app.id.clone()), Owner::Envelope(app.envelope_id.clone())] {
+                findings.extend(row_findings.get(&owner).into_iter().flatten().cloned());
+            }
+            findings.extend(required_fields(app, product));
+            findings.extend(identity::check_identity(app, product));
+            findings.extend(check_documents(app, product, &mine));
+            let mut status = status_of(&findings);
+            let mut first_notice_on = stored.and_then(|s| s.first_notice_on);
+            if status == Status::Deficient {
+                let notice = *first_notice_on.get_or_insert(as_of);
+                let due = add_months(notice, product.screening.documents_overdue_months);
+                if as_of > due {
+                    findings.push(Finding::new(
+                        Code::DocumentsOverdue,
+                        None,
+                        format!(
                         "最初の審査結果通知（{notice}）から{}か月を過ぎても書類が揃いませんでした。料金を返金します",
                         product.screening.documents_overdue_months
                     ),
-                ));
-                status = Status::RefundDue;
+                    ));
+                    status = Status::RefundDue;
+                }
             }
-        }
-        out.decisions.push(Decision {
-            application_id: app.id.clone(),
-            envelope_id: app.envelope_id.clone(),
-            product: app.product.clone(),
-            status,
-            findings,
-            change,
-            application: Some(app.clone()),
-            source: app.source.clone(),
-            first_notice_on,
-        });
-    };
+            out.decisions.push(Decision {
+                application_id: app.id.clone(),
+                envelope_id: app.envelope_id.clone(),
+                product: app.product.clone(),
+                status,
+                findings,
+                change,
+                application: Some(app.clone()),
+                source: app.source.clone(),
+                first_notice_on,
+            });
+        };
     for id in &order {
         let (app, findings, change) = &today[id];
         decide(app, findings.clone(), *change, prior.applications.get(id));
