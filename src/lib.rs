@@ -17,6 +17,7 @@
 //! What certbatch does not do: it does not talk to a bank, a mail server or a printer;
 //! it reads the files staff drop and writes the files staff send on.
 
+pub mod archive;
 pub mod cli;
 pub mod faults;
 pub mod finding;

@@ -5,16 +5,17 @@
 //! them and does the I/O at the ends. `check` runs the same stages with a read-only ledger
 //! and writes nothing.
 
+use crate::archive;
 use crate::intake::{self, Batch};
-use crate::ledger::{ApplicationWrite, Ledger, RejectedWrite, RunWrite};
-use crate::pipelines;
+use crate::ledger::{ApplicationWrite, Ledger, RejectedWrite, RunWrite, StoredDocument};
+use crate::pipelines::{self, Pipelines};
 use crate::record::Owner;
 use crate::report::{self, summary::Summary};
 use crate::screen::{self, Change, Decision, Prior};
 use anyhow::Result;
 use chrono::NaiveDate;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,16 +52,47 @@ fn now_jst() -> String {
 }
 
 /// Loads what the ledger knows about the applications and envelopes the batch touches.
-pub fn load_prior(ledger: Option<&Ledger>, batch: &Batch) -> Result<Prior> {
+pub fn load_prior(ledger: Option<&Ledger>, batch: &Batch, pipelines: &Pipelines, as_of: NaiveDate) -> Result<Prior> {
     let Some(ledger) = ledger else { return Ok(Prior::default()) };
     let (mut ids, envelopes) = screen::referenced(batch);
     ids.extend(ledger.application_ids_in_envelopes(&envelopes)?);
+    // Deficient ones that may have run out of time for documents; screening applies each
+    // product's own period.
+    let shortest = pipelines.products.values().map(|p| p.screening.documents_overdue_months).min().unwrap_or(0);
+    if let Some(notice_by) = as_of.checked_sub_months(chrono::Months::new(shortest)) {
+        ids.extend(ledger.deficient_noticed_by(notice_by)?);
+    }
     let applications = ledger.applications(&ids)?;
     let mut owners: BTreeSet<Owner> = ids.iter().cloned().map(Owner::Application).collect();
     owners.extend(envelopes.into_iter().map(Owner::Envelope));
     owners.extend(applications.values().map(|s| Owner::Envelope(s.application.envelope_id.clone())));
     let documents = ledger.documents(&owners)?;
     Ok(Prior { applications, documents })
+}
+
+/// Copies every usable scan of today's documents into the archive, masking My Numbers,
+/// and notes each copy's hash. A scan showing a My Number without a usable mask region is
+/// not stored at all.
+pub fn archive_documents(state: &Path, scans_root: &Path, docs: &mut [StoredDocument]) -> Result<()> {
+    use rayon::prelude::*;
+    let bar = crate::progress::bar(docs.len() as u64, "archive");
+    let stored: Vec<Result<Option<String>>> = docs
+        .par_iter()
+        .map(|d| {
+            bar.inc(1);
+            let doc = &d.document;
+            if d.scan_status != "ok" || (doc.has_my_number && doc.mask_region.is_none()) {
+                return Ok(None);
+            }
+            let mask = if doc.has_my_number { doc.mask_region } else { None };
+            archive::archive_scan(state, scans_root, &doc.file, mask).map(Some)
+        })
+        .collect();
+    bar.finish_and_clear();
+    for (d, s) in docs.iter_mut().zip(stored) {
+        d.archive_sha256 = s?;
+    }
+    Ok(())
 }
 
 /// Runs (or checks) one batch folder.
@@ -73,8 +105,8 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         Mode::Run => Some(Ledger::open(&opts.state_dir, opts.lock_wait)?),
         Mode::Check => Ledger::open_read_only(&opts.state_dir)?,
     };
-    let prior = load_prior(ledger.as_ref(), &batch)?;
-    let screening = screen::screen_batch(&batch, &prior, &pipelines, opts.as_of);
+    let prior = load_prior(ledger.as_ref(), &batch, &pipelines, opts.as_of)?;
+    let mut screening = screen::screen_batch(&batch, &prior, &pipelines, opts.as_of);
     let command = match opts.mode {
         Mode::Run => "run",
         Mode::Check => "check",
@@ -83,6 +115,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     let (Mode::Run, Some(ledger)) = (opts.mode, ledger.as_mut()) else {
         return Ok(Outcome { summary, decisions: screening.decisions, out_dir: None });
     };
+    archive_documents(&opts.state_dir, &batch.dir.join("scans"), &mut screening.documents)?;
     let applications: Vec<ApplicationWrite> = screening
         .decisions
         .iter()

@@ -38,6 +38,8 @@ pub struct StoredDocument {
     pub arrived_on: NaiveDate,
     pub scan_status: String,
     pub sha256: Option<String>,
+    /// SHA-256 of the copy in the archive (masked where it showed a My Number).
+    pub archive_sha256: Option<String>,
 }
 
 /// What a run records about one application.
@@ -181,10 +183,21 @@ impl Ledger {
         Ok(out)
     }
 
+    /// Ids of deficient applications whose first review notice went out on or before
+    /// `notice_by`: candidates for `documents_overdue`.
+    pub fn deficient_noticed_by(&self, notice_by: NaiveDate) -> Result<BTreeSet<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM applications WHERE status = 'deficient' AND first_notice_on IS NOT NULL AND first_notice_on <= ?1",
+        )?;
+        let ids = stmt.query_map([notice_by.to_string()], |r| r.get::<_, String>(0))?;
+        Ok(ids.collect::<Result<_, _>>()?)
+    }
+
     /// Every stored document of these owners.
     pub fn documents(&self, owners: &BTreeSet<Owner>) -> Result<Vec<StoredDocument>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT batch, doc_type, file, issued_on, arrived_on, has_my_number, mask_region, scan_status, sha256, source
+            "SELECT batch, doc_type, file, issued_on, arrived_on, has_my_number, mask_region, scan_status, sha256, source,
+                    archive_sha256
              FROM documents WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY id",
         )?;
         let mut out = Vec::new();
@@ -201,10 +214,23 @@ impl Ledger {
                     r.get::<_, String>(7)?,
                     r.get::<_, Option<String>>(8)?,
                     r.get::<_, String>(9)?,
+                    r.get::<_, Option<String>>(10)?,
                 ))
             })?;
             for row in rows {
-                let (batch, doc_type, file, issued, arrived, my_number, mask, scan_status, sha256, source) = row?;
+                let (
+                    batch,
+                    doc_type,
+                    file,
+                    issued,
+                    arrived,
+                    my_number,
+                    mask,
+                    scan_status,
+                    sha256,
+                    source,
+                    archive_sha256,
+                ) = row?;
                 let issued_on: NaiveDate = issued.parse().context("ledger: bad issued_on")?;
                 let arrived_on: NaiveDate = arrived.parse().context("ledger: bad arrived_on")?;
                 out.push(StoredDocument {
@@ -222,6 +248,7 @@ impl Ledger {
                     arrived_on,
                     scan_status,
                     sha256,
+                    archive_sha256,
                 });
             }
         }
@@ -320,8 +347,8 @@ impl Ledger {
                 None => {
                     tx.execute(
                         "INSERT INTO documents (batch, owner_kind, owner_id, doc_type, file, issued_on, arrived_on, has_my_number,
-                                                mask_region, scan_status, sha256, source, first_run)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                                mask_region, scan_status, sha256, source, first_run, archive_sha256)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                         params![
                             d.batch,
                             doc.owner.kind(),
@@ -335,7 +362,8 @@ impl Ledger {
                             values.3,
                             values.2,
                             serde_json::to_string(&doc.source)?,
-                            run_id
+                            run_id,
+                            d.archive_sha256
                         ],
                     )?;
                     counts.new_documents += 1;
@@ -344,7 +372,7 @@ impl Ledger {
                 Some(old) if old != values => {
                     tx.execute(
                         "UPDATE documents SET issued_on = ?6, arrived_on = ?7, sha256 = ?8, scan_status = ?9, has_my_number = ?10,
-                                              mask_region = ?11
+                                              mask_region = ?11, archive_sha256 = ?12
                          WHERE batch = ?1 AND owner_kind = ?2 AND owner_id = ?3 AND doc_type = ?4 AND file = ?5",
                         params![
                             d.batch,
@@ -357,7 +385,8 @@ impl Ledger {
                             values.2,
                             values.3,
                             doc.has_my_number,
-                            mask
+                            mask,
+                            d.archive_sha256
                         ],
                     )?;
                     counts.changed_documents += 1;

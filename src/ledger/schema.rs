@@ -69,6 +69,11 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (batch, source)
     );
     "#,
+    // 2: where each scan's (masked) copy sits in the archive, and until when it is kept.
+    r#"
+    ALTER TABLE documents ADD COLUMN archive_sha256 TEXT;
+    ALTER TABLE documents ADD COLUMN retain_until TEXT;
+    "#,
 ];
 
 /// Brings the ledger to the latest schema. A ledger newer than this program is refused,

@@ -34,6 +34,23 @@ fn unusable(doc: &ReceivedDocument, product: &Product) -> Option<Finding> {
     let at = doc.source.clone();
     match doc.scan_status.as_str() {
         "ok" => {}
+        "my_number_pdf" => {
+            return Some(
+                Finding::new(
+                    Code::MyNumberMaskMissing,
+                    None,
+                    format!("{name}（{}）は個人番号が記載されたPDFのため、マスクできません。画像（JPEG・PNG・TIFF）で再スキャンしてください", doc.file),
+                )
+                .at(at),
+            )
+        }
+        "mask_outside" => {
+            return Some(
+                Finding::new(Code::InvalidField, Some("mask_region"), format!("{name}（{}）のマスク範囲が画像の外にあります", doc.file))
+                    .at(at.with_column("mask_region"))
+                    .with_severity(crate::finding::Severity::Deficient),
+            )
+        }
         "missing" => {
             return Some(
                 Finding::new(

@@ -204,6 +204,16 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
         }
     }
 
+    // Deficient ones whose time for documents has run out, even if nothing came for them.
+    for s in prior.applications.values() {
+        let months = pipelines.product(&s.application.product).map(|p| p.screening.documents_overdue_months);
+        if let (Status::Deficient, Some(notice), Some(months)) = (s.status, s.first_notice_on, months) {
+            if as_of > add_months(notice, months) && !today.contains_key(&s.application.id) {
+                earlier.insert(s.application.id.clone(), s);
+            }
+        }
+    }
+
     // Today's documents, with the day each arrived and its scan.
     let arrival_of = |owner: &Owner| -> Option<NaiveDate> {
         match owner {
@@ -233,8 +243,9 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                 batch: batch.name.clone(),
                 document: doc.clone(),
                 arrived_on: as_of,
-                scan_status: batch.scans.get(&doc.file).map_or("missing", ScanOutcome::status).to_string(),
+                scan_status: scan_status(doc, batch.scans.get(&doc.file)),
                 sha256: batch.scans.get(&doc.file).and_then(|s| s.sha256().map(str::to_owned)),
+                archive_sha256: None,
             });
             continue;
         };
@@ -243,8 +254,9 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
             batch: batch.name.clone(),
             document: doc.clone(),
             arrived_on,
-            scan_status: scan.map_or("missing", ScanOutcome::status).to_string(),
+            scan_status: scan_status(doc, scan),
             sha256: scan.and_then(|s| s.sha256().map(str::to_owned)),
+            archive_sha256: None,
         });
     }
     // Everything received so far, once: today's rows replace stored rows of the same day.
@@ -329,6 +341,19 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
     // Today's rows in sheet order, then the earlier applications today's documents touched.
     out.decisions.sort_by_key(|d| (d.change == Change::Rescreened, d.source.file.clone(), d.source.row));
     out
+}
+
+/// The scan's status for this document row: a My Number scan is usable only as an image
+/// whose mask region lies on it, because only then can it be masked before storage.
+pub fn scan_status(doc: &crate::record::DocumentRow, scan: Option<&ScanOutcome>) -> String {
+    let Some(scan) = scan else { return "missing".into() };
+    match (scan, doc.has_my_number, doc.mask_region) {
+        (ScanOutcome::Pdf { .. }, true, _) => "my_number_pdf".into(),
+        (ScanOutcome::Image { width, height, .. }, true, Some(r)) if r.x >= *width || r.y >= *height => {
+            "mask_outside".into()
+        }
+        _ => scan.status().into(),
+    }
 }
 
 /// Columns the certificate type or a filled condition makes required.
