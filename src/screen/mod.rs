@@ -225,20 +225,14 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
         }
     };
     let mut row_findings: BTreeMap<Owner, Vec<Finding>> = BTreeMap::new();
+    let mut orphans: BTreeMap<Owner, Vec<Location>> = BTreeMap::new();
     for read in &batch.documents {
         if let Some(owner) = &read.owner {
             row_findings.entry(owner.clone()).or_default().extend(read.findings.iter().cloned());
         }
         let Some(doc) = &read.document else { continue };
         let Some(arrived_on) = doc.received_on.or_else(|| arrival_of(&doc.owner)) else {
-            out.notes.push(BatchNote {
-                location: read.source.clone(),
-                message: format!(
-                    "document for {} {} that no application names yet; kept for when it arrives",
-                    doc.owner.kind(),
-                    doc.owner.id()
-                ),
-            });
+            orphans.entry(doc.owner.clone()).or_default().push(read.source.clone());
             out.documents.push(StoredDocument {
                 batch: batch.name.clone(),
                 document: doc.clone(),
@@ -257,6 +251,18 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
             scan_status: scan_status(doc, scan),
             sha256: scan.and_then(|s| s.sha256().map(str::to_owned)),
             archive_sha256: None,
+        });
+    }
+    for (owner, rows) in orphans {
+        let numbers: Vec<String> = rows.iter().filter_map(|l| l.row.map(|r| r.to_string())).collect();
+        out.notes.push(BatchNote {
+            location: Location { row: None, ..rows[0].clone() },
+            message: format!(
+                "rows {}: documents for {} {} that no stored application names (its row may have been rejected); kept for when it is sent",
+                numbers.join(", "),
+                owner.kind(),
+                owner.id()
+            ),
         });
     }
     // Everything received so far, once: today's rows replace stored rows of the same day.
