@@ -324,3 +324,54 @@ fn check_decides_like_run_and_writes_nothing() {
     };
     assert_eq!(summary(&checked), summary(&ran));
 }
+
+#[test]
+fn an_xlsx_written_by_openpyxl_is_read_like_ours() {
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import openpyxl"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !have {
+        let st = std::process::Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "openpyxl"])
+            .status()
+            .unwrap();
+        assert!(st.success(), "pip install openpyxl");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let day = clean_day(tmp.path(), "day");
+    // Our builder writes CSV; openpyxl turns the same rows into a workbook with a title
+    // row, Japanese headers, real datetime cells and sheets in the other order.
+    day.write_csv(true, "utf8");
+    let script = r#"
+import csv, datetime, sys, openpyxl
+d = sys.argv[1]
+wb = openpyxl.Workbook()
+wb.remove(wb.active)
+for name in ("documents", "applications"):
+    ws = wb.create_sheet(name)
+    ws.append([f"{name} 2026-11-19 受付分"])
+    rows = list(csv.reader(open(f"{d}/{name}.csv", encoding="utf-8")))
+    ws.append(rows[0])
+    for row in rows[1:]:
+        out = []
+        for v in row:
+            try:
+                out.append(datetime.datetime.strptime(v, "%Y-%m-%d"))
+            except ValueError:
+                out.append(v or None)
+        ws.append(out)
+wb.save(f"{d}/applications.xlsx")
+"#;
+    let st = std::process::Command::new("python3").args(["-c", script, day.dir.to_str().unwrap()]).status().unwrap();
+    assert!(st.success());
+    std::fs::remove_file(day.dir.join("applications.csv")).unwrap();
+    std::fs::remove_file(day.dir.join("documents.csv")).unwrap();
+    run(tmp.path(), &day.dir, d(2026, 11, 19));
+    let rows = screening(tmp.path(), "day");
+    assert_eq!(
+        rows.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect::<Vec<_>>(),
+        [("A1", "accepted"), ("A2", "accepted")]
+    );
+}

@@ -1,0 +1,118 @@
+//! The committed sample days, run as staff would run them: every deliberate problem of
+//! `examples/gen_samples.rs` comes out as its reason, and nothing else does.
+
+mod common;
+use common::*;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn samples() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-batches"))
+}
+
+/// Every row of `screening.csv` that is not a plain `accepted` (accepted rows that carry
+/// a warning are listed too).
+fn not_plain(root: &Path, batch: &str) -> BTreeMap<String, String> {
+    screening(root, batch)
+        .into_iter()
+        .filter(|r| r.1 != "accepted" || !r.2.is_empty())
+        .map(|r| (r.0, format!("{} {}", r.1, r.2)))
+        .collect()
+}
+
+const DAY1: &[(&str, &str)] = &[
+    ("AO-20261119-032", "deficient romaji_mismatch"),
+    ("AO-20261119-034", "deficient my_number_mask_missing"),
+    ("AO-20261119-036", "rejected invalid_field:email"),
+    ("CE-20261119-038", "rejected invalid_field:applied_on"),
+    ("CE-20261119-041", "deficient scan_missing:ENV-1119-28/CE-20261119-041/application_form.pdf"),
+    ("GC-20261119-028", "rejected unknown_value:product"),
+    ("GD-20261119-002", "deficient romaji_mismatch"),
+    ("GD-20261119-004", "deficient missing_document:seal_certificate"),
+    ("GD-20261119-007", "deficient stale_document:seal_certificate"),
+    ("GD-20261119-013", "deficient missing_document:affiliation_certificate"),
+    ("GD-20261119-015", "deficient scan_unreadable:ENV-1119-12/GD-20261119-015/seal_certificate.jpg"),
+    ("GD-20261119-017", "rejected unknown_value:cert_type"),
+    ("GM-20261119-019", "deficient missing_document:transfer_slip"),
+    ("GM-20261119-021", "deficient application_form_expired"),
+    ("GM-20261119-026", "accepted non_jis_character:name_kanji"),
+    ("GM-20261119-027", "deficient future_dated_document:residence_certificate"),
+    ("PW-20261119-044", "deficient invalid_corporate_number"),
+];
+
+const DAY2: &[(&str, &str)] = &[
+    ("AG-20261120-031", "rejected unknown_value:product"),
+    ("AO-20261120-026", "deficient invalid_corporate_number"),
+    ("AO-20261120-029", "rejected unknown_value:cert_type"),
+    ("AO-20261120-030", "deficient my_number_mask_missing"),
+    ("CE-20261120-034", "deficient missing_document:residence_certificate"),
+    ("CE-20261120-036", "rejected invalid_field:email"),
+    ("GD-20261119-001", "rejected duplicate_application"),
+    ("GD-20261120-002", "deficient romaji_mismatch"),
+    ("GD-20261120-004", "deficient stale_document:seal_certificate"),
+    ("GD-20261120-011", "rejected invalid_field:birth_date"),
+    ("GD-20261120-012", "deficient future_dated_document:seal_certificate"),
+    ("GM-20261120-015", "deficient application_form_expired"),
+    ("GM-20261120-017", "deficient scan_missing:box1/ENV-1120-16/GM-20261120-017/02_seal_certificate.png"),
+    ("GM-20261120-021", "deficient scan_unreadable:box1/ENV-1120-18/GM-20261120-021/02_seal_certificate.jpg"),
+    ("GM-20261120-022", "deficient romaji_mismatch"),
+    ("GM-20261120-023", "accepted non_jis_character:org_representative"),
+    ("PW-20261120-039", "deficient missing_document:corporate_registry"),
+];
+
+fn expected(rows: &[(&str, &str)]) -> BTreeMap<String, String> {
+    rows.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+#[test]
+fn the_sample_days_give_exactly_their_deliberate_problems() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day1 = run(tmp.path(), &samples().join("2026-11-19"), d(2026, 11, 19));
+    assert_eq!(not_plain(tmp.path(), "2026-11-19"), expected(DAY1));
+    assert_eq!(day1.summary.unlisted_scans, ["ENV-1119-03/GD-20261119-003/residence_certificate_back.jpg"]);
+    assert_eq!(day1.summary.applications, 45);
+
+    let day2 = run(tmp.path(), &samples().join("2026-11-20"), d(2026, 11, 20));
+    let want = expected(DAY2);
+    // Two day-1 applications are completed by documents that arrived on day 2.
+    let rows = screening(tmp.path(), "2026-11-20");
+    for id in ["GD-20261119-004", "GM-20261119-019"] {
+        assert_eq!(row_of(&rows, id).0, "accepted", "{id} completed on day 2");
+    }
+    assert_eq!(not_plain(tmp.path(), "2026-11-20"), want);
+    assert!(day2.summary.unlisted_scans.contains(&"box2/unsorted/IMG_0042.jpg".to_string()));
+
+    // Three months after the first notices, day 1's still-deficient applications are
+    // refunded on the next run.
+    let later = run(tmp.path(), &samples().join("2026-11-20"), d(2027, 2, 20));
+    let refunds: Vec<&String> = later
+        .decisions
+        .iter()
+        .filter(|d| d.status == certbatch::record::Status::RefundDue)
+        .map(|d| &d.application_id)
+        .collect();
+    assert!(refunds.iter().any(|id| *id == "GD-20261119-007"), "{refunds:?}");
+    assert!(later
+        .decisions
+        .iter()
+        .all(|d| d.status != certbatch::record::Status::RefundDue || d.reasons().ends_with("documents_overdue")));
+}
+
+#[test]
+fn every_screening_reason_code_appears_in_the_samples() {
+    let mut seen = std::collections::BTreeSet::new();
+    for (_, r) in DAY1.iter().chain(DAY2) {
+        for reason in r.split_once(' ').unwrap().1.split(';') {
+            seen.insert(reason.split(':').next().unwrap().to_string());
+        }
+    }
+    seen.insert("documents_overdue".into()); // shown by the later run above
+    let not_yet = ["invalid_csr", "csr_name_mismatch", "weak_key", "invalid_domain"];
+    for code in certbatch::finding::Code::ALL {
+        if not_yet.contains(&code.as_str()) {
+            continue;
+        }
+        assert!(seen.contains(code.as_str()), "{code} appears in a sample day");
+    }
+}
