@@ -31,9 +31,9 @@
 //! Scans are real files: JPEG (grayscale, or colour with a red seal), PNG, uncompressed TIFF and
 //! 1-page PDFs (vector form, or a DCTDecode "scanned" page). Each carries a bar code of its own
 //! path, so no two files have the same SHA-256. Residence certificates that show a My Number are
-//! 480x340 PNGs and have the number inside `mask_region`. passport-web `csr_file`s are
-//! PEM-looking placeholders (`request.csr`, random DER-like bytes): until they are replaced by
-//! real PKCS#10 requests, every passport-web row also gets `invalid_csr`.
+//! 480x340 PNGs and have the number inside `mask_region`. passport-web `csr_file`s are real
+//! PKCS#10 requests made with certbatch's CSR builder from keys of a seeded generator, with the
+//! problems of `CSR_PROBLEMS` (weak_key, csr_name_mismatch, invalid_csr, invalid_domain).
 //!
 //! Every row that is not listed below is meant to be clean. It has every required document,
 //! issued 2-8 weeks before arrival (the form 3-20 days, the transfer slip 2-9 days before), a
@@ -1122,32 +1122,62 @@ fn render_scan(
     }
 }
 
-fn csr_placeholder(rng: &mut Rng, domain: &str) -> Vec<u8> {
-    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut raw: Vec<u8> = vec![0x30, 0x82, 0x02, 0xA1, 0x30, 0x82, 0x01, 0x89, 0x02, 0x01, 0x00];
-    raw.extend(domain.bytes());
-    while raw.len() < 660 {
-        raw.push((rng.next() & 0xFF) as u8);
+/// A deterministic key source for the sample CSRs: splitmix64 seeded from the
+/// application id. Not a cryptographic generator; these keys only make sample files.
+struct SampleKeyRng(u64);
+
+impl rand_core::TryRng for SampleKeyRng {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((self.try_next_u64()? >> 32) as u32)
     }
-    let mut text = String::new();
-    for chunk in raw.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= chunk.len() {
-                text.push(char::from(B64[(v >> (18 - 6 * k) & 63) as usize]));
-            } else {
-                text.push('=');
-            }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Ok(z ^ (z >> 31))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let v = self.try_next_u64()?.to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
         }
+        Ok(())
     }
-    let mut pem = String::from("-----BEGIN CERTIFICATE REQUEST-----\n");
-    for line in text.as_bytes().chunks(64) {
-        pem.push_str(std::str::from_utf8(line).expect("base64 is ascii"));
-        pem.push('\n');
+}
+
+impl rand_core::TryCryptoRng for SampleKeyRng {}
+
+/// The deliberate CSR problems, by application id.
+const CSR_PROBLEMS: &[(&str, &str)] = &[
+    ("PW-20261119-043", "weak_key"),
+    ("PW-20261119-045", "csr_name_mismatch"),
+    ("PW-20261120-037", "invalid_csr"),
+    ("PW-20261120-040", "invalid_domain"),
+];
+
+/// A real PKCS#10 request for `domains` (made with certbatch's own CSR builder), or one
+/// with the problem `CSR_PROBLEMS` gives this id.
+fn sample_csr(id: &str, domains: &[String]) -> Vec<u8> {
+    let problem = CSR_PROBLEMS.iter().find(|(i, _)| *i == id).map(|(_, p)| *p);
+    let seed = id.bytes().fold(0xC5_u64, |a, b| a.wrapping_mul(131).wrapping_add(u64::from(b)));
+    let bits = if problem == Some("weak_key") { 1024 } else { 2048 };
+    let key = rsa::RsaPrivateKey::new(&mut SampleKeyRng(seed), bits).expect("a sample key");
+    let mut names: Vec<&str> = domains.iter().map(String::as_str).collect();
+    if problem == Some("csr_name_mismatch") {
+        names.truncate(1);
+        names.push("mail.example-other.co.jp");
     }
-    pem.push_str("-----END CERTIFICATE REQUEST-----\n");
-    pem.into_bytes()
+    let pem = certbatch::csr::build_csr_pem_with_key(&key, names[0], &names).expect("a sample CSR");
+    let mut bytes = pem.into_bytes();
+    if problem == Some("invalid_csr") {
+        // Change one base64 character inside the signature: the request still parses
+        // but its self-signature no longer verifies.
+        let end = bytes.windows(5).rposition(|w| w == b"-----").expect("a PEM footer") - 30;
+        bytes[end] = if bytes[end] == b'A' { b'B' } else { b'A' };
+    }
+    bytes
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1891,11 +1921,27 @@ impl Gen {
             if self.rng.chance(50) {
                 domains.push(format!("{}.co.jp", c.slug));
             }
+            if let Some((_, problem)) = CSR_PROBLEMS.iter().find(|(i, _)| *i == id) {
+                let detail = match *problem {
+                    "weak_key" => "RSA 1024-bit key",
+                    "csr_name_mismatch" => "the CSR names mail.example-other.co.jp instead of the second domain",
+                    "invalid_csr" => "one base64 character of the signature changed",
+                    _ => {
+                        domains.push("portal.intranet.local".into());
+                        "portal.intranet.local is an internal name"
+                    }
+                };
+                let code = if *problem == "invalid_domain" {
+                    "invalid_domain:portal.intranet.local".to_string()
+                } else {
+                    problem.to_string()
+                };
+                b.issue(code, &id, detail);
+            }
             put(&mut row, "domains", domains.join(" "));
             let csr = format!("{dir}/{id}/request.csr");
             put(&mut row, "csr_file", &csr);
-            let bytes = csr_placeholder(&mut self.rng, &domains[0]);
-            b.files.push((csr, bytes));
+            b.files.push((csr, sample_csr(&id, &domains)));
         }
         if let P::BadDate(col, raw) = spec.p {
             row.insert(col, Val::Text(raw.to_string()));

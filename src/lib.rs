@@ -19,10 +19,12 @@
 
 pub mod archive;
 pub mod cli;
+pub mod csr;
 pub mod faults;
 pub mod finding;
 pub mod fsio;
 pub mod intake;
+pub mod issue;
 pub mod jpdate;
 pub mod ledger;
 pub mod pipelines;

@@ -30,6 +30,60 @@ pub struct Product {
     pub validity: Validity,
     pub delivery: Delivery,
     pub notices: Notices,
+    pub profile: CertProfile,
+}
+
+/// What the certificates of a product contain (domain-rules §4; RFC 5280).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertProfile {
+    /// `signing`: a person's signing certificate, key made by the CA; `tls_server`: the
+    /// customer's CSR key, names from `domains`.
+    pub kind: CertKind,
+    /// RSA modulus size of keys the CA makes (2048, 3072 or 4096).
+    #[serde(default = "default_key_bits")]
+    pub key_bits: usize,
+    /// The smallest customer key accepted in a CSR.
+    #[serde(default = "default_key_bits")]
+    pub min_csr_rsa_bits: usize,
+    /// The product's certificate policy OID (dotted).
+    pub policy_oid: String,
+    /// Put the applicant's email in subjectAltName.
+    #[serde(default)]
+    pub email_in_san: bool,
+    /// Personal data the certificate certifies: `name_kanji`, `address`, `birth_date`.
+    #[serde(default)]
+    pub certify: Vec<String>,
+    /// `modern` (PBES2 AES-256, HMAC-SHA256) or `legacy` (3DES, SHA-1 MAC) for Windows
+    /// Server 2016 and older and some macOS versions.
+    #[serde(default)]
+    pub pkcs12: Pkcs12Profile,
+    /// PBKDF2 iterations protecting the key in the PKCS#12 (and its MAC).
+    #[serde(default = "default_p12_iterations")]
+    pub pkcs12_iterations: u32,
+}
+
+fn default_key_bits() -> usize {
+    2048
+}
+
+fn default_p12_iterations() -> u32 {
+    2048
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertKind {
+    Signing,
+    TlsServer,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pkcs12Profile {
+    #[default]
+    Modern,
+    Legacy,
 }
 
 /// One offered validity term, e.g. `2y` or `1y+30d`.
@@ -80,6 +134,9 @@ pub struct CertType {
     #[serde(default)]
     pub required_fields: Vec<String>,
     pub fee_group: String,
+    /// Organisation data this type certifies: `org_name`, `corporate_number`, `delegation`.
+    #[serde(default)]
+    pub certify: Vec<String>,
 }
 
 /// A required document, or one of several acceptable alternatives.
@@ -378,6 +435,24 @@ impl Product {
             }
         }
         self.validate_fees(&mut errors);
+        if !matches!(self.profile.key_bits, 2048 | 3072 | 4096) {
+            errors.push(err("profile.key_bits", "must be 2048, 3072 or 4096"));
+        }
+        if self.profile.policy_oid.parse::<const_oid::ObjectIdentifier>().is_err() {
+            errors.push(err("profile.policy_oid", format!("{:?} is not a dotted OID", self.profile.policy_oid)));
+        }
+        for f in &self.profile.certify {
+            if !["name_kanji", "address", "birth_date"].contains(&f.as_str()) {
+                errors.push(err("profile.certify", format!("unknown item {f:?}")));
+            }
+        }
+        for (name, ct) in &self.cert_types {
+            for f in &ct.certify {
+                if !["org_name", "corporate_number", "delegation"].contains(&f.as_str()) {
+                    errors.push(err(format!("cert_types.{name}.certify"), format!("unknown item {f:?}")));
+                }
+            }
+        }
         if self.payment.model == PaymentModel::Invoice && self.payment.due.is_none() {
             errors.push(err("payment.due", "an invoiced product needs a due rule"));
         }

@@ -33,7 +33,12 @@ pub enum ScanOutcome {
         sha256: String,
         pages: u32,
     },
-    /// Read but not decoded (a CSR): only its hash is known here.
+    /// A PKCS#10 request, parsed and its signature checked (or why not).
+    Csr {
+        sha256: String,
+        parsed: Result<Box<crate::csr::CsrInfo>, String>,
+    },
+    /// Read but not decoded: only its hash is known here.
     Other {
         sha256: String,
     },
@@ -57,6 +62,7 @@ impl ScanOutcome {
     pub fn problem(&self) -> Option<String> {
         match self {
             ScanOutcome::Refused(why) | ScanOutcome::Unreadable(why) => Some(why.clone()),
+            ScanOutcome::Csr { parsed: Err(why), .. } => Some(why.clone()),
             _ => None,
         }
     }
@@ -64,6 +70,13 @@ impl ScanOutcome {
     pub fn status(&self) -> &'static str {
         match self {
             ScanOutcome::Image { .. } | ScanOutcome::Pdf { .. } | ScanOutcome::Other { .. } => "ok",
+            ScanOutcome::Csr { parsed, .. } => {
+                if parsed.is_ok() {
+                    "ok"
+                } else {
+                    "invalid_csr"
+                }
+            }
             ScanOutcome::Missing => "missing",
             ScanOutcome::Refused(_) => "refused",
             ScanOutcome::Unreadable(_) => "unreadable",
@@ -176,6 +189,12 @@ pub fn check_one(root: &Path, rel: &str) -> ScanOutcome {
         return match pdf_pages(&bytes) {
             Ok(pages) => ScanOutcome::Pdf { sha256, pages },
             Err(e) => ScanOutcome::Unreadable(e),
+        };
+    }
+    if crate::csr::is_csr(&bytes) {
+        return ScanOutcome::Csr {
+            sha256,
+            parsed: crate::csr::parse_csr(&bytes).map(Box::new).map_err(|e| e.to_string()),
         };
     }
     if !SCAN_EXTENSIONS.contains(&ext.as_str()) {

@@ -40,6 +40,8 @@ pub struct StoredDocument {
     pub sha256: Option<String>,
     /// SHA-256 of the copy in the archive (masked where it showed a My Number).
     pub archive_sha256: Option<String>,
+    /// What reading the file found, as JSON (a CSR's names and key).
+    pub detail: Option<String>,
 }
 
 /// What a run records about one application.
@@ -197,7 +199,7 @@ impl Ledger {
     pub fn documents(&self, owners: &BTreeSet<Owner>) -> Result<Vec<StoredDocument>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT batch, doc_type, file, issued_on, arrived_on, has_my_number, mask_region, scan_status, sha256, source,
-                    archive_sha256
+                    archive_sha256, detail
              FROM documents WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY id",
         )?;
         let mut out = Vec::new();
@@ -215,6 +217,7 @@ impl Ledger {
                     r.get::<_, Option<String>>(8)?,
                     r.get::<_, String>(9)?,
                     r.get::<_, Option<String>>(10)?,
+                    r.get::<_, Option<String>>(11)?,
                 ))
             })?;
             for row in rows {
@@ -230,6 +233,7 @@ impl Ledger {
                     sha256,
                     source,
                     archive_sha256,
+                    detail,
                 ) = row?;
                 let issued_on: NaiveDate = issued.parse().context("ledger: bad issued_on")?;
                 let arrived_on: NaiveDate = arrived.parse().context("ledger: bad arrived_on")?;
@@ -249,6 +253,7 @@ impl Ledger {
                     scan_status,
                     sha256,
                     archive_sha256,
+                    detail,
                 });
             }
         }
@@ -347,8 +352,8 @@ impl Ledger {
                 None => {
                     tx.execute(
                         "INSERT INTO documents (batch, owner_kind, owner_id, doc_type, file, issued_on, arrived_on, has_my_number,
-                                                mask_region, scan_status, sha256, source, first_run, archive_sha256)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                                                mask_region, scan_status, sha256, source, first_run, archive_sha256, detail)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                         params![
                             d.batch,
                             doc.owner.kind(),
@@ -363,7 +368,8 @@ impl Ledger {
                             values.2,
                             serde_json::to_string(&doc.source)?,
                             run_id,
-                            d.archive_sha256
+                            d.archive_sha256,
+                            d.detail
                         ],
                     )?;
                     counts.new_documents += 1;
@@ -372,7 +378,7 @@ impl Ledger {
                 Some(old) if old != values => {
                     tx.execute(
                         "UPDATE documents SET issued_on = ?6, arrived_on = ?7, sha256 = ?8, scan_status = ?9, has_my_number = ?10,
-                                              mask_region = ?11, archive_sha256 = ?12
+                                              mask_region = ?11, archive_sha256 = ?12, detail = ?13
                          WHERE batch = ?1 AND owner_kind = ?2 AND owner_id = ?3 AND doc_type = ?4 AND file = ?5",
                         params![
                             d.batch,
@@ -386,7 +392,8 @@ impl Ledger {
                             values.3,
                             doc.has_my_number,
                             mask,
-                            d.archive_sha256
+                            d.archive_sha256,
+                            d.detail
                         ],
                     )?;
                     counts.changed_documents += 1;

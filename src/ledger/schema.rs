@@ -74,6 +74,10 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE documents ADD COLUMN archive_sha256 TEXT;
     ALTER TABLE documents ADD COLUMN retain_until TEXT;
     "#,
+    // 3: what reading a document found (a CSR's names and key), as JSON.
+    r#"
+    ALTER TABLE documents ADD COLUMN detail TEXT;
+    "#,
 ];
 
 /// Brings the ledger to the latest schema. A ledger newer than this program is refused,

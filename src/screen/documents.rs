@@ -21,6 +21,8 @@ pub struct ReceivedDocument {
     pub arrived_on: NaiveDate,
     pub file: String,
     pub scan_status: String,
+    /// A CSR's names and key, when the file is one.
+    pub csr: Option<crate::csr::CsrInfo>,
     /// Why the scan could not be used, when it was checked in this run.
     pub scan_detail: Option<String>,
     pub has_my_number: bool,
@@ -204,7 +206,8 @@ pub fn check_documents(app: &Application, product: &Product, docs: &[ReceivedDoc
             );
         }
     }
-    for doc in docs.iter().filter(|d| !product.documents.contains_key(&d.doc_type)) {
+    // A CSR is judged by the CSR checks, not as a paper document.
+    for doc in docs.iter().filter(|d| d.doc_type != "csr" && !product.documents.contains_key(&d.doc_type)) {
         if matches!(&doc.owner, Owner::Application(id) if *id == app.id) {
             let known: Vec<&str> = product.documents.keys().map(String::as_str).collect();
             findings.push(
@@ -242,6 +245,7 @@ mod tests {
             arrived_on: arrived,
             file: format!("{doc_type}.jpg"),
             scan_status: "ok".into(),
+            csr: None,
             scan_detail: None,
             has_my_number: false,
             has_mask: false,

@@ -9,6 +9,7 @@
 //! is not stored as one, so staff can correct and resend it under the same id.
 
 pub mod corporate_number;
+pub mod csr_check;
 pub mod documents;
 pub mod hepburn;
 pub mod identity;
@@ -240,6 +241,7 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                 scan_status: scan_status(doc, batch.scans.get(&doc.file)),
                 sha256: batch.scans.get(&doc.file).and_then(|s| s.sha256().map(str::to_owned)),
                 archive_sha256: None,
+                detail: detail(batch.scans.get(&doc.file)),
             });
             continue;
         };
@@ -251,6 +253,32 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
             scan_status: scan_status(doc, scan),
             sha256: scan.and_then(|s| s.sha256().map(str::to_owned)),
             archive_sha256: None,
+            detail: detail(scan),
+        });
+    }
+    // An application's CSR is kept as one of its documents, so a later day can still judge it.
+    for id in &order {
+        let (app, _, _) = &today[id];
+        let Some(file) = &app.csr_file else { continue };
+        let doc = crate::record::DocumentRow {
+            owner: Owner::Application(app.id.clone()),
+            doc_type: "csr".into(),
+            issued_on: app.received_on,
+            received_on: Some(app.received_on),
+            file: file.clone(),
+            has_my_number: false,
+            mask_region: None,
+            source: app.source.with_column("csr_file"),
+        };
+        let scan = batch.scans.get(file);
+        out.documents.push(StoredDocument {
+            batch: batch.name.clone(),
+            scan_status: scan_status(&doc, scan),
+            sha256: scan.and_then(|s| s.sha256().map(str::to_owned)),
+            archive_sha256: None,
+            detail: detail(scan),
+            arrived_on: app.received_on,
+            document: doc,
         });
     }
     for (owner, rows) in orphans {
@@ -278,6 +306,7 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                 arrived_on: s.arrived_on,
                 file: doc.file.clone(),
                 scan_status: s.scan_status.clone(),
+                csr: s.detail.as_deref().and_then(|d| serde_json::from_str(d).ok()),
                 scan_detail: (s.batch == batch.name)
                     .then(|| batch.scans.get(&doc.file).and_then(ScanOutcome::problem))
                     .flatten(),
@@ -307,6 +336,7 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
             }
             findings.extend(required_fields(app, product));
             findings.extend(identity::check_identity(app, product));
+            findings.extend(csr_check::check_csr(app, product, &mine));
             findings.extend(check_documents(app, product, &mine));
             let mut status = status_of(&findings);
             let mut first_notice_on = stored.and_then(|s| s.first_notice_on);
@@ -359,6 +389,14 @@ pub fn scan_status(doc: &crate::record::DocumentRow, scan: Option<&ScanOutcome>)
             "mask_outside".into()
         }
         _ => scan.status().into(),
+    }
+}
+
+/// What reading a file found, kept with its document: a CSR's names and key.
+fn detail(scan: Option<&ScanOutcome>) -> Option<String> {
+    match scan {
+        Some(ScanOutcome::Csr { parsed: Ok(info), .. }) => serde_json::to_string(info).ok(),
+        _ => None,
     }
 }
 
