@@ -261,49 +261,14 @@ fn put(row: &mut Row, key: &'static str, value: impl Into<String>) {
     }
 }
 
-const APP_COLS: [(&str, &str); 30] = [
-    ("application_id", "申込コード"),
-    ("envelope_id", "封筒番号"),
-    ("product", "商品"),
-    ("cert_type", "証明書種別"),
-    ("term", "有効期間"),
-    ("applied_on", "申込書作成日"),
-    ("received_on", "到着日"),
-    ("name_kanji", "氏名"),
-    ("name_kana", "ふりがな"),
-    ("name_romaji", "氏名ローマ字"),
-    ("former_name", "旧姓"),
-    ("birth_date", "生年月日"),
-    ("postal_code", "郵便番号"),
-    ("address", "住所"),
-    ("email", "メールアドレス"),
-    ("phone", "電話番号"),
-    ("corporate_number", "法人番号"),
-    ("org_name", "組織名"),
-    ("org_kana", "組織名フリガナ"),
-    ("org_representative", "組織代表者氏名"),
-    ("org_address", "組織所在地"),
-    ("delegation", "代理権内容"),
-    ("proxy_name", "代理受取人氏名"),
-    ("proxy_postal_code", "代理受取人郵便番号"),
-    ("proxy_address", "代理受取人住所"),
-    ("payer_name", "振込名義"),
-    ("renewal_of", "更新元シリアル"),
-    ("card_readers", "カードリーダー台数"),
-    ("domains", "ドメイン"),
-    ("csr_file", "CSRファイル"),
-];
+/// The contract's columns (English, Japanese), from certbatch itself.
+fn app_cols() -> Vec<(&'static str, &'static str)> {
+    certbatch::intake::columns::APPLICATIONS.iter().map(|c| (c.key, c.ja)).collect()
+}
 
-const DOC_COLS: [(&str, &str); 8] = [
-    ("application_id", "申込コード"),
-    ("envelope_id", "封筒番号"),
-    ("doc_type", "書類種別"),
-    ("issued_on", "発行日"),
-    ("received_on", "到着日"),
-    ("file", "ファイル"),
-    ("has_my_number", "個人番号記載"),
-    ("mask_region", "マスク範囲"),
-];
+fn doc_cols() -> Vec<(&'static str, &'static str)> {
+    certbatch::intake::columns::DOCUMENTS.iter().map(|c| (c.key, c.ja)).collect()
+}
 
 /// Day 1's spreadsheet carries one column the contract does not know (kept out of
 /// decisions, reported once).
@@ -2245,8 +2210,8 @@ fn xlsx_bytes(b: &Batch) -> Vec<u8> {
             }
         }
     };
-    write_sheet(&mut wb, "applications", &APP_COLS, &b.apps, Some(&b.remarks));
-    write_sheet(&mut wb, "documents", &DOC_COLS, &b.docs, None);
+    write_sheet(&mut wb, "applications", &app_cols(), &b.apps, Some(&b.remarks));
+    write_sheet(&mut wb, "documents", &doc_cols(), &b.docs, None);
     wb.save_to_buffer().expect("build xlsx")
 }
 
@@ -2273,12 +2238,12 @@ fn write_batch(root: &Path, b: &Batch, format: &str) -> Written {
     match format {
         "xlsx" => bytes += write_file(root, "applications.xlsx", &xlsx_bytes(b)),
         "sjis" => {
-            bytes += write_file(root, "applications.csv", &shift_jis(&csv_text(&APP_COLS, &b.apps, "\r\n")));
-            bytes += write_file(root, "documents.csv", &shift_jis(&csv_text(&DOC_COLS, &b.docs, "\r\n")));
+            bytes += write_file(root, "applications.csv", &shift_jis(&csv_text(&app_cols(), &b.apps, "\r\n")));
+            bytes += write_file(root, "documents.csv", &shift_jis(&csv_text(&doc_cols(), &b.docs, "\r\n")));
         }
         _ => {
-            bytes += write_file(root, "applications.csv", csv_text(&APP_COLS, &b.apps, "\n").as_bytes());
-            bytes += write_file(root, "documents.csv", csv_text(&DOC_COLS, &b.docs, "\n").as_bytes());
+            bytes += write_file(root, "applications.csv", csv_text(&app_cols(), &b.apps, "\n").as_bytes());
+            bytes += write_file(root, "documents.csv", csv_text(&doc_cols(), &b.docs, "\n").as_bytes());
         }
     }
     for (rel, data) in &b.files {

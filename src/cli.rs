@@ -36,6 +36,17 @@ pub enum Command {
     Run { batch_dir: PathBuf },
     /// Everything `run` would decide, changing nothing.
     Check { batch_dir: PathBuf },
+    /// The certification authority.
+    Ca {
+        #[command(subcommand)]
+        action: CaAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaAction {
+    /// Makes a demo CA (root and issuing CA, keys encrypted at rest) in the state folder.
+    Init,
 }
 
 fn parse_as_of(s: &str) -> Result<NaiveDate, String> {
@@ -49,6 +60,18 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Run { batch_dir } => batch(cli.state, cli.out, cli.pipelines, as_of, cli.wait, batch_dir, Mode::Run),
         Command::Check { batch_dir } => {
             batch(cli.state, cli.out, cli.pipelines, as_of, cli.wait, batch_dir, Mode::Check)
+        }
+        Command::Ca { action: CaAction::Init } => {
+            // Hold the state folder so no run issues while the CA is being made.
+            let _lock = crate::ledger::Ledger::open(&cli.state, Duration::from_secs(cli.wait))?;
+            let ca = crate::issue::ca_source::init_demo(&cli.state, crate::run::issue_moment(as_of))?;
+            println!(
+                "made a DEMO CA (not for production) in {}",
+                cli.state.join(crate::issue::ca_source::DEMO_DIR).display()
+            );
+            println!("  issuing CA  {}", ca.subject());
+            println!("  valid until {}", ca.not_after());
+            Ok(())
         }
     }
 }

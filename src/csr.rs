@@ -161,6 +161,13 @@ fn named(oid: &str) -> String {
 /// PEM may be preceded by other text (as `openssl req -text` writes) and the first
 /// `CERTIFICATE REQUEST` / `NEW CERTIFICATE REQUEST` block is used. Verified algorithms:
 /// sha256/384/512WithRSAEncryption (PKCS#1 v1.5) and ecdsa-with-SHA256/384/512 on P-256/P-384.
+/// The public key a verified CSR asks to be certified, for issuing its certificate.
+pub fn verified_public_key(bytes: &[u8]) -> Result<SubjectPublicKeyInfoOwned, CsrError> {
+    parse_csr(bytes)?;
+    let der = csr_der(bytes)?;
+    Ok(CertReq::from_der(&der).map_err(parse_error)?.info.public_key)
+}
+
 pub fn parse_csr(bytes: &[u8]) -> Result<CsrInfo, CsrError> {
     let der = csr_der(bytes)?;
     let req = CertReq::from_der(&der).map_err(parse_error)?;

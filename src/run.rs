@@ -13,7 +13,7 @@ use crate::record::Owner;
 use crate::report::{self, summary::Summary};
 use crate::screen::{self, Change, Decision, Prior};
 use anyhow::Result;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Timelike};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -39,12 +39,14 @@ pub struct Options {
 }
 
 /// What a run decided, for the caller to print.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Outcome {
     pub summary: Summary,
     pub decisions: Vec<Decision>,
     /// Where the day's files went (`None` for `check`).
     pub out_dir: Option<PathBuf>,
+    /// Certificates issued in this run, with their secrets for the letter stage.
+    pub issue: crate::issue::IssueReport,
 }
 
 fn now_jst() -> String {
@@ -95,6 +97,25 @@ pub fn archive_documents(state: &Path, scans_root: &Path, docs: &mut [StoredDocu
     Ok(())
 }
 
+/// The moment of issue: the run's day (`--as-of`) at the current time of day in Japan, so
+/// a replayed day issues as of that day and a normal run as of now.
+pub fn issue_moment(as_of: NaiveDate) -> chrono::DateTime<chrono::FixedOffset> {
+    use chrono::TimeZone;
+    let now = chrono::Utc::now().with_timezone(&crate::jpdate::jst());
+    let t = now.time().with_nanosecond(0).unwrap_or(now.time());
+    crate::jpdate::jst().from_local_datetime(&as_of.and_time(t)).single().expect("JST has no gaps")
+}
+
+/// Today's decisions with `issued` for those issued in this run.
+fn with_issued_status(mut decisions: Vec<Decision>, issue: &crate::issue::IssueReport) -> Vec<Decision> {
+    for d in &mut decisions {
+        if issue.issued.iter().any(|i| i.application_id == d.application_id) {
+            d.status = crate::record::Status::Issued;
+        }
+    }
+    decisions
+}
+
 /// Runs (or checks) one batch folder.
 pub fn run_batch(opts: &Options) -> Result<Outcome> {
     let started_at = now_jst();
@@ -113,7 +134,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     };
     let mut summary = Summary::new(&batch, command, opts.as_of, &screening.decisions, &screening.notes);
     let (Mode::Run, Some(ledger)) = (opts.mode, ledger.as_mut()) else {
-        return Ok(Outcome { summary, decisions: screening.decisions, out_dir: None });
+        return Ok(Outcome { summary, decisions: screening.decisions, out_dir: None, issue: Default::default() });
     };
     archive_documents(&opts.state_dir, &batch.dir.join("scans"), &mut screening.documents)?;
     let applications: Vec<ApplicationWrite> = screening
@@ -158,6 +179,26 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     summary = summary.with_recorded(&counts);
     crate::faults::point("after-ledger");
     let out_dir = opts.out_dir.join(&batch.name);
+    // Screening's files first: they stand even if issuing fails below.
     report::write_batch_reports(&out_dir, &screening.decisions, &summary)?;
-    Ok(Outcome { summary, decisions: screening.decisions, out_dir: Some(out_dir) })
+
+    // Issuance: everything accepted and cleared for issue, exactly once.
+    let issue = crate::issue::issue_stage(
+        ledger,
+        &crate::issue::IssueContext {
+            pipelines: &pipelines,
+            pipelines_dir: &opts.pipelines_dir,
+            state_dir: &opts.state_dir,
+            out_dir: &out_dir,
+            batch: &batch.name,
+            now: issue_moment(opts.as_of),
+        },
+    )?;
+    summary = summary.with_issue(&issue);
+    // The letter stage takes the secrets here (a later capability); until then they are
+    // dropped with `issue`, zeroized, and never written anywhere.
+    let decisions = with_issued_status(screening.decisions, &issue);
+    report::write_batch_reports(&out_dir, &decisions, &summary)?;
+    report::write_issued_csv(&out_dir, &ledger.issued_in_batch(&batch.name)?)?;
+    Ok(Outcome { summary, decisions, out_dir: Some(out_dir), issue })
 }

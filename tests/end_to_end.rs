@@ -11,12 +11,12 @@ fn samples() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-batches"))
 }
 
-/// Every row of `screening.csv` that is not a plain `accepted` (accepted rows that carry
+/// Every row of `screening.csv` that is not a plain `accepted` or `issued` (rows that carry
 /// a warning are listed too).
 fn not_plain(root: &Path, batch: &str) -> BTreeMap<String, String> {
     screening(root, batch)
         .into_iter()
-        .filter(|r| r.1 != "accepted" || !r.2.is_empty())
+        .filter(|r| !matches!(r.1.as_str(), "accepted" | "issued") || !r.2.is_empty())
         .map(|r| (r.0, format!("{} {}", r.1, r.2)))
         .collect()
 }
@@ -76,6 +76,17 @@ fn the_sample_days_give_exactly_their_deliberate_problems() {
     assert_eq!(not_plain(tmp.path(), "2026-11-19"), expected(DAY1));
     assert_eq!(day1.summary.unlisted_scans, ["ENV-1119-03/GD-20261119-003/residence_certificate_back.jpg"]);
     assert_eq!(day1.summary.applications, 45);
+    // Invoiced products are issued on the day; G-ID waits for its fee.
+    let rows = screening(tmp.path(), "2026-11-19");
+    for (id, status) in [
+        ("AO-20261119-029", "issued"),
+        ("CE-20261119-037", "issued"),
+        ("PW-20261119-042", "issued"),
+        ("GD-20261119-001", "accepted"),
+    ] {
+        assert_eq!(row_of(&rows, id).0, status, "{id}");
+    }
+    assert!(day1.issue.issued.iter().all(|i| !i.application_id.starts_with('G')));
 
     let day2 = run(tmp.path(), &samples().join("2026-11-20"), d(2026, 11, 20));
     let want = expected(DAY2);

@@ -125,7 +125,7 @@ fn a_csv_with_mixed_encodings_is_read_whole_and_reported() {
     let mut extra = app("A3", "E3");
     extra.insert("name_kanji", s("鈴木 一郎"));
     day.apps.push(extra);
-    let text = csv_text(APP_COLUMNS, &day.apps, true);
+    let text = csv_text(&app_columns(), &day.apps, true);
     let utf8_line = text.lines().nth(1).unwrap();
     let path = day.dir.join("applications.csv");
     let mut bytes = std::fs::read(&path).unwrap();

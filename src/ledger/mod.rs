@@ -5,6 +5,7 @@
 //! applications and documents that today's rows refer to. Nothing secret is ever stored
 //! here. One run holds the state folder at a time ([`lock`]).
 
+pub mod issuance;
 pub mod lock;
 pub mod schema;
 
@@ -90,7 +91,7 @@ pub struct RecordCounts {
 
 #[derive(Debug)]
 pub struct Ledger {
-    conn: Connection,
+    pub(crate) conn: Connection,
     _lock: Option<lock::StateLock>,
 }
 

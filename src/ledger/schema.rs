@@ -78,6 +78,43 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE documents ADD COLUMN detail TEXT;
     "#,
+    // 4: issuance. A serial is reserved before its key exists and becomes `issued` in the
+    // transaction that records its files; a reservation a crash left behind is voided on the
+    // next run. The partial unique index makes "one live certificate per application" a
+    // property of the database, not of the code.
+    r#"
+    CREATE TABLE issuances (
+        id INTEGER PRIMARY KEY,
+        application_id TEXT NOT NULL REFERENCES applications(id),
+        serial TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL CHECK (state IN ('reserved', 'issued', 'void')),
+        batch TEXT NOT NULL,
+        out_dir TEXT NOT NULL,
+        reserved_run INTEGER NOT NULL REFERENCES runs(id),
+        issued_run INTEGER REFERENCES runs(id),
+        subject TEXT,
+        not_before TEXT,
+        not_after TEXT,
+        cert_sha256 TEXT,
+        cert_pem TEXT,
+        cert_file TEXT,
+        p12_file TEXT,
+        download_password_hash TEXT,
+        download_expires TEXT,
+        void_reason TEXT
+    );
+    CREATE UNIQUE INDEX issuances_one_live ON issuances(application_id) WHERE state IN ('reserved', 'issued');
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        event TEXT NOT NULL,
+        application_id TEXT,
+        serial TEXT,
+        detail TEXT NOT NULL
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    ALTER TABLE applications ADD COLUMN paid_on TEXT;
+    "#,
 ];
 
 /// Brings the ledger to the latest schema. A ledger newer than this program is refused,

@@ -38,6 +38,34 @@ pub fn screening_csv(decisions: &[Decision]) -> Result<Vec<u8>> {
     Ok(w.into_inner()?)
 }
 
+/// `issued.csv`: `application_id,serial,subject,not_before,not_after,cert_file,p12_file,download_expires`.
+pub fn write_issued_csv(dir: &Path, rows: &[crate::ledger::issuance::IssuedRow]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "application_id",
+        "serial",
+        "subject",
+        "not_before",
+        "not_after",
+        "cert_file",
+        "p12_file",
+        "download_expires",
+    ])?;
+    for r in rows {
+        w.write_record([
+            csv_safe(&r.application_id),
+            r.serial.clone(),
+            csv_safe(&r.subject),
+            r.not_before.clone(),
+            r.not_after.clone(),
+            csv_safe(&r.cert_file),
+            csv_safe(&r.p12_file),
+            r.download_expires.clone(),
+        ])?;
+    }
+    crate::fsio::write_atomic(&dir.join("issued.csv"), &w.into_inner()?, false)
+}
+
 /// Writes the day's files under `out/<batch>/`.
 pub fn write_batch_reports(dir: &Path, decisions: &[Decision], summary: &summary::Summary) -> Result<()> {
     crate::fsio::write_atomic(&dir.join("screening.csv"), &screening_csv(decisions)?, false)?;

@@ -26,6 +26,11 @@ pub struct Summary {
     pub notes: Vec<String>,
     /// What the ledger recorded (absent for `check`).
     pub recorded: Option<Recorded>,
+    pub issued: usize,
+    pub awaiting_payment: usize,
+    pub issue_problems: Vec<String>,
+    pub recovered_reservations: usize,
+    pub demo_ca: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -86,6 +91,15 @@ impl Summary {
         self
     }
 
+    pub fn with_issue(mut self, r: &crate::issue::IssueReport) -> Summary {
+        self.issued = r.issued.len();
+        self.awaiting_payment = r.awaiting_payment.len();
+        self.issue_problems = r.problems.iter().map(|(id, why)| format!("{id}: {why}")).collect();
+        self.recovered_reservations = r.recovered;
+        self.demo_ca = r.demo_ca;
+        self
+    }
+
     /// The summary as a person reads it on a terminal.
     pub fn render(&self) -> String {
         let mut o = String::new();
@@ -124,6 +138,23 @@ impl Summary {
             None => {
                 let _ = writeln!(o, "  recorded       nothing (check)");
             }
+        }
+        if self.recorded.is_some() {
+            let _ = writeln!(
+                o,
+                "  issued         {} certificates{}, {} accepted awaiting payment{}",
+                self.issued,
+                if self.demo_ca { " by the DEMO CA (not for production)" } else { "" },
+                self.awaiting_payment,
+                if self.recovered_reservations > 0 {
+                    format!(", {} reservations of an interrupted run voided", self.recovered_reservations)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        for p in &self.issue_problems {
+            let _ = writeln!(o, "  not issued     {p}");
         }
         for f in &self.unlisted_scans {
             let _ = writeln!(o, "  unlisted scan  scans/{f}");

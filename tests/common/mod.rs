@@ -31,45 +31,14 @@ pub fn s(x: &str) -> V {
 
 pub type Row = BTreeMap<&'static str, V>;
 
-pub const APP_COLUMNS: &[(&str, &str)] = &[
-    ("application_id", "申込コード"),
-    ("envelope_id", "封筒番号"),
-    ("product", "商品"),
-    ("cert_type", "証明書種別"),
-    ("term", "有効期間"),
-    ("applied_on", "申込書作成日"),
-    ("received_on", "到着日"),
-    ("name_kanji", "氏名"),
-    ("name_kana", "ふりがな"),
-    ("name_romaji", "氏名ローマ字"),
-    ("former_name", "旧姓"),
-    ("birth_date", "生年月日"),
-    ("postal_code", "郵便番号"),
-    ("address", "住所"),
-    ("email", "メールアドレス"),
-    ("phone", "電話番号"),
-    ("corporate_number", "法人番号"),
-    ("org_name", "組織名"),
-    ("org_kana", "組織名フリガナ"),
-    ("org_representative", "組織代表者氏名"),
-    ("org_address", "組織所在地"),
-    ("delegation", "代理権内容"),
-    ("proxy_name", "代理受取人氏名"),
-    ("proxy_postal_code", "代理受取人郵便番号"),
-    ("proxy_address", "代理受取人住所"),
-    ("payer_name", "振込名義"),
-];
+/// The contract's columns (English, Japanese), from the crate itself.
+pub fn app_columns() -> Vec<(&'static str, &'static str)> {
+    certbatch::intake::columns::APPLICATIONS.iter().map(|c| (c.key, c.ja)).collect()
+}
 
-pub const DOC_COLUMNS: &[(&str, &str)] = &[
-    ("application_id", "申込コード"),
-    ("envelope_id", "封筒番号"),
-    ("doc_type", "書類種別"),
-    ("issued_on", "発行日"),
-    ("received_on", "到着日"),
-    ("file", "ファイル"),
-    ("has_my_number", "個人番号記載"),
-    ("mask_region", "マスク範囲"),
-];
+pub fn doc_columns() -> Vec<(&'static str, &'static str)> {
+    certbatch::intake::columns::DOCUMENTS.iter().map(|c| (c.key, c.ja)).collect()
+}
 
 /// A clean G-ID download basic application received on 2026-11-19.
 pub fn app(id: &str, envelope: &str) -> Row {
@@ -133,7 +102,7 @@ impl Day {
         let mut book = rust_xlsxwriter::Workbook::new();
         let date_fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy/mm/dd");
         for (sheet_name, cols, rows) in
-            [("applications", APP_COLUMNS, &self.apps), ("documents", DOC_COLUMNS, &self.docs)]
+            [("applications", app_columns(), &self.apps), ("documents", doc_columns(), &self.docs)]
         {
             let sheet = book.add_worksheet();
             sheet.set_name(sheet_name).unwrap();
@@ -174,9 +143,9 @@ impl Day {
     /// Writes both CSV files; `encoding` is "utf8", "utf8bom" or "sjis".
     pub fn write_csv(&self, japanese: bool, encoding: &str) {
         for (file, cols, rows) in
-            [("applications.csv", APP_COLUMNS, &self.apps), ("documents.csv", DOC_COLUMNS, &self.docs)]
+            [("applications.csv", app_columns(), &self.apps), ("documents.csv", doc_columns(), &self.docs)]
         {
-            let text = csv_text(cols, rows, japanese);
+            let text = csv_text(&cols, rows, japanese);
             std::fs::write(self.dir.join(file), encode(&text, encoding)).unwrap();
         }
     }

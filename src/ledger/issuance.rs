@@ -1,0 +1,270 @@
+//! The ledger's side of issuance: reservations, their completion or voiding, the audit
+//! trail, and the payment mark that before-issue products wait for.
+
+use super::Ledger;
+use crate::record::Application;
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use rusqlite::{params, OptionalExtension};
+
+/// A serial reserved for an application, not yet issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    pub application_id: String,
+    pub serial: String,
+    pub batch: String,
+    pub out_dir: String,
+}
+
+/// What completing an issuance records. No secret: the download password only as its
+/// salted slow hash.
+#[derive(Debug, Clone)]
+pub struct IssuedRecord {
+    pub serial: String,
+    pub subject: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub cert_sha256: String,
+    pub cert_pem: String,
+    pub cert_file: String,
+    pub p12_file: Option<String>,
+    pub download_password_hash: Option<String>,
+    pub download_expires: Option<String>,
+}
+
+/// One row of `issued.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedRow {
+    pub application_id: String,
+    pub serial: String,
+    pub subject: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub cert_file: String,
+    pub p12_file: String,
+    pub download_expires: String,
+}
+
+fn now() -> String {
+    chrono::Utc::now().with_timezone(&crate::jpdate::jst()).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+impl Ledger {
+    /// Records that an application's fee has been received (payments call this).
+    pub fn mark_paid(&mut self, application_id: &str, on: NaiveDate) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE applications SET paid_on = ?2 WHERE id = ?1 AND paid_on IS NULL",
+            params![application_id, on.to_string()],
+        )?;
+        if n == 1 {
+            self.conn.execute(
+                "INSERT INTO audit (at, event, application_id, detail) VALUES (?1, 'paid', ?2, ?3)",
+                params![now(), application_id, on.to_string()],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// When the fee of an application was received, if it was.
+    pub fn paid_on(&self, application_id: &str) -> Result<Option<NaiveDate>> {
+        let v: Option<Option<String>> = self
+            .conn
+            .query_row("SELECT paid_on FROM applications WHERE id = ?1", [application_id], |r| r.get(0))
+            .optional()?;
+        Ok(v.flatten().and_then(|s| s.parse().ok()))
+    }
+
+    /// Accepted applications with no live certificate, in id order.
+    pub fn awaiting_issue(&self) -> Result<Vec<(Application, Option<NaiveDate>)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.data, a.source, a.paid_on FROM applications a
+             WHERE a.status = 'accepted'
+               AND NOT EXISTS (SELECT 1 FROM issuances i WHERE i.application_id = a.id AND i.state IN ('reserved', 'issued'))
+             ORDER BY a.id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (data, source, paid) = row?;
+            let mut app: Application = serde_json::from_str(&data).context("ledger: an application is unreadable")?;
+            app.source = serde_json::from_str(&source).unwrap_or_default();
+            out.push((app, paid.and_then(|p| p.parse().ok())));
+        }
+        Ok(out)
+    }
+
+    /// Reservations a killed run left behind.
+    pub fn open_reservations(&self) -> Result<Vec<Reservation>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT application_id, serial, batch, out_dir FROM issuances WHERE state = 'reserved' ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Reservation { application_id: r.get(0)?, serial: r.get(1)?, batch: r.get(2)?, out_dir: r.get(3)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether a serial was ever used, in any state.
+    pub fn serial_exists(&self, serial: &str) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM issuances WHERE serial = ?1)", [serial], |r| r.get(0))?)
+    }
+
+    /// Reserves serials, all or none, in one transaction; a run id is made for them.
+    pub fn reserve(&mut self, run_batch: &str, reservations: &[Reservation]) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO runs (batch, command, as_of, started_at, finished_at, rows_read, applications, new_applications,
+                               changed_statuses, documents, new_documents, scans, summary)
+             VALUES (?1, 'issue', ?2, ?2, ?2, 0, ?3, 0, 0, 0, 0, 0, '{}')",
+            params![run_batch, now(), reservations.len() as i64],
+        )?;
+        let run_id = tx.last_insert_rowid();
+        for r in reservations {
+            tx.execute(
+                "INSERT INTO issuances (application_id, serial, state, batch, out_dir, reserved_run) VALUES (?1, ?2, 'reserved', ?3, ?4, ?5)",
+                params![r.application_id, r.serial, r.batch, r.out_dir, run_id],
+            )
+            .with_context(|| format!("cannot reserve serial {} for {}", r.serial, r.application_id))?;
+            tx.execute(
+                "INSERT INTO audit (at, event, application_id, serial, detail) VALUES (?1, 'reserved', ?2, ?3, '')",
+                params![now(), r.application_id, r.serial],
+            )?;
+        }
+        tx.commit()?;
+        Ok(run_id)
+    }
+
+    /// Voids reservations whose certificates were never recorded as issued.
+    pub fn void(&mut self, serials: &[(String, String)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for (serial, reason) in serials {
+            tx.execute(
+                "UPDATE issuances SET state = 'void', void_reason = ?2 WHERE serial = ?1 AND state = 'reserved'",
+                params![serial, reason],
+            )?;
+            tx.execute(
+                "INSERT INTO audit (at, event, application_id, serial, detail)
+                 SELECT ?1, 'void', application_id, serial, ?3 FROM issuances WHERE serial = ?2",
+                params![now(), serial, reason],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Completes issuances whose files are written, in one transaction: the certificate is
+    /// recorded, the application becomes `issued`, the audit trail says so.
+    pub fn complete(&mut self, run_id: i64, records: &[IssuedRecord]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for (i, r) in records.iter().enumerate() {
+            let n = tx.execute(
+                "UPDATE issuances SET state = 'issued', issued_run = ?2, subject = ?3, not_before = ?4, not_after = ?5,
+                        cert_sha256 = ?6, cert_pem = ?7, cert_file = ?8, p12_file = ?9, download_password_hash = ?10,
+                        download_expires = ?11
+                 WHERE serial = ?1 AND state = 'reserved'",
+                params![
+                    r.serial,
+                    run_id,
+                    r.subject,
+                    r.not_before,
+                    r.not_after,
+                    r.cert_sha256,
+                    r.cert_pem,
+                    r.cert_file,
+                    r.p12_file,
+                    r.download_password_hash,
+                    r.download_expires
+                ],
+            )?;
+            anyhow::ensure!(n == 1, "serial {} is not reserved", r.serial);
+            tx.execute(
+                "UPDATE applications SET status = 'issued', reasons = '', status_run = ?2
+                 WHERE id = (SELECT application_id FROM issuances WHERE serial = ?1)",
+                params![r.serial, run_id],
+            )?;
+            tx.execute(
+                "INSERT INTO audit (at, event, application_id, serial, detail)
+                 SELECT ?1, 'issued', application_id, serial, ?3 FROM issuances WHERE serial = ?2",
+                params![
+                    now(),
+                    r.serial,
+                    serde_json::json!({
+                        "subject": r.subject, "not_before": r.not_before, "not_after": r.not_after,
+                        "cert_sha256": r.cert_sha256
+                    })
+                    .to_string()
+                ],
+            )?;
+            if i == records.len() / 2 {
+                crate::faults::point("issue-mid-commit");
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The certificates issued for a batch, for `issued.csv`.
+    pub fn issued_in_batch(&self, batch: &str) -> Result<Vec<IssuedRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT application_id, serial, subject, not_before, not_after, cert_file, COALESCE(p12_file, ''),
+                    COALESCE(download_expires, '')
+             FROM issuances WHERE batch = ?1 AND state = 'issued' ORDER BY application_id",
+        )?;
+        let rows = stmt.query_map([batch], |r| {
+            Ok(IssuedRow {
+                application_id: r.get(0)?,
+                serial: r.get(1)?,
+                subject: r.get(2)?,
+                not_before: r.get(3)?,
+                not_after: r.get(4)?,
+                cert_file: r.get(5)?,
+                p12_file: r.get(6)?,
+                download_expires: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Count of certificates by state, for tests and the summary.
+    pub fn issuance_counts(&self) -> Result<std::collections::BTreeMap<String, i64>> {
+        let mut stmt = self.conn.prepare("SELECT state, COUNT(*) FROM issuances GROUP BY state")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Audit rows not yet copied to `audit.log`, as JSON lines.
+    pub fn audit_since_export(&self) -> Result<Vec<String>> {
+        let last: i64 = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'audit_exported'", [], |r| r.get::<_, String>(0))
+            .optional()?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut stmt = self.conn.prepare(
+            "SELECT id, at, event, COALESCE(application_id, ''), COALESCE(serial, ''), detail FROM audit WHERE id > ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([last], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                serde_json::json!({
+                    "id": r.get::<_, i64>(0)?, "at": r.get::<_, String>(1)?, "event": r.get::<_, String>(2)?,
+                    "application_id": r.get::<_, String>(3)?, "serial": r.get::<_, String>(4)?,
+                    "detail": r.get::<_, String>(5)?
+                })
+                .to_string(),
+            ))
+        })?;
+        let rows: Vec<(i64, String)> = rows.collect::<Result<_, _>>()?;
+        Ok(rows.into_iter().map(|(_, line)| line).collect())
+    }
+
+    /// Marks the audit rows up to the newest as copied to `audit.log`.
+    pub fn mark_audit_exported(&mut self) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) SELECT 'audit_exported', COALESCE(MAX(id), 0) FROM audit",
+            [],
+        )?;
+        Ok(())
+    }
+}

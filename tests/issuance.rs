@@ -1,0 +1,309 @@
+//! Issuance checked with tools we did not write: OpenSSL 3 (verify, pkcs12 without the
+//! legacy provider, exact dates), Python `cryptography`, and pkilint; and exactly once
+//! through a `kill -9` at every step.
+
+mod common;
+use common::*;
+
+use certbatch::ledger::Ledger;
+use std::path::Path;
+use std::process::Command;
+
+/// A day of signing applications: three G-ID (two paid later), two AOSign (invoiced).
+fn day(root: &Path) -> Day {
+    let mut day = Day::new(root, "2026-11-19");
+    day.clean("G1", "E1").clean("G2", "E2").clean("G3", "E3");
+    day.apps[1].insert("cert_type", s("org_employee_delegation"));
+    for (k, v) in [
+        ("corporate_number", "4011001040781"),
+        ("org_name", "セコム株式会社"),
+        ("org_representative", "セコム 一郎"),
+        ("org_address", "東京都渋谷区神宮前1-5-1"),
+        ("delegation", "契約の締結に関する一切の権限"),
+    ] {
+        day.apps[1].insert(k, s(v));
+    }
+    for t in ["corporate_registry", "corporate_seal_certificate", "delegation_certificate"] {
+        day.doc(("G2", ""), t, d(2026, 11, 1));
+    }
+    for id in ["A1", "A2"] {
+        day.clean(id, "E9");
+        let last = day.apps.last_mut().unwrap();
+        last.insert("product", s("aosign-g2"));
+        last.insert("cert_type", s("employee"));
+        last.insert("term", s("1y+30d"));
+        for (k, v) in [
+            ("corporate_number", "4011001040781"),
+            ("org_name", "セコム株式会社"),
+            ("org_representative", "セコム 一郎"),
+            ("org_address", "東京都渋谷区神宮前1-5-1"),
+        ] {
+            last.insert(k, s(v));
+        }
+        day.docs.retain(|r| {
+            !(matches!(r.get("application_id"), Some(V::S(a)) if a == id)
+                && matches!(r.get("doc_type"), Some(V::S(t)) if t == "transfer_slip"))
+        });
+    }
+    day.doc(("", "E9"), "corporate_registry", d(2026, 11, 1));
+    day.doc(("", "E9"), "corporate_seal_certificate", d(2026, 11, 1));
+    day.write_xlsx(true);
+    day
+}
+
+fn mark_paid(root: &Path, ids: &[&str]) {
+    let mut ledger = Ledger::open(&root.join("state"), std::time::Duration::from_secs(5)).unwrap();
+    for id in ids {
+        ledger.mark_paid(id, d(2026, 11, 20)).unwrap();
+    }
+}
+
+fn ensure_python(module: &str, package: &str) {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        let st = Command::new("python3").args(["-m", "pip", "install", "--quiet", package]).status().unwrap();
+        assert!(st.success(), "pip install {package}");
+    }
+}
+
+fn openssl(args: &[&str], pin: Option<&str>) -> (bool, String) {
+    let mut cmd = Command::new("openssl");
+    cmd.args(args);
+    if let Some(p) = pin {
+        cmd.env("P12PIN", p);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn invoiced_products_issue_at_once_and_before_issue_ones_after_payment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = day(tmp.path());
+    let first = run(tmp.path(), &day.dir, d(2026, 11, 19));
+    let issued: Vec<&str> = first.issue.issued.iter().map(|i| i.application_id.as_str()).collect();
+    assert_eq!(issued, ["A1", "A2"], "AOSign is invoiced at issue; G-ID waits for payment");
+    assert_eq!(first.issue.awaiting_payment, ["G1", "G2", "G3"]);
+    assert!(first.issue.demo_ca);
+    let rows = screening(tmp.path(), "2026-11-19");
+    assert_eq!(row_of(&rows, "A1").0, "issued");
+    assert_eq!(row_of(&rows, "G1").0, "accepted");
+
+    mark_paid(tmp.path(), &["G1", "G2"]);
+    let second = run(tmp.path(), &day.dir, d(2026, 11, 20));
+    let issued: Vec<&str> = second.issue.issued.iter().map(|i| i.application_id.as_str()).collect();
+    assert_eq!(issued, ["G1", "G2"]);
+    let third = run(tmp.path(), &day.dir, d(2026, 11, 20));
+    assert!(third.issue.issued.is_empty(), "nothing is issued twice");
+    let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
+    assert_eq!(ledger.issuance_counts().unwrap().get("issued"), Some(&4));
+
+    // issued.csv has the contract's columns and the certificates of the batch.
+    let mut r = csv::Reader::from_path(tmp.path().join("out/2026-11-19/issued.csv")).unwrap();
+    assert_eq!(
+        r.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["application_id", "serial", "subject", "not_before", "not_after", "cert_file", "p12_file", "download_expires"]
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4);
+    for row in &rows {
+        assert_eq!(row[1].len(), 32, "128-bit serial in hex: {}", &row[1]);
+        assert!(row[1].chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(row[3].ends_with("+09:00") && row[4].ends_with("23:59:59+09:00"), "{:?}", row);
+    }
+    let g1 = rows.iter().find(|r| &r[0] == "G1").unwrap();
+    assert!(!g1[7].is_empty(), "download products expire their link");
+    assert_eq!(&rows.iter().find(|r| &r[0] == "A1").unwrap()[7], "", "IC cards have no download link");
+    // G-ID 2y issued 2026-11-20: ends the day before 2028-12-20 (2 years and 1 month).
+    assert_eq!(&g1[4], "2028-12-19T23:59:59+09:00");
+    // The audit log has one line per issuance.
+    let audit = std::fs::read_to_string(tmp.path().join("state/audit.log")).unwrap();
+    assert_eq!(audit.lines().filter(|l| l.contains("\"event\":\"issued\"")).count(), 4);
+
+    // Tools we did not write.
+    ensure_python("cryptography", "cryptography");
+    let chain = tmp.path().join("state/ca");
+    let root = chain.join("DEMO-root.crt.pem");
+    let issuing = chain.join("DEMO-issuing.crt.pem");
+    let all: Vec<&certbatch::issue::Issued> = first.issue.issued.iter().chain(&second.issue.issued).collect();
+    for i in &all {
+        let cert = i.cert_file.to_str().unwrap();
+        let (ok, out) = openssl(
+            &["verify", "-CAfile", root.to_str().unwrap(), "-untrusted", issuing.to_str().unwrap(), cert],
+            None,
+        );
+        assert!(ok, "{}: {out}", i.application_id);
+        let p12 = i.p12_file.as_ref().unwrap().to_str().unwrap();
+        let pin = i.secrets.as_ref().unwrap().pin.expose_secret();
+        let (ok, out) = openssl(&["pkcs12", "-info", "-noout", "-in", p12, "-passin", "env:P12PIN"], Some(pin));
+        assert!(ok, "{}: OpenSSL 3 opens it without the legacy provider: {out}", i.application_id);
+        assert!(out.contains("AES-256-CBC") && out.to_lowercase().contains("sha256"), "{out}");
+        let (ok, _) = openssl(&["pkcs12", "-info", "-noout", "-in", p12, "-passin", "pass:wrong-pin"], None);
+        assert!(!ok, "a wrong PIN does not open it");
+        // The certificate in the PKCS#12 is the one issued to this applicant.
+        let script = "import sys,os\nfrom cryptography.hazmat.primitives.serialization import pkcs12\nfrom cryptography import x509\nk,c,extra=pkcs12.load_key_and_certificates(open(sys.argv[1],'rb').read(), os.environ['P12PIN'].encode())\nissued=x509.load_pem_x509_certificate(open(sys.argv[2],'rb').read())\nassert c == issued, 'same certificate'\nassert k.public_key().public_numbers() == issued.public_key().public_numbers()\nassert len(extra) == 2, extra\nprint(format(c.serial_number, 'x'))";
+        let out = Command::new("python3").args(["-c", script, p12, cert]).env("P12PIN", pin).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim().trim_start_matches('0'),
+            i.serial.trim_start_matches('0')
+        );
+    }
+
+    // No generated secret anywhere but (later) the letters: not in the output, not in the
+    // state folder, not in the ledger.
+    let secrets: Vec<String> = all
+        .iter()
+        .flat_map(|i| {
+            let s = i.secrets.as_ref().unwrap();
+            std::iter::once(s.pin.expose_secret().to_string())
+                .chain(s.download_password.as_ref().map(|p| p.expose_secret().to_string()))
+        })
+        .collect();
+    assert_eq!(secrets.len(), 6, "4 PINs and 2 download passwords");
+    for e in walkdir::WalkDir::new(tmp.path()).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        let bytes = std::fs::read(e.path()).unwrap();
+        for s in &secrets {
+            assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "{} holds a secret", e.path().display());
+        }
+    }
+    // Secret-bearing files are readable by their owner only.
+    use std::os::unix::fs::PermissionsExt;
+    for i in &all {
+        let mode = std::fs::metadata(i.p12_file.as_ref().unwrap()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", i.application_id);
+    }
+}
+
+#[test]
+fn pkilint_finds_nothing_at_warning_level() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = day(tmp.path());
+    mark_paid(tmp.path(), &[]);
+    run(tmp.path(), &day.dir, d(2026, 11, 19));
+    mark_paid(tmp.path(), &["G1", "G2"]);
+    let out = run(tmp.path(), &day.dir, d(2026, 11, 19));
+    assert_eq!(out.issue.issued.len(), 2);
+    let have = Command::new("lint_pkix_cert").arg("--help").output().map(|o| o.status.success()).unwrap_or(false);
+    if !have {
+        let st = Command::new("python3").args(["-m", "pip", "install", "--quiet", "pkilint"]).status().unwrap();
+        assert!(st.success(), "pip install pkilint");
+    }
+    let ca = tmp.path().join("state/ca");
+    let mut certs = vec![ca.join("DEMO-root.crt.pem"), ca.join("DEMO-issuing.crt.pem")];
+    certs.extend(out.issue.issued.iter().map(|i| i.cert_file.clone()));
+    for c in &certs {
+        let o = Command::new("lint_pkix_cert").args(["lint", "-s", "WARNING", c.to_str().unwrap()]).output().unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        assert!(text.trim().is_empty(), "{}: {text}", c.display());
+    }
+    let pairs = [(ca.join("DEMO-root.crt.pem"), ca.join("DEMO-issuing.crt.pem"))]
+        .into_iter()
+        .chain(out.issue.issued.iter().map(|i| (ca.join("DEMO-issuing.crt.pem"), i.cert_file.clone())));
+    for (issuer, subject) in pairs {
+        let o = Command::new("lint_pkix_signer_signee_cert_chain")
+            .args(["lint", "-s", "WARNING", issuer.to_str().unwrap(), subject.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        assert!(text.trim().is_empty(), "{} → {}: {text}", issuer.display(), subject.display());
+    }
+}
+
+fn run_binary(root: &Path, batch: &Path, as_of: &str, fail_at: Option<&str>) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_certbatch"));
+    cmd.args(["--state", root.join("state").to_str().unwrap(), "--out", root.join("out").to_str().unwrap()]);
+    cmd.args([
+        "--pipelines",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines"),
+        "--as-of",
+        as_of,
+        "run",
+        batch.to_str().unwrap(),
+    ]);
+    if let Some(point) = fail_at {
+        cmd.env("CERTBATCH_FAIL_AT", point);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn a_run_killed_during_issuance_ends_with_each_certificate_issued_once() {
+    for point in ["issue-after-reserve", "issue-after-files", "issue-mid-commit", "issue-after-commit"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let day = day(tmp.path());
+        let killed = run_binary(tmp.path(), &day.dir, "2026-11-19", Some(point));
+        assert!(!killed.status.success(), "{point}");
+        let again = run_binary(tmp.path(), &day.dir, "2026-11-19", None);
+        assert!(again.status.success(), "{point}: {}", String::from_utf8_lossy(&again.stderr));
+        let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
+        let counts = ledger.issuance_counts().unwrap();
+        assert_eq!(counts.get("issued"), Some(&2), "{point}: {counts:?}");
+        assert_eq!(counts.get("reserved"), None, "{point}");
+        let committed = point == "issue-after-commit";
+        assert_eq!(
+            counts.get("void").copied().unwrap_or(0),
+            if committed { 0 } else { 2 },
+            "{point}: interrupted reservations are voided"
+        );
+        // Exactly the issued certificates have files, and each file is the recorded one.
+        let rows = ledger.issued_in_batch("2026-11-19").unwrap();
+        assert_eq!(rows.len(), 2);
+        for r in &rows {
+            let pem = std::fs::read_to_string(&r.cert_file).unwrap();
+            let (ok, serial) = openssl(&["x509", "-noout", "-serial", "-in", &r.cert_file], None);
+            assert!(ok);
+            assert_eq!(serial.trim().trim_start_matches("serial=").to_lowercase(), r.serial, "{point}: {pem}");
+        }
+        let dirs: Vec<_> = std::fs::read_dir(tmp.path().join("out/2026-11-19/certs")).unwrap().collect();
+        assert_eq!(dirs.len(), 2, "{point}");
+        for dir in dirs {
+            let files: Vec<String> = std::fs::read_dir(dir.unwrap().path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            let mut files = files;
+            files.sort();
+            assert_eq!(files, ["cert.p12", "cert.pem"], "{point}: no temporary or stale file");
+        }
+    }
+}
+
+#[test]
+fn exact_dates_of_the_seed_example_as_openssl_reads_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut day = Day::new(tmp.path(), "2024-05-10");
+    day.clean("A1", "E1");
+    day.apps[0].insert("product", s("aosign-g2"));
+    day.apps[0].insert("cert_type", s("employee"));
+    day.apps[0].insert("term", s("5y"));
+    day.apps[0].insert("applied_on", V::Date(d(2024, 5, 1)));
+    day.apps[0].insert("received_on", V::Date(d(2024, 5, 10)));
+    for (k, v) in [
+        ("corporate_number", "4011001040781"),
+        ("org_name", "セコム株式会社"),
+        ("org_representative", "セコム 一郎"),
+        ("org_address", "東京都渋谷区神宮前1-5-1"),
+    ] {
+        day.apps[0].insert(k, s(v));
+    }
+    day.docs.clear();
+    for t in ["application_form", "residence_certificate", "seal_certificate"] {
+        day.doc(("A1", ""), t, d(2024, 5, 1));
+    }
+    for t in ["corporate_registry", "corporate_seal_certificate"] {
+        day.doc(("", "E1"), t, d(2024, 5, 1));
+    }
+    day.write_csv(false, "utf8");
+    let out = run(tmp.path(), &day.dir, d(2024, 5, 10));
+    assert_eq!(out.issue.issued.len(), 1, "{:?}", out.decisions);
+    let (ok, dates) =
+        openssl(&["x509", "-noout", "-enddate", "-in", out.issue.issued[0].cert_file.to_str().unwrap()], None);
+    assert!(ok);
+    // AOSign 5y from 2024-05-10: the day before 2029-05-10, 23:59:59 JST = 14:59:59Z.
+    assert_eq!(dates.trim(), "notAfter=May  9 14:59:59 2029 GMT");
+}
