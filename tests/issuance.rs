@@ -307,3 +307,132 @@ fn exact_dates_of_the_seed_example_as_openssl_reads_them() {
     // AOSign 5y from 2024-05-10: the day before 2029-05-10, 23:59:59 JST = 14:59:59Z.
     assert_eq!(dates.trim(), "notAfter=May  9 14:59:59 2029 GMT");
 }
+
+#[test]
+fn a_ca_key_that_does_not_decrypt_stops_the_run_before_any_serial_is_reserved() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = day(tmp.path());
+    // Make the demo CA, then configure it as a real CA with the wrong passphrase.
+    let (code, _, err) = cli(&["--state", tmp.path().join("state").to_str().unwrap(), "ca", "init"]);
+    assert_eq!(code, 0, "{err}");
+    let pipelines = tmp.path().join("pipelines");
+    std::fs::create_dir_all(pipelines.join("ca")).unwrap();
+    for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(&p, pipelines.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let ca = tmp.path().join("state/ca");
+    let chain = format!(
+        "{}{}",
+        std::fs::read_to_string(ca.join("DEMO-issuing.crt.pem")).unwrap(),
+        std::fs::read_to_string(ca.join("DEMO-root.crt.pem")).unwrap()
+    );
+    std::fs::write(tmp.path().join("chain.pem"), chain).unwrap();
+    std::fs::write(
+        pipelines.join("ca/ca.toml"),
+        format!(
+            "chain = {:?}\nkey = {:?}\npassphrase_env = \"TEST_CA_PASS\"\n",
+            tmp.path().join("chain.pem"),
+            ca.join("DEMO-issuing.key.pem")
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_certbatch"))
+        .args([
+            "--state",
+            tmp.path().join("state").to_str().unwrap(),
+            "--out",
+            tmp.path().join("out").to_str().unwrap(),
+        ])
+        .args(["--pipelines", pipelines.to_str().unwrap(), "--as-of", "2026-11-19", "run", day.dir.to_str().unwrap()])
+        .env("TEST_CA_PASS", "not the passphrase")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("does not decrypt with the given passphrase"), "{stderr}");
+    assert!(tmp.path().join("out/2026-11-19/screening.csv").exists(), "screening stands");
+    let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
+    assert!(ledger.issuance_counts().unwrap().is_empty(), "no serial reserved");
+    assert!(!tmp.path().join("out/2026-11-19/certs").exists());
+    drop(ledger);
+    // With the right passphrase (the demo's, from its file) the same run issues.
+    let pass = std::fs::read_to_string(ca.join("DEMO-passphrase")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_certbatch"))
+        .args([
+            "--state",
+            tmp.path().join("state").to_str().unwrap(),
+            "--out",
+            tmp.path().join("out").to_str().unwrap(),
+        ])
+        .args(["--pipelines", pipelines.to_str().unwrap(), "--as-of", "2026-11-19", "run", day.dir.to_str().unwrap()])
+        .env("TEST_CA_PASS", pass.trim())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
+    assert_eq!(ledger.issuance_counts().unwrap().get("issued"), Some(&2), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn a_certificate_that_would_outlive_the_ca_is_not_issued() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The demo CA is made now and lives 10 years; a 5-year card issued in 2033 would end
+    // after it.
+    let (code, _, err) = cli(&["--state", tmp.path().join("state").to_str().unwrap(), "ca", "init"]);
+    assert_eq!(code, 0, "{err}");
+    let mut day = Day::new(tmp.path(), "2033-06-01");
+    day.clean("A1", "E1");
+    let a = &mut day.apps[0];
+    for (k, v) in [
+        ("product", "aosign-g2"),
+        ("cert_type", "employee"),
+        ("term", "5y"),
+        ("corporate_number", "4011001040781"),
+        ("org_name", "セコム株式会社"),
+        ("org_representative", "セコム 一郎"),
+        ("org_address", "東京都渋谷区神宮前1-5-1"),
+    ] {
+        a.insert(k, s(v));
+    }
+    a.insert("applied_on", V::Date(d(2033, 5, 20)));
+    a.insert("received_on", V::Date(d(2033, 6, 1)));
+    day.docs.clear();
+    for t in ["application_form", "residence_certificate", "seal_certificate"] {
+        day.doc(("A1", ""), t, d(2033, 5, 20));
+    }
+    for t in ["corporate_registry", "corporate_seal_certificate"] {
+        day.doc(("", "E1"), t, d(2033, 5, 20));
+    }
+    day.write_csv(false, "utf8");
+    let out = run(tmp.path(), &day.dir, d(2033, 6, 1));
+    assert!(out.issue.issued.is_empty());
+    assert_eq!(out.issue.problems.len(), 1);
+    assert!(out.issue.problems[0].1.contains("expires"), "{:?}", out.issue.problems);
+    assert_eq!(row_of(&screening(tmp.path(), "2033-06-01"), "A1").0, "accepted", "it waits for a CA that can sign it");
+    assert!(!tmp.path().join("out/2033-06-01/certs/A1").exists(), "no artefact");
+    let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
+    assert_eq!(ledger.issuance_counts().unwrap().get("void"), Some(&1), "its reserved serial is voided, never reused");
+}
+
+#[test]
+fn a_write_failure_mid_issuance_leaves_nothing_half_done() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = day(tmp.path());
+    // Where the certificates go is a file: writing the first artefact fails, as on a full
+    // disk.
+    std::fs::create_dir_all(tmp.path().join("out/2026-11-19")).unwrap();
+    std::fs::write(tmp.path().join("out/2026-11-19/certs"), "in the way").unwrap();
+    let failed = run_binary(tmp.path(), &day.dir, "2026-11-19", None);
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("cannot create") && stderr.lines().count() <= 2, "{stderr}");
+    std::fs::remove_file(tmp.path().join("out/2026-11-19/certs")).unwrap();
+    let again = run_binary(tmp.path(), &day.dir, "2026-11-19", None);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
+    let counts = ledger.issuance_counts().unwrap();
+    assert_eq!((counts.get("issued"), counts.get("void"), counts.get("reserved")), (Some(&2), Some(&2), None));
+}

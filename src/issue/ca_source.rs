@@ -84,7 +84,9 @@ pub fn init_demo(state: &Path, now: chrono::DateTime<chrono::FixedOffset>) -> Re
     }
     std::fs::create_dir_all(&dir)?;
     let pass = demo_passphrase(&dir)?;
-    Ca::init_demo(&dir, &pass, now)
+    // The demo CA starts three years back so that replayed days (`--as-of`) before the
+    // day it was made can still be issued; a real CA is never backdated.
+    Ca::init_demo(&dir, &pass, now.checked_sub_months(chrono::Months::new(36)).unwrap_or(now))
 }
 
 /// The CA to sign with; `create` allows making the demo CA on first use.
