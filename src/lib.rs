@@ -27,6 +27,7 @@ pub mod intake;
 pub mod issue;
 pub mod jpdate;
 pub mod ledger;
+pub mod payments;
 pub mod pipelines;
 pub mod product;
 pub mod progress;
