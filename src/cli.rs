@@ -36,10 +36,31 @@ pub enum Command {
     Run { batch_dir: PathBuf },
     /// Everything `run` would decide, changing nothing.
     Check { batch_dir: PathBuf },
+    /// Bank statements, on finance's own schedule.
+    Transfers {
+        #[command(subcommand)]
+        action: TransfersAction,
+    },
     /// The certification authority.
     Ca {
         #[command(subcommand)]
         action: CaAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TransfersAction {
+    /// Imports statements (Zengin or bank CSV) and matches every open credit again.
+    Import {
+        /// Statement files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Read the files with this bank profile (pipelines/banks/<NAME>.toml, or `zengin`).
+        #[arg(long, value_name = "NAME")]
+        bank: Option<String>,
+        /// Finance's decisions: CSV `transaction_id,application_ids`.
+        #[arg(long, value_name = "FILE")]
+        decisions: Option<PathBuf>,
     },
 }
 
@@ -60,6 +81,27 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Run { batch_dir } => batch(cli.state, cli.out, cli.pipelines, as_of, cli.wait, batch_dir, Mode::Run),
         Command::Check { batch_dir } => {
             batch(cli.state, cli.out, cli.pipelines, as_of, cli.wait, batch_dir, Mode::Check)
+        }
+        Command::Transfers { action: TransfersAction::Import { files, bank, decisions } } => {
+            let opts = Options {
+                batch_dir: PathBuf::new(),
+                state_dir: cli.state,
+                out_dir: cli.out,
+                pipelines_dir: cli.pipelines,
+                as_of,
+                mode: Mode::Run,
+                lock_wait: Duration::from_secs(cli.wait),
+            };
+            let (pay, dir) = run::import_transfers(&opts, &files, bank.as_deref(), decisions.as_deref())?;
+            let mut summary = crate::report::summary::Summary {
+                command: "transfers import".into(),
+                as_of: as_of.to_string(),
+                ..Default::default()
+            };
+            summary = summary.with_payments(&pay);
+            print!("{}", summary.render());
+            println!("  written        {}", dir.display());
+            Ok(())
         }
         Command::Ca { action: CaAction::Init } => {
             // Hold the state folder so no run issues while the CA is being made.

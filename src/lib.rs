@@ -18,6 +18,7 @@
 //! it reads the files staff drop and writes the files staff send on.
 
 pub mod archive;
+pub mod bank;
 pub mod cli;
 pub mod csr;
 pub mod faults;

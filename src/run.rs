@@ -12,7 +12,7 @@ use crate::pipelines::{self, Pipelines};
 use crate::record::Owner;
 use crate::report::{self, summary::Summary};
 use crate::screen::{self, Change, Decision, Prior};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{NaiveDate, Timelike};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -106,6 +106,113 @@ pub fn issue_moment(as_of: NaiveDate) -> chrono::DateTime<chrono::FixedOffset> {
     crate::jpdate::jst().from_local_datetime(&as_of.and_time(t)).single().expect("JST has no gaps")
 }
 
+/// `certbatch transfers import FILE...`: finance's own schedule. Imports the statements
+/// (a file seen before adds nothing), applies a decisions file if given, matches again
+/// every credit still open, and writes `OUT/transfers-<day>/payments.csv` and
+/// `reconciliation.xlsx`. Applications it marks paid are issued by the next `run`.
+pub fn import_transfers(
+    opts: &Options,
+    files: &[PathBuf],
+    bank: Option<&str>,
+    decisions: Option<&Path>,
+) -> Result<(crate::payments::PaymentsReport, PathBuf)> {
+    let pipelines = pipelines::load(&opts.pipelines_dir)?;
+    let mut statements = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        statements.push(crate::payments::StatementFile { shown: f.display().to_string(), bytes });
+    }
+    let decisions = match decisions {
+        Some(p) => Some(crate::payments::StatementFile {
+            shown: p.display().to_string(),
+            bytes: std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+        }),
+        None => None,
+    };
+    let mut ledger = Ledger::open(&opts.state_dir, opts.lock_wait)?;
+    let name = format!("transfers-{}", opts.as_of);
+    let now = now_jst();
+    let run = RunWrite {
+        batch: name.clone(),
+        command: "transfers import".into(),
+        as_of: opts.as_of,
+        started_at: now.clone(),
+        finished_at: now,
+        rows_read: 0,
+        applications: 0,
+        documents: 0,
+        scans: 0,
+        summary: "{}".into(),
+    };
+    let counts = ledger.record(&run, &[], &[], &[])?;
+    let out_dir = opts.out_dir.join(&name);
+    let pay = reconcile(
+        &mut ledger,
+        counts.run_id,
+        &pipelines,
+        &opts.pipelines_dir,
+        bank,
+        &statements,
+        decisions.as_ref(),
+        opts.as_of,
+        &out_dir,
+    )?;
+    Ok((pay, out_dir))
+}
+
+/// Finance's decisions for unsettled credits, if the batch carries them.
+fn read_decisions(dir: &Path) -> Result<Option<crate::payments::StatementFile>> {
+    let path = dir.join("payment_decisions.csv");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(crate::payments::StatementFile { shown: "payment_decisions.csv".into(), bytes: std::fs::read(&path)? }))
+}
+
+/// Runs the payments stage and writes finance's files into `out_dir`.
+#[allow(clippy::too_many_arguments)]
+pub fn reconcile(
+    ledger: &mut Ledger,
+    run_id: i64,
+    pipelines: &Pipelines,
+    pipelines_dir: &Path,
+    forced_bank: Option<&str>,
+    statements: &[crate::payments::StatementFile],
+    decisions: Option<&crate::payments::StatementFile>,
+    as_of: NaiveDate,
+    out_dir: &Path,
+) -> Result<crate::payments::PaymentsReport> {
+    // Without `banks/` only Zengin files can be read; that is a choice, not an error.
+    let banks = pipelines_dir.join("banks");
+    let profiles = if banks.is_dir() {
+        crate::bank::csv_profiles::load_profiles(&banks).map_err(anyhow::Error::msg)?
+    } else {
+        Vec::new()
+    };
+    let input =
+        crate::payments::PaymentsInput { pipelines, profiles: &profiles, forced_bank, statements, decisions, as_of };
+    let pay = crate::payments::payments_stage(ledger, run_id, input)?;
+    crate::report::finance::write_payments_csv(out_dir, &ledger.payments_of_run(run_id)?)?;
+    crate::report::finance::write_reconciliation(
+        out_dir,
+        &ledger.all_payments()?,
+        &ledger.open_fee_rows()?,
+        &ledger.refunds_due()?,
+        as_of,
+    )?;
+    Ok(pay)
+}
+
+/// Invoiced products get their invoice when issued: the issue day and the due day by
+/// the product's rule. Idempotent, so a run killed after issuing catches up next time.
+pub fn record_invoices(ledger: &mut Ledger, pipelines: &Pipelines) -> Result<()> {
+    for (app, product, issued) in ledger.issued_without_invoice()? {
+        let Some(rule) = pipelines.product(&product).and_then(|p| p.payment.due) else { continue };
+        ledger.set_invoice(&app, issued, crate::payments::fees::invoice_due(rule, issued))?;
+    }
+    Ok(())
+}
+
 /// Today's decisions with `issued` for those issued in this run.
 fn with_issued_status(mut decisions: Vec<Decision>, issue: &crate::issue::IssueReport) -> Vec<Decision> {
     for d in &mut decisions {
@@ -182,6 +289,23 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     // Screening's files first: they stand even if issuing fails below.
     report::write_batch_reports(&out_dir, &screening.decisions, &summary)?;
 
+    // Payments: the day's statements and finance's decisions, before issuance, so an
+    // application paid today is issued today.
+    let statements = crate::payments::read_transfers(&batch.dir.join("transfers"))?;
+    let decisions = read_decisions(&batch.dir)?;
+    let pay = reconcile(
+        ledger,
+        counts.run_id,
+        &pipelines,
+        &opts.pipelines_dir,
+        None,
+        &statements,
+        decisions.as_ref(),
+        opts.as_of,
+        &out_dir,
+    )?;
+    summary = summary.with_payments(&pay);
+
     // Issuance: everything accepted and cleared for issue, exactly once.
     let issue = crate::issue::issue_stage(
         ledger,
@@ -195,6 +319,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         },
     )?;
     summary = summary.with_issue(&issue);
+    record_invoices(ledger, &pipelines)?;
     // The letter stage takes the secrets here (a later capability); until then they are
     // dropped with `issue`, zeroized, and never written anywhere.
     let decisions = with_issued_status(screening.decisions, &issue);

@@ -179,6 +179,13 @@ fn read_tables(dir: &Path) -> Result<(Option<Table>, Option<Table>, Vec<BatchNot
         });
         return Ok((None, Some(table::read_csv(&docs_csv, "documents.csv")?), notes));
     }
+    if dir.join("transfers").is_dir() {
+        notes.push(BatchNote {
+            location: Location::file("transfers/"),
+            message: "only bank statements in this folder".into(),
+        });
+        return Ok((None, None, notes));
+    }
     bail!("batch folder {} has no applications.xlsx and no applications.csv", dir.display());
 }
 

@@ -7,6 +7,7 @@
 
 pub mod issuance;
 pub mod lock;
+pub mod payments;
 pub mod schema;
 
 use crate::finding::Location;

@@ -115,6 +115,63 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     ALTER TABLE applications ADD COLUMN paid_on TEXT;
     "#,
+    // 5: payments. A credit's id is its bank identity, so a statement imported twice (or
+    // an overlapping re-export) adds nothing; allocations say which fee each yen paid.
+    r#"
+    CREATE TABLE statements (
+        sha256 TEXT PRIMARY KEY,
+        file TEXT NOT NULL,
+        format TEXT NOT NULL,
+        credits INTEGER NOT NULL,
+        imported_run INTEGER NOT NULL REFERENCES runs(id)
+    );
+    CREATE TABLE credits (
+        id TEXT PRIMARY KEY,
+        source_format TEXT NOT NULL,
+        account TEXT NOT NULL,
+        date TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        payer_raw TEXT NOT NULL,
+        payer_code TEXT,
+        edi TEXT,
+        origin TEXT NOT NULL,
+        imported_run INTEGER NOT NULL REFERENCES runs(id),
+        status TEXT NOT NULL DEFAULT 'unmatched',
+        application_ids TEXT NOT NULL DEFAULT '',
+        expected INTEGER NOT NULL DEFAULT 0,
+        difference INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        manual INTEGER NOT NULL DEFAULT 0,
+        decided_run INTEGER REFERENCES runs(id)
+    );
+    CREATE INDEX credits_status ON credits(status);
+    CREATE TABLE fees (
+        application_id TEXT PRIMARY KEY REFERENCES applications(id),
+        product TEXT NOT NULL,
+        company TEXT,
+        price INTEGER NOT NULL,
+        tax INTEGER NOT NULL,
+        extras INTEGER NOT NULL,
+        due INTEGER NOT NULL,
+        tolerance INTEGER NOT NULL,
+        received INTEGER NOT NULL DEFAULT 0,
+        model TEXT NOT NULL,
+        invoice_issued_on TEXT,
+        invoice_due_on TEXT
+    );
+    CREATE TABLE allocations (
+        credit_id TEXT NOT NULL REFERENCES credits(id),
+        application_id TEXT NOT NULL REFERENCES fees(application_id),
+        amount INTEGER NOT NULL,
+        PRIMARY KEY (credit_id, application_id)
+    );
+    CREATE TABLE payer_aliases (
+        payer_key TEXT NOT NULL,
+        application_id TEXT NOT NULL,
+        learned_run INTEGER NOT NULL REFERENCES runs(id),
+        PRIMARY KEY (payer_key, application_id)
+    );
+    "#,
 ];
 
 /// Brings the ledger to the latest schema. A ledger newer than this program is refused,

@@ -4,6 +4,7 @@
 //! atomically) and the text printed on stdout. Every cell that came from outside is
 //! written so a spreadsheet cannot run it as a formula.
 
+pub mod finance;
 pub mod summary;
 
 use crate::screen::Decision;

@@ -31,6 +31,18 @@ pub struct Summary {
     pub issue_problems: Vec<String>,
     pub recovered_reservations: usize,
     pub demo_ca: bool,
+    pub payments: Option<Payments>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Payments {
+    pub new_credits: usize,
+    pub repeated_credits: usize,
+    pub decided_by_status: BTreeMap<String, usize>,
+    pub newly_paid: usize,
+    pub refused_files: Vec<String>,
+    pub already_imported: Vec<String>,
+    pub problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -91,6 +103,19 @@ impl Summary {
         self
     }
 
+    pub fn with_payments(mut self, p: &crate::payments::PaymentsReport) -> Summary {
+        self.payments = Some(Payments {
+            new_credits: p.counts.new_credits,
+            repeated_credits: p.counts.repeated_credits,
+            decided_by_status: p.by_status.clone(),
+            newly_paid: p.counts.newly_paid,
+            refused_files: p.refused.clone(),
+            already_imported: p.already_imported.clone(),
+            problems: p.problems.clone(),
+        });
+        self
+    }
+
     pub fn with_issue(mut self, r: &crate::issue::IssueReport) -> Summary {
         self.issued = r.issued.len();
         self.awaiting_payment = r.awaiting_payment.len();
@@ -137,6 +162,25 @@ impl Summary {
             }
             None => {
                 let _ = writeln!(o, "  recorded       nothing (check)");
+            }
+        }
+        if let Some(p) = &self.payments {
+            let _ = writeln!(
+                o,
+                "  payments       {} new credits ({} seen before): {}; {} applications paid",
+                p.new_credits,
+                p.repeated_credits,
+                if p.decided_by_status.is_empty() { "none to match".to_string() } else { counts(&p.decided_by_status) },
+                p.newly_paid
+            );
+            for f in &p.refused_files {
+                let _ = writeln!(o, "  refused file   {f}");
+            }
+            for f in &p.already_imported {
+                let _ = writeln!(o, "  imported before {f}");
+            }
+            for f in &p.problems {
+                let _ = writeln!(o, "  payment note   {f}");
             }
         }
         if self.recorded.is_some() {

@@ -1,0 +1,421 @@
+//! The ledger's side of payments: statements and credits imported once, fees due,
+//! allocations of each credit, and payer aliases learned from people's decisions.
+
+use super::Ledger;
+use crate::payments::fees::Fee;
+use crate::payments::model::{Credit, MatchDecision, MatchStatus, OpenFee};
+use crate::record::Application;
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use rusqlite::{params, OptionalExtension};
+
+/// A fee to record for an application seen for the first time.
+#[derive(Debug, Clone)]
+pub struct FeeWrite {
+    pub application_id: String,
+    pub product: String,
+    pub company: Option<String>,
+    pub fee: Fee,
+    pub tolerance: i64,
+    pub model: String,
+}
+
+/// A statement file and its credits.
+#[derive(Debug, Clone)]
+pub struct StatementWrite {
+    pub sha256: String,
+    pub file: String,
+    pub format: String,
+    pub credits: Vec<Credit>,
+}
+
+/// A fee fully paid, for recognising a second payment.
+#[derive(Debug, Clone)]
+pub struct PaidFeeRow {
+    pub application: Application,
+    pub company: Option<String>,
+    pub due: i64,
+}
+
+/// One row of `payments.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRow {
+    pub transaction_id: String,
+    pub date: String,
+    pub amount: i64,
+    pub payer_name: String,
+    pub status: String,
+    pub application_ids: String,
+    pub expected: i64,
+    pub difference: i64,
+    pub reason: String,
+}
+
+/// An unpaid fee or open invoice, for finance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenFeeRow {
+    pub application_id: String,
+    pub product: String,
+    pub due: i64,
+    pub received: i64,
+    pub since: NaiveDate,
+    pub invoice_due_on: Option<NaiveDate>,
+    pub status: String,
+}
+
+/// What a payments stage records, all in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentsWrite {
+    pub fees: Vec<FeeWrite>,
+    pub statements: Vec<StatementWrite>,
+    pub decisions: Vec<(MatchDecision, bool)>,
+    pub aliases: Vec<(String, String)>,
+}
+
+/// What recording changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PaymentCounts {
+    pub new_statements: usize,
+    pub new_credits: usize,
+    pub repeated_credits: usize,
+    pub decided: usize,
+    pub newly_paid: usize,
+}
+
+impl Ledger {
+    /// Stored applications with no fee yet (not rejected ones: those are not stored).
+    pub fn applications_without_fee(&self) -> Result<Vec<Application>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.data FROM applications a WHERE NOT EXISTS (SELECT 1 FROM fees f WHERE f.application_id = a.id) ORDER BY a.id",
+        )?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
+    }
+
+    /// Valid certificates of `product` a company holds on `on` (for volume pricing).
+    pub fn company_valid_certificates(&self, product: &str, company: &str, on: NaiveDate) -> Result<u32> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM issuances i JOIN fees f ON f.application_id = i.application_id
+             WHERE i.state = 'issued' AND f.product = ?1 AND f.company = ?2 AND substr(i.not_after, 1, 10) >= ?3",
+            params![product, company, on.to_string()],
+            |r| r.get(0),
+        )?;
+        Ok(n as u32)
+    }
+
+    /// Credits not yet settled: unmatched or ambiguous, tried again on every run.
+    pub fn undecided_credits(&self) -> Result<Vec<Credit>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, source_format, account, date, amount, payer_raw, payer_code, edi, origin FROM credits
+             WHERE status IN ('unmatched', 'ambiguous') AND manual = 0 ORDER BY date, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Credit {
+                id: r.get(0)?,
+                source_format: r.get(1)?,
+                account: r.get(2)?,
+                date: r.get::<_, String>(3)?.parse().unwrap_or_default(),
+                amount: r.get(4)?,
+                payer_raw: r.get(5)?,
+                payer_code: r.get(6)?,
+                edi: r.get(7)?,
+                origin: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A credit by id.
+    pub fn credit(&self, id: &str) -> Result<Option<(Credit, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, source_format, account, date, amount, payer_raw, payer_code, edi, origin, status FROM credits WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        Credit {
+                            id: r.get(0)?,
+                            source_format: r.get(1)?,
+                            account: r.get(2)?,
+                            date: r.get::<_, String>(3)?.parse().unwrap_or_default(),
+                            amount: r.get(4)?,
+                            payer_raw: r.get(5)?,
+                            payer_code: r.get(6)?,
+                            edi: r.get(7)?,
+                            origin: r.get(8)?,
+                        },
+                        r.get(9)?,
+                    ))
+                },
+            )
+            .optional()?)
+    }
+
+    /// Fees not yet fully received, with the names a payer may use.
+    pub fn open_fees(&self) -> Result<Vec<OpenFee>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.data, f.company, f.due, f.received, f.tolerance FROM fees f JOIN applications a ON a.id = f.application_id
+             WHERE f.received + f.tolerance < f.due AND a.status NOT IN ('rejected', 'revoked') ORDER BY a.received_on, a.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (data, company, due, received, tolerance) = row?;
+            let app: Application = serde_json::from_str(&data).context("ledger: an application is unreadable")?;
+            let names = [Some(app.name_kana.clone()), app.payer_name.clone(), app.org_kana.clone()]
+                .into_iter()
+                .flatten()
+                .collect();
+            out.push(OpenFee {
+                application_id: app.id,
+                envelope_id: app.envelope_id,
+                company,
+                names,
+                due,
+                received,
+                tolerance,
+                received_on: app.received_on,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Fees fully received.
+    pub fn paid_fees(&self) -> Result<Vec<PaidFeeRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.data, f.company, f.due FROM fees f JOIN applications a ON a.id = f.application_id
+             WHERE f.received + f.tolerance >= f.due",
+        )?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (data, company, due) = row?;
+            out.push(PaidFeeRow { application: serde_json::from_str(&data)?, company, due });
+        }
+        Ok(out)
+    }
+
+    /// Payer aliases people confirmed: (payer key, application id).
+    pub fn payer_aliases(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare("SELECT payer_key, application_id FROM payer_aliases")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether a statement with these bytes was imported before.
+    pub fn statement_seen(&self, sha256: &str) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM statements WHERE sha256 = ?1)", [sha256], |r| r.get(0))?)
+    }
+
+    /// Records fees, statements, decisions and aliases in one transaction. A decision
+    /// allocates yen to fees: each paid application its remaining due; a partial credit all
+    /// its yen to its application; an overpayment the due (the rest is to be refunded). A
+    /// fee received in full marks its application paid on the credit's date.
+    pub fn record_payments(&mut self, run_id: i64, w: &PaymentsWrite) -> Result<PaymentCounts> {
+        let tx = self.conn.transaction()?;
+        let mut counts = PaymentCounts::default();
+        for f in &w.fees {
+            tx.execute(
+                "INSERT OR IGNORE INTO fees (application_id, product, company, price, tax, extras, due, tolerance, model)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![f.application_id, f.product, f.company, f.fee.price, f.fee.tax, f.fee.extras, f.fee.total, f.tolerance, f.model],
+            )?;
+        }
+        for s in &w.statements {
+            counts.new_statements += tx.execute(
+                "INSERT OR IGNORE INTO statements (sha256, file, format, credits, imported_run) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![s.sha256, s.file, s.format, s.credits.len() as i64, run_id],
+            )?;
+            for c in &s.credits {
+                let n = tx.execute(
+                    "INSERT OR IGNORE INTO credits (id, source_format, account, date, amount, payer_raw, payer_code, edi, origin, imported_run)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![c.id, c.source_format, c.account, c.date.to_string(), c.amount, c.payer_raw, c.payer_code, c.edi, c.origin, run_id],
+                )?;
+                if n == 1 {
+                    counts.new_credits += 1;
+                } else {
+                    counts.repeated_credits += 1;
+                }
+            }
+        }
+        for (d, manual) in &w.decisions {
+            let (amount, date): (i64, String) =
+                tx.query_row("SELECT amount, date FROM credits WHERE id = ?1", [&d.credit_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            tx.execute(
+                "UPDATE credits SET status = ?2, application_ids = ?3, expected = ?4, difference = ?5, reason = ?6, manual = ?7,
+                        decided_run = ?8 WHERE id = ?1",
+                params![d.credit_id, d.status.as_str(), d.application_ids.join(" "), d.expected, d.difference, d.reason, manual, run_id],
+            )?;
+            counts.decided += 1;
+            let pays = matches!(d.status, MatchStatus::Matched | MatchStatus::Partial | MatchStatus::Overpaid);
+            if !pays {
+                continue;
+            }
+            let mut left = amount;
+            for (i, app) in d.application_ids.iter().enumerate() {
+                let (due, received): (i64, i64) =
+                    tx.query_row("SELECT due, received FROM fees WHERE application_id = ?1", [app], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?;
+                let remaining = (due - received).max(0);
+                // Each application its remaining due; the last one also what is left when the
+                // credit was short (partial, or within tolerance). An overpayment's excess
+                // stays unallocated: it is to be refunded.
+                let last = i + 1 == d.application_ids.len();
+                let take = if last && d.status != MatchStatus::Overpaid { left } else { left.min(remaining) };
+                if take <= 0 {
+                    continue;
+                }
+                left -= take;
+                tx.execute(
+                    "INSERT INTO allocations (credit_id, application_id, amount) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (credit_id, application_id) DO UPDATE SET amount = excluded.amount",
+                    params![d.credit_id, app, take],
+                )?;
+                tx.execute("UPDATE fees SET received = received + ?2 WHERE application_id = ?1", params![app, take])?;
+                let paid = tx.execute(
+                    "UPDATE applications SET paid_on = ?2 WHERE id = ?1 AND paid_on IS NULL
+                       AND (SELECT received + tolerance >= due FROM fees WHERE application_id = ?1)",
+                    params![app, date],
+                )?;
+                counts.newly_paid += paid;
+            }
+        }
+        for (key, app) in &w.aliases {
+            tx.execute(
+                "INSERT OR IGNORE INTO payer_aliases (payer_key, application_id, learned_run) VALUES (?1, ?2, ?3)",
+                params![key, app, run_id],
+            )?;
+        }
+        crate::faults::point("payments-before-commit");
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Records when an invoiced application's invoice was issued and falls due.
+    pub fn set_invoice(&mut self, application_id: &str, issued: NaiveDate, due: NaiveDate) -> Result<()> {
+        self.conn.execute(
+            "UPDATE fees SET invoice_issued_on = ?2, invoice_due_on = ?3 WHERE application_id = ?1 AND invoice_issued_on IS NULL",
+            params![application_id, issued.to_string(), due.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Invoiced applications issued without their invoice recorded: (id, product, issue day).
+    pub fn issued_without_invoice(&self) -> Result<Vec<(String, String, NaiveDate)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT f.application_id, f.product, substr(i.not_before, 1, 10) FROM fees f
+             JOIN issuances i ON i.application_id = f.application_id AND i.state = 'issued'
+             WHERE f.model = 'invoice' AND f.invoice_issued_on IS NULL",
+        )?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, product, day) = row?;
+            out.push((id, product, day.parse().context("ledger: bad not_before")?));
+        }
+        Ok(out)
+    }
+
+    /// Credits imported or decided by a run, for `payments.csv`.
+    pub fn payments_of_run(&self, run_id: i64) -> Result<Vec<PaymentRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, date, amount, payer_raw, status, application_ids, expected, difference, reason FROM credits
+             WHERE imported_run = ?1 OR decided_run = ?1 ORDER BY date, id",
+        )?;
+        let rows = stmt.query_map([run_id], |r| {
+            Ok(PaymentRow {
+                transaction_id: r.get(0)?,
+                date: r.get(1)?,
+                amount: r.get(2)?,
+                payer_name: r.get(3)?,
+                status: r.get(4)?,
+                application_ids: r.get(5)?,
+                expected: r.get(6)?,
+                difference: r.get(7)?,
+                reason: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every credit, for the reconciliation workbook.
+    pub fn all_payments(&self) -> Result<Vec<PaymentRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, date, amount, payer_raw, status, application_ids, expected, difference, reason FROM credits ORDER BY date, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(PaymentRow {
+                transaction_id: r.get(0)?,
+                date: r.get(1)?,
+                amount: r.get(2)?,
+                payer_name: r.get(3)?,
+                status: r.get(4)?,
+                application_ids: r.get(5)?,
+                expected: r.get(6)?,
+                difference: r.get(7)?,
+                reason: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Fees not fully received and open invoices, oldest first.
+    pub fn open_fee_rows(&self) -> Result<Vec<OpenFeeRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT f.application_id, f.product, f.due, f.received, a.received_on, f.invoice_due_on, a.status
+             FROM fees f JOIN applications a ON a.id = f.application_id
+             WHERE f.received + f.tolerance < f.due AND a.status NOT IN ('rejected', 'revoked')
+             ORDER BY a.received_on, f.application_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(OpenFeeRow {
+                application_id: r.get(0)?,
+                product: r.get(1)?,
+                due: r.get(2)?,
+                received: r.get(3)?,
+                since: r.get::<_, String>(4)?.parse().unwrap_or_default(),
+                invoice_due_on: r.get::<_, Option<String>>(5)?.and_then(|s| s.parse().ok()),
+                status: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Yen to refund: overpayments, duplicates, and fees received for applications that
+    /// became `refund_due`. (application or credit id, yen, why)
+    pub fn refunds_due(&self) -> Result<Vec<(String, i64, String)>> {
+        let mut out = Vec::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT id, CASE WHEN status = 'duplicate' THEN amount ELSE difference END, status FROM credits
+             WHERE (status = 'overpaid' AND difference > 0) OR status = 'duplicate' ORDER BY date, id",
+        )?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))? {
+            let (id, yen, status) = row?;
+            out.push((id, yen, format!("credit {status}")));
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT f.application_id, f.received FROM fees f JOIN applications a ON a.id = f.application_id
+             WHERE a.status = 'refund_due' AND f.received > 0",
+        )?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (id, yen) = row?;
+            out.push((id, yen, "documents_overdue".into()));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,162 @@
+//! Finance's files: `payments.csv` (the contract's columns) and `reconciliation.xlsx`
+//! (matched, needs attention, open fees and invoices with age, refunds due).
+//!
+//! In the workbook amounts are numbers and dates are dates, every sheet has a frozen
+//! header and filters; text from outside (payer names) is written as a string cell, which
+//! a spreadsheet never evaluates, and in the CSV it is defused like every other CSV cell.
+
+use super::csv_safe;
+use crate::ledger::payments::{OpenFeeRow, PaymentRow};
+use anyhow::Result;
+use chrono::NaiveDate;
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet};
+use std::path::Path;
+
+/// `payments.csv`: `transaction_id,date,amount,payer_name,status,application_ids,expected,difference`.
+pub fn write_payments_csv(dir: &Path, rows: &[PaymentRow]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "transaction_id",
+        "date",
+        "amount",
+        "payer_name",
+        "status",
+        "application_ids",
+        "expected",
+        "difference",
+    ])?;
+    for r in rows {
+        w.write_record([
+            csv_safe(&r.transaction_id),
+            r.date.clone(),
+            r.amount.to_string(),
+            csv_safe(&r.payer_name),
+            r.status.clone(),
+            csv_safe(&r.application_ids),
+            r.expected.to_string(),
+            r.difference.to_string(),
+        ])?;
+    }
+    crate::fsio::write_atomic(&dir.join("payments.csv"), &w.into_inner()?, false)
+}
+
+fn header(sheet: &mut Worksheet, names: &[&str]) -> Result<()> {
+    let bold = Format::new().set_bold();
+    for (i, n) in names.iter().enumerate() {
+        sheet.write_string_with_format(0, i as u16, *n, &bold)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+fn filter(sheet: &mut Worksheet, rows: usize, cols: usize) -> Result<()> {
+    sheet.autofilter(0, 0, rows.max(1) as u32, (cols - 1) as u16)?;
+    Ok(())
+}
+
+fn date_cell(d: NaiveDate) -> Result<ExcelDateTime> {
+    use chrono::Datelike;
+    Ok(ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?)
+}
+
+fn payment_sheet(book: &mut Workbook, name: &str, rows: &[&PaymentRow]) -> Result<()> {
+    let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
+    let yen = Format::new().set_num_format("#,##0");
+    let sheet = book.add_worksheet();
+    sheet.set_name(name)?;
+    let cols = [
+        "transaction_id",
+        "date",
+        "amount",
+        "payer_name",
+        "status",
+        "application_ids",
+        "expected",
+        "difference",
+        "reason",
+    ];
+    header(sheet, &cols)?;
+    for (i, r) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        sheet.write_string(row, 0, &r.transaction_id)?;
+        match r.date.parse::<NaiveDate>() {
+            Ok(d) => sheet.write_datetime_with_format(row, 1, date_cell(d)?, &date_fmt)?,
+            Err(_) => sheet.write_string(row, 1, &r.date)?,
+        };
+        sheet.write_number_with_format(row, 2, r.amount as f64, &yen)?;
+        sheet.write_string(row, 3, &r.payer_name)?;
+        sheet.write_string(row, 4, &r.status)?;
+        sheet.write_string(row, 5, &r.application_ids)?;
+        sheet.write_number_with_format(row, 6, r.expected as f64, &yen)?;
+        sheet.write_number_with_format(row, 7, r.difference as f64, &yen)?;
+        sheet.write_string(row, 8, &r.reason)?;
+    }
+    filter(sheet, rows.len(), cols.len())?;
+    sheet.autofit();
+    Ok(())
+}
+
+/// `reconciliation.xlsx`, as of `as_of` (ages are counted to that day).
+pub fn write_reconciliation(
+    dir: &Path,
+    payments: &[PaymentRow],
+    open: &[OpenFeeRow],
+    refunds: &[(String, i64, String)],
+    as_of: NaiveDate,
+) -> Result<()> {
+    let mut book = Workbook::new();
+    let matched: Vec<&PaymentRow> = payments.iter().filter(|p| p.status == "matched").collect();
+    let attention: Vec<&PaymentRow> = payments.iter().filter(|p| p.status != "matched").collect();
+    payment_sheet(&mut book, "matched", &matched)?;
+    payment_sheet(&mut book, "needs_attention", &attention)?;
+
+    let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
+    let yen = Format::new().set_num_format("#,##0");
+    let sheet = book.add_worksheet();
+    sheet.set_name("open_fees")?;
+    let cols = [
+        "application_id",
+        "product",
+        "status",
+        "due",
+        "received",
+        "outstanding",
+        "since",
+        "age_days",
+        "invoice_due",
+        "overdue_days",
+    ];
+    header(sheet, &cols)?;
+    for (i, r) in open.iter().enumerate() {
+        let row = i as u32 + 1;
+        sheet.write_string(row, 0, &r.application_id)?;
+        sheet.write_string(row, 1, &r.product)?;
+        sheet.write_string(row, 2, &r.status)?;
+        sheet.write_number_with_format(row, 3, r.due as f64, &yen)?;
+        sheet.write_number_with_format(row, 4, r.received as f64, &yen)?;
+        sheet.write_number_with_format(row, 5, (r.due - r.received) as f64, &yen)?;
+        sheet.write_datetime_with_format(row, 6, date_cell(r.since)?, &date_fmt)?;
+        sheet.write_number(row, 7, (as_of - r.since).num_days() as f64)?;
+        if let Some(due) = r.invoice_due_on {
+            sheet.write_datetime_with_format(row, 8, date_cell(due)?, &date_fmt)?;
+            sheet.write_number(row, 9, (as_of - due).num_days().max(0) as f64)?;
+        }
+    }
+    filter(sheet, open.len(), cols.len())?;
+    sheet.autofit();
+
+    let sheet = book.add_worksheet();
+    sheet.set_name("refunds_due")?;
+    let cols = ["id", "amount", "why"];
+    header(sheet, &cols)?;
+    for (i, (id, yen_amount, why)) in refunds.iter().enumerate() {
+        let row = i as u32 + 1;
+        sheet.write_string(row, 0, id)?;
+        sheet.write_number_with_format(row, 1, *yen_amount as f64, &yen)?;
+        sheet.write_string(row, 2, why)?;
+    }
+    filter(sheet, refunds.len(), cols.len())?;
+    sheet.autofit();
+    let bytes = book.save_to_buffer()?;
+    crate::fsio::write_atomic(&dir.join("reconciliation.xlsx"), &bytes, false)
+}
