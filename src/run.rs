@@ -323,6 +323,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     // The letter stage takes the secrets here (a later capability); until then they are
     // dropped with `issue`, zeroized, and never written anywhere.
     let decisions = with_issued_status(screening.decisions, &issue);
+    summary.recount_statuses(&decisions);
     report::write_batch_reports(&out_dir, &decisions, &summary)?;
     report::write_issued_csv(&out_dir, &ledger.issued_in_batch(&batch.name)?)?;
     Ok(Outcome { summary, decisions, out_dir: Some(out_dir), issue })

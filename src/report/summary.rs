@@ -103,6 +103,14 @@ impl Summary {
         self
     }
 
+    /// Counts statuses again after a later stage changed them (issuance).
+    pub fn recount_statuses(&mut self, decisions: &[Decision]) {
+        self.by_status.clear();
+        for d in decisions {
+            *self.by_status.entry(d.status.to_string()).or_default() += 1;
+        }
+    }
+
     pub fn with_payments(mut self, p: &crate::payments::PaymentsReport) -> Summary {
         self.payments = Some(Payments {
             new_credits: p.counts.new_credits,
