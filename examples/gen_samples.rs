@@ -23,6 +23,8 @@
 //!   `scans/box1|box2/ENV-1120-NN/<application_id>/NN_<doc_type>.<ext>`. In envelopes ENV-1120-06,
 //!   -12, -18, -24 and -30 the `file` column is written relative to `scans/` (`box1/ENV-…`).
 //!   Follow-up documents are in `scans/box2/followup/`.
+//! - `2026-11-19/transfers/smbc-20261119.csv` and `2026-11-20/transfers/zengin-20261120.txt`:
+//!   bank statements paying day 1's G-ID applications (see "Bank statements" below).
 //! - `large-N/`: N applications (gid-download, gid-media, aosign-g2, cecsign; no passport-web,
 //!   whose CSR is a placeholder), UTF-8 CSV with LF endings and English headers, ids
 //!   `GD-BM-000001…`, envelopes `ENV-BM-00001…`. No deliberate problems. Every document has its
@@ -88,6 +90,46 @@
 //! | GD-20261119-004 | completes day 1 | seal_certificate, received_on 2026-11-20, envelope_id empty |
 //! | GM-20261119-019 | completes day 1 | transfer_slip, received_on 2026-11-20, envelope_id empty |
 //!
+//! # Bank statements
+//!
+//! Both are for the payee account 三井住友銀行 なでしこ支店 普通 1621000 (branch code `123`
+//! is a sample value). Amounts are the fees `certbatch::payments::fees::fee_for` gives from
+//! `pipelines/` (tax included: download 2y 19,250 / 3y 28,875, delegation 2y 26,400, media
+//! 2y 22,550 / 3y 31,350, media delegation 2y 29,040). Only day-1 applications without a
+//! deliberate problem are paid; a paid G-ID application is issued in the same run.
+//! GD-20261119-001 (resent on day 2), -010, -011 and GM-20261119-026 stay unpaid.
+//!
+//! `2026-11-19/transfers/smbc-20261119.csv`: SMBC online-banking export, Shift_JIS, CR LF,
+//! header `年月日,お引出し,お預入れ,お取り扱い内容,残高,メモ`, amounts like `"19,250"`,
+//! description `振込 NAME` in half-width kana without small kana, running balance from
+//! 1,204,300.
+//!
+//! | date | amount | payer | application | payments.csv | why |
+//! | --- | --- | --- | --- | --- | --- |
+//! | 11-18 | 28,875 | ｵｵﾉ ﾀﾂﾔ | GD-20261119-003 | `matched` | payer_name on the form; paid the day before the envelope arrived |
+//! | 11-18 | お引出し 55,000 | ｶ)ｱｵｿﾞﾗﾘ-ｽ | - | (no row) | a debit: skipped by the reader |
+//! | 11-19 | 19,250 | ｵｵﾀ ｻﾄｼ | GD-20261119-005 | `matched` | payer_name on the form |
+//! | 11-19 | 28,435 | ﾎﾝﾏ ﾕｳｺ | GD-20261119-008 | `partial` (-440) | transfer fee deducted; stays `accepted`, awaiting payment |
+//! | 11-19 | 23,550 | ｽｽﾞｷ ｷﾖｳｺ | GM-20261119-018 | `overpaid` (+1,000) | applicant's reading (hiragana on the form); issued |
+//! | 11-19 | 19,250 | GD20261119016 ﾏﾂﾀﾞ ﾖｳｺ | GD-20261119-016 | `matched` | application code before a name that is not on the application |
+//! | 11-19 | 26,400 | ｶ)ﾐﾗｲｾﾂｹｲ | GD-20261119-012 | `matched` | company (org_kana ミライセッケイ) pays its delegation-type fee; the envelope's other two fees are 19,250 |
+//! | 11-19 | 31,350 | ｵｶﾀﾞ ｲﾁﾛｳ | GM-20261119-020 | `matched` | applicant's reading |
+//! | 11-19 | 22,550 | ﾀｹﾀﾞ ｷﾖｳｺ | GM-20261119-022 | `matched` | payer_name on the form |
+//! | 11-19 | 15,400 | ﾔﾏｸﾞﾁ ﾄｼｵ | - | `unmatched` | nobody applied (the 2022 price); tried again, and listed again, on day 2 |
+//!
+//! `2026-11-20/transfers/zengin-20261120.txt`: 振込入金通知 (kind 01, format A), 200-byte
+//! records + CR LF, Shift_JIS, one header…trailer group (作成日 and 勘定日 `081120`, 令和8年),
+//! trailer 合計 7 records 211,365 yen (cancel record included), 取消 1 record 19,250 yen.
+//!
+//! | 照会番号 | amount | payer | application | payments.csv | why |
+//! | --- | --- | --- | --- | --- | --- |
+//! | 000001 | 28,875 | ｲﾄｳ ｼﾕﾝｽｹ | GD-20261119-006 | `matched` | applicant's reading, small kana written large |
+//! | 000002 | 19,250 | ｺﾞﾄｳ ﾕｳｷ | GD-20261119-009 | `matched` | payer_name on the form |
+//! | 000003 | 19,250 | ｴﾂﾁﾕｳ ｻｵﾘ | GD-20261119-014 | `matched` | applicant's reading |
+//! | 000004 | 74,140 | ﾎｸﾄﾌﾞﾂｻﾝ(ｶ | GM-20261119-023, -024, -025 | `matched` | one transfer for the company's whole envelope (22,550 + 29,040 + 22,550), 後株 |
+//! | 000005 | 31,350 | ｵｶﾀﾞ ｲﾁﾛｳ | GM-20261119-020 | `duplicate` | paid in full on day 1 |
+//! | 000006 | 19,250 | ﾊﾂﾄﾘ ﾀｸﾔ | GD-20261119-011 | (no row) | cancelled by the last data record (000006, 取消区分 1): the pair nets out, GD-20261119-011 stays `accepted` |
+//!
 //! # Valid edge cases (must not be flagged)
 //!
 //! - Freshness boundary: GD-20261119-009 residence_certificate issued 2026-08-19, received
@@ -106,8 +148,10 @@
 //! - Terms `2y`/`3y`/`2年`/`3年`/`3`; 7-digit postal codes; half-width bank-style `payer_name`
 //!   (`ｶ)ﾐﾗｲｾﾂｹｲ`); `file` paths relative to `scans/` as described above.
 //!
-//! The program prints this same list at the end of every run. If you change the plans in
-//! `day1_plan`/`day2_plan`, update this comment from that output.
+//! The program prints this same list at the end of every run, and the bank statements'
+//! transfers after it. If you change the plans in `day1_plan`/`day2_plan` or
+//! `smbc_plan`/`zengin_plan`, update this comment from that output (and
+//! `tests/end_to_end.rs`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -2253,6 +2297,407 @@ fn write_batch(root: &Path, b: &Batch, format: &str) -> Written {
 }
 
 // ---------------------------------------------------------------------------------------
+// Bank statements: day 1's G-ID applicants pay (SMBC CSV on day 1, Zengin on day 2)
+// ---------------------------------------------------------------------------------------
+
+/// The CA's payee account (pipelines/gid-*.toml `payment.payee`): 三井住友銀行 (0009)
+/// なでしこ支店 普通 1621000. The branch code is a sample value.
+const PAYEE_BANK: &str = "0009";
+const PAYEE_BANK_KANA: &str = "ﾐﾂｲｽﾐﾄﾓ";
+const PAYEE_BRANCH: &str = "123";
+const PAYEE_BRANCH_KANA: &str = "ﾅﾃﾞｼｺ";
+const PAYEE_ACCOUNT: u64 = 1_621_000;
+const PAYEE_NAME_KANA: &str = "ﾆﾎﾝﾆﾝｼﾖｳ(ｶ";
+/// The SMBC account's balance before the first row of day 1's export.
+const OPENING_BALANCE: i64 = 1_204_300;
+
+/// Who a transfer says it is from, resolved against the application's row.
+#[derive(Clone, Copy, Debug)]
+enum Payer {
+    /// The applicant's reading as banks print it (ｽｽﾞｷ ｷﾖｳｺ for すずき　きょうこ).
+    Applicant,
+    /// The `payer_name` written on the form.
+    Form,
+    /// The organisation's reading with its legal form where banks put it: `ｶ)NAME` for
+    /// 株式会社NAME, `NAME(ｶ` for NAME株式会社.
+    Company,
+    /// The application code without hyphens, then a name that is not on the application.
+    Reference(&'static str),
+    /// A name no application carries.
+    Named(&'static str),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Flow {
+    /// Money received.
+    Credit,
+    /// Money paid out (SMBC お引出し): not a credit, skipped by the reader.
+    Debit,
+    /// A Zengin transfer followed by its 取消 record (取消区分 1, same 照会番号): no credit.
+    Cancelled,
+}
+
+/// One line of a statement and what certbatch should make of it.
+struct Transfer {
+    date: Ymd,
+    flow: Flow,
+    /// The applications it pays; their fees, from `fee_for`, make the amount.
+    apps: &'static [&'static str],
+    payer: Payer,
+    /// Yen off the fees (-440: a transfer fee deducted; +1000: overpaid).
+    adjust: i64,
+    /// The amount when `apps` is empty.
+    yen: i64,
+    /// The expected `payments.csv` status (`-` when there is no credit).
+    expect: &'static str,
+    why: &'static str,
+}
+
+const fn tr(
+    date: Ymd,
+    apps: &'static [&'static str],
+    payer: Payer,
+    expect: &'static str,
+    why: &'static str,
+) -> Transfer {
+    Transfer { date, flow: Flow::Credit, apps, payer, adjust: 0, yen: 0, expect, why }
+}
+
+/// Day 1 (`2026-11-19/transfers/smbc-20261119.csv`): about half of day 1's accepted G-ID
+/// applications (GD-20261119-001 is left unpaid: day 2 resends it).
+fn smbc_plan() -> Vec<Transfer> {
+    use Payer::*;
+    vec![
+        tr((2026, 11, 18), &["GD-20261119-003"], Form, "matched", "payer_name on the form, a day before the envelope"),
+        Transfer {
+            flow: Flow::Debit,
+            yen: 55_000,
+            ..tr((2026, 11, 18), &[], Named("ｶ)ｱｵｿﾞﾗﾘ-ｽ"), "-", "お引出し (the CA paying a lease): ignored")
+        },
+        tr((2026, 11, 19), &["GD-20261119-005"], Form, "matched", "payer_name on the form"),
+        Transfer {
+            adjust: -440,
+            ..tr((2026, 11, 19), &["GD-20261119-008"], Applicant, "partial", "440 yen transfer fee deducted: waits")
+        },
+        Transfer {
+            adjust: 1_000,
+            ..tr(
+                (2026, 11, 19),
+                &["GM-20261119-018"],
+                Applicant,
+                "overpaid",
+                "1,000 yen over; kana written in hiragana",
+            )
+        },
+        tr(
+            (2026, 11, 19),
+            &["GD-20261119-016"],
+            Reference("ﾏﾂﾀﾞ ﾖｳｺ"),
+            "matched",
+            "application code before a name not on the application",
+        ),
+        tr((2026, 11, 19), &["GD-20261119-012"], Company, "matched", "company (org_kana) pays its delegation-type fee"),
+        tr((2026, 11, 19), &["GM-20261119-020"], Applicant, "matched", "applicant's name"),
+        tr((2026, 11, 19), &["GM-20261119-022"], Form, "matched", "payer_name on the form"),
+        Transfer {
+            yen: 15_400,
+            ..tr((2026, 11, 19), &[], Named("ﾔﾏｸﾞﾁ ﾄｼｵ"), "unmatched", "nobody applied (the 2022 price)")
+        },
+    ]
+}
+
+/// Day 2 (`2026-11-20/transfers/zengin-20261120.txt`): more of day 1's accepted G-ID
+/// applications, a second payment, and a transfer the bank cancelled.
+fn zengin_plan() -> Vec<Transfer> {
+    use Payer::*;
+    let day = (2026, 11, 20);
+    vec![
+        tr(day, &["GD-20261119-006"], Applicant, "matched", "applicant's name, small kana written large"),
+        tr(day, &["GD-20261119-009"], Form, "matched", "payer_name on the form"),
+        tr(day, &["GD-20261119-014"], Applicant, "matched", "applicant's name"),
+        tr(
+            day,
+            &["GM-20261119-023", "GM-20261119-024", "GM-20261119-025"],
+            Company,
+            "matched",
+            "one transfer for the company's whole envelope (後株)",
+        ),
+        tr(day, &["GM-20261119-020"], Applicant, "duplicate", "GM-20261119-020 was paid on day 1"),
+        Transfer {
+            flow: Flow::Cancelled,
+            ..tr(day, &["GD-20261119-011"], Applicant, "-", "cancelled by its 取消 record: the pair nets out")
+        },
+    ]
+}
+
+/// A day-1 application row by id.
+fn app_row<'a>(day1: &'a Batch, id: &str) -> &'a Row {
+    day1.apps
+        .iter()
+        .find(|r| r.get("application_id").map(Val::text).as_deref() == Some(id))
+        .unwrap_or_else(|| panic!("{id} is a day-1 application"))
+}
+
+fn text_of(row: &Row, key: &str) -> String {
+    row.get(key).map(Val::text).unwrap_or_default()
+}
+
+fn date_of(row: &Row, key: &str) -> NaiveDate {
+    match row.get(key) {
+        Some(Val::Date(d, _)) => *d,
+        other => panic!("{key} is a date: {other:?}"),
+    }
+}
+
+/// What `app`'s row owes, by certbatch's own fee rules (tax included).
+fn fee_of(pipelines: &certbatch::pipelines::Pipelines, row: &Row) -> i64 {
+    let product = pipelines.product(&text_of(row, "product")).expect("a product of pipelines/");
+    let term = product.term(&text_of(row, "term")).expect("a term of the product").code.clone();
+    let opt = |key: &str| Some(text_of(row, key)).filter(|s| !s.is_empty());
+    let app: certbatch::record::Application = serde_json::from_value(serde_json::json!({
+        "id": text_of(row, "application_id"),
+        "envelope_id": text_of(row, "envelope_id"),
+        "product": product.id,
+        "cert_type": text_of(row, "cert_type"),
+        "term": term,
+        "applied_on": iso(date_of(row, "applied_on")),
+        "received_on": iso(date_of(row, "received_on")),
+        "name_kanji": text_of(row, "name_kanji"),
+        "name_kana": text_of(row, "name_kana"),
+        "name_romaji": text_of(row, "name_romaji"),
+        "birth_date": iso(date_of(row, "birth_date")),
+        "postal_code": text_of(row, "postal_code"),
+        "address": text_of(row, "address"),
+        "email": text_of(row, "email"),
+        "corporate_number": opt("corporate_number"),
+        "org_name": opt("org_name"),
+        "org_kana": opt("org_kana"),
+        "payer_name": opt("payer_name"),
+        "card_readers": 0,
+        "domains": [],
+    }))
+    .expect("an application certbatch reads");
+    certbatch::payments::fees::fee_for(&app, product, 1).expect("a fee in force").total
+}
+
+/// The payer name a bank prints for `t`, resolved against its first application.
+fn payer_text(t: &Transfer, day1: &Batch) -> String {
+    let row = t.apps.first().map(|id| app_row(day1, id));
+    let row = || row.expect("this payer names an application");
+    match t.payer {
+        Payer::Applicant => bank_kana(&text_of(row(), "name_kana")),
+        Payer::Form => {
+            let name = text_of(row(), "payer_name");
+            assert!(!name.is_empty(), "{:?} has a payer_name", t.apps);
+            name
+        }
+        Payer::Company => {
+            let (name, kana) = (text_of(row(), "org_name"), bank_kana(&text_of(row(), "org_kana")));
+            assert!(!kana.is_empty(), "{:?} has an org_kana", t.apps);
+            if name.starts_with("株式会社") {
+                format!("ｶ){kana}")
+            } else if name.ends_with("株式会社") {
+                format!("{kana}(ｶ")
+            } else {
+                kana
+            }
+        }
+        Payer::Reference(name) => format!("{} {name}", t.apps[0].replace('-', "")),
+        Payer::Named(name) => name.to_string(),
+    }
+}
+
+/// A transfer resolved: its amount and payer name.
+struct Resolved<'p> {
+    plan: &'p Transfer,
+    amount: i64,
+    payer: String,
+}
+
+fn resolve<'p>(plan: &'p [Transfer], day1: &Batch, pipelines: &certbatch::pipelines::Pipelines) -> Vec<Resolved<'p>> {
+    plan.iter()
+        .map(|t| {
+            for id in t.apps {
+                // Only applications that end day 1 accepted are paid (no deliberate problem).
+                assert!(!day1.issues.iter().any(|i| i.id == *id), "{id} carries a deliberate problem");
+            }
+            let fees: i64 = t.apps.iter().map(|id| fee_of(pipelines, app_row(day1, id))).sum();
+            let amount = if t.apps.is_empty() { t.yen } else { fees + t.adjust };
+            Resolved { plan: t, amount, payer: payer_text(t, day1) }
+        })
+        .collect()
+}
+
+/// `19,250`.
+fn yen_commas(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// SMBC online-banking export: Shift_JIS, CR LF, amounts with thousands separators,
+/// `振込 NAME` descriptions, a running balance.
+fn smbc_csv(rows: &[Resolved<'_>]) -> Vec<u8> {
+    let mut text = String::from("年月日,お引出し,お預入れ,お取り扱い内容,残高,メモ\r\n");
+    let mut balance = OPENING_BALANCE;
+    for r in rows {
+        let (out, inn) = match r.plan.flow {
+            Flow::Debit => (yen_commas(r.amount), String::new()),
+            Flow::Credit => (String::new(), yen_commas(r.amount)),
+            Flow::Cancelled => unreachable!("online-banking exports show no cancelled transfers"),
+        };
+        balance += if r.plan.flow == Flow::Debit { -r.amount } else { r.amount };
+        let date = ymd3(r.plan.date);
+        text.push_str(&format!(
+            "{},{},{},{},{},\r\n",
+            date_text(date, Form::Slash),
+            csv_field(&out),
+            csv_field(&inn),
+            csv_field(&format!("振込 {}", r.payer)),
+            csv_field(&yen_commas(balance)),
+        ));
+    }
+    shift_jis(&text)
+}
+
+/// A 200-byte Zengin record, spaces until fields are put in (1-based byte positions).
+struct Rec(Vec<u8>);
+
+impl Rec {
+    fn new(kind: u8) -> Self {
+        let mut bytes = vec![b' '; 200];
+        bytes[0] = kind;
+        Rec(bytes)
+    }
+    /// Shift_JIS text left-aligned and space-padded, or ASCII digits as given.
+    fn text(mut self, start: usize, width: usize, s: &str) -> Self {
+        let b = shift_jis(s);
+        assert!(b.len() <= width, "{s:?} does not fit in {width} bytes at {start}");
+        self.0[start - 1..start - 1 + b.len()].copy_from_slice(&b);
+        self
+    }
+    /// A number right-aligned and zero-padded.
+    fn num(self, start: usize, width: usize, n: i64) -> Self {
+        let s = format!("{n:0width$}");
+        assert_eq!(s.len(), width, "{n} does not fit in {width} digits");
+        self.text(start, width, &s)
+    }
+    fn done(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+/// `YYMMDD` in 令和 years, as Zengin dates are written (2026-11-20 is `081120`).
+fn reiwa(date: NaiveDate) -> String {
+    let (_, letter, year) = era(date);
+    assert_eq!(letter, 'R', "{date} is a 令和 date");
+    format!("{year:02}{:02}{:02}", date.month(), date.day())
+}
+
+/// 振込入金通知 (kind 01), format A, one header…trailer group for the payee account,
+/// records separated by CR LF. Trailer totals count every data record, cancel records
+/// included (the 全銀協 rule); 取消件数/取消金額 count the cancel records.
+fn zengin_notice(rows: &[Resolved<'_>], made: NaiveDate) -> Vec<u8> {
+    const SENDERS: [(&str, &str); 4] =
+        [("ﾐｽﾞﾎ", "ｼﾌﾞﾔ"), ("ﾐﾂﾋﾞｼﾕ-ｴﾌｼﾞｴｲ", "ｳﾒﾀﾞ"), ("ﾕｳﾁﾖ", "ｾﾞﾛｲﾁﾊﾁ"), ("ﾘｿﾅ", "ﾄｳｷﾖｳｴｲｷﾞﾖｳﾌﾞ")];
+    let day = reiwa(made);
+    let mut records = vec![Rec::new(b'1')
+        .text(2, 2, "01")
+        .text(4, 1, "0")
+        .text(5, 6, &day)
+        .text(11, 6, &day)
+        .text(17, 6, &day)
+        .text(23, 4, PAYEE_BANK)
+        .text(27, 15, PAYEE_BANK_KANA)
+        .text(42, 3, PAYEE_BRANCH)
+        .text(45, 15, PAYEE_BRANCH_KANA)
+        .text(60, 1, "1")
+        .num(61, 7, PAYEE_ACCOUNT as i64)
+        .text(68, 40, PAYEE_NAME_KANA)
+        .done()];
+    let (mut count, mut total, mut cancels, mut cancelled) = (0, 0, 0, 0);
+    let data = |reference: usize, r: &Resolved<'_>, cancel: bool| {
+        let booked = reiwa(ymd3(r.plan.date));
+        let (bank, branch) = SENDERS[reference % SENDERS.len()];
+        Rec::new(b'2')
+            .num(2, 6, reference as i64)
+            .text(8, 6, &booked)
+            .text(14, 6, &booked)
+            .num(20, 10, r.amount)
+            .num(30, 10, 0)
+            .num(40, 10, 0)
+            .text(50, 48, &r.payer)
+            .text(98, 15, bank)
+            .text(113, 15, branch)
+            .text(128, 1, if cancel { "1" } else { "0" })
+            .done()
+    };
+    // The bank's cancellations come after the day's transfers, under the same 照会番号.
+    let mut cancel_records = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let reference = i + 1;
+        records.push(data(reference, r, false));
+        (count, total) = (count + 1, total + r.amount);
+        if r.plan.flow == Flow::Cancelled {
+            cancel_records.push(data(reference, r, true));
+            (count, total, cancels, cancelled) = (count + 1, total + r.amount, cancels + 1, cancelled + r.amount);
+        }
+    }
+    records.extend(cancel_records);
+    records.push(Rec::new(b'8').num(2, 6, count).num(8, 12, total).num(20, 6, cancels).num(26, 12, cancelled).done());
+    records.push(Rec::new(b'9').done());
+    let mut out = Vec::new();
+    for r in records {
+        assert_eq!(r.len(), 200);
+        out.extend_from_slice(&r);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// The two statements, and one line per transfer for the summary.
+struct Statements {
+    smbc: Vec<u8>,
+    zengin: Vec<u8>,
+    lines: Vec<String>,
+}
+
+fn make_statements(day1: &Batch) -> Statements {
+    let pipelines =
+        certbatch::pipelines::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines")).expect("pipelines/ loads");
+    let (smbc_plan, zengin_plan) = (smbc_plan(), zengin_plan());
+    let smbc_rows = resolve(&smbc_plan, day1, &pipelines);
+    let zengin_rows = resolve(&zengin_plan, day1, &pipelines);
+    let mut lines = Vec::new();
+    for (file, rows) in [("smbc-20261119.csv", &smbc_rows), ("zengin-20261120.txt", &zengin_rows)] {
+        lines.push(format!("{file}:"));
+        for r in rows {
+            let flow = match r.plan.flow {
+                Flow::Credit => "",
+                Flow::Debit => " (debit)",
+                Flow::Cancelled => " (+ its 取消 record)",
+            };
+            let apps = if r.plan.apps.is_empty() { "-".to_string() } else { r.plan.apps.join(" ") };
+            lines.push(format!(
+                "  {} {:>6} {}{flow} -> {apps} -> {}: {}",
+                iso(ymd3(r.plan.date)),
+                yen_commas(r.amount),
+                r.payer,
+                r.plan.expect,
+                r.plan.why
+            ));
+        }
+    }
+    Statements { smbc: smbc_csv(&smbc_rows), zengin: zengin_notice(&zengin_rows, ymd(2026, 11, 20)), lines }
+}
+
+// ---------------------------------------------------------------------------------------
 // Days
 // ---------------------------------------------------------------------------------------
 
@@ -2458,9 +2903,16 @@ fn main() {
         return;
     }
     let (day1, day2) = make_days();
-    let w1 = write_batch(&out.join("2026-11-19"), &day1, "xlsx");
-    let w2 = write_batch(&out.join("2026-11-20"), &day2, "sjis");
+    let statements = make_statements(&day1);
+    let mut w1 = write_batch(&out.join("2026-11-19"), &day1, "xlsx");
+    let mut w2 = write_batch(&out.join("2026-11-20"), &day2, "sjis");
+    w1.bytes += write_file(&out.join("2026-11-19"), "transfers/smbc-20261119.csv", &statements.smbc);
+    w2.bytes += write_file(&out.join("2026-11-20"), "transfers/zengin-20261120.txt", &statements.zengin);
     summarize("2026-11-19 (applications.xlsx, Japanese headers)", &day1, &w1);
     summarize("2026-11-20 (applications.csv + documents.csv, Shift_JIS, English headers)", &day2, &w2);
+    println!("bank statements (credit -> applications -> expected payments.csv status):");
+    for line in &statements.lines {
+        println!("  {line}");
+    }
     println!("total {:.2} MiB", (w1.bytes + w2.bytes) as f64 / 1048576.0);
 }

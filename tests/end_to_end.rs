@@ -69,6 +69,84 @@ fn expected(rows: &[(&str, &str)]) -> BTreeMap<String, String> {
     rows.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
 
+/// Day 1's G-ID applications the SMBC export of 2026-11-19 pays in full (one overpaid).
+const PAID_DAY1: &[&str] = &[
+    "GD-20261119-003",
+    "GD-20261119-005",
+    "GD-20261119-012",
+    "GD-20261119-016",
+    "GM-20261119-018",
+    "GM-20261119-020",
+    "GM-20261119-022",
+];
+
+/// Day 1's G-ID applications the Zengin notice of 2026-11-20 pays.
+const PAID_DAY2: &[&str] =
+    &["GD-20261119-006", "GD-20261119-009", "GD-20261119-014", "GM-20261119-023", "GM-20261119-024", "GM-20261119-025"];
+
+/// Each credit of `2026-11-19/transfers/smbc-20261119.csv` (payer, amount, status,
+/// application_ids, difference); the debit row (お引出し) gives none.
+const PAYMENTS_DAY1: &[(&str, &str, &str, &str, &str)] = &[
+    ("ｵｵﾉ ﾀﾂﾔ", "28875", "matched", "GD-20261119-003", "0"),
+    ("ｵｵﾀ ｻﾄｼ", "19250", "matched", "GD-20261119-005", "0"),
+    ("ﾎﾝﾏ ﾕｳｺ", "28435", "partial", "GD-20261119-008", "-440"),
+    ("ｽｽﾞｷ ｷﾖｳｺ", "23550", "overpaid", "GM-20261119-018", "1000"),
+    ("GD20261119016 ﾏﾂﾀﾞ ﾖｳｺ", "19250", "matched", "GD-20261119-016", "0"),
+    ("ｶ)ﾐﾗｲｾﾂｹｲ", "26400", "matched", "GD-20261119-012", "0"),
+    ("ｵｶﾀﾞ ｲﾁﾛｳ", "31350", "matched", "GM-20261119-020", "0"),
+    ("ﾀｹﾀﾞ ｷﾖｳｺ", "22550", "matched", "GM-20261119-022", "0"),
+    ("ﾔﾏｸﾞﾁ ﾄｼｵ", "15400", "unmatched", "", "15400"),
+];
+
+/// Each credit of `2026-11-20/transfers/zengin-20261120.txt`, plus day 1's unmatched credit
+/// tried again; the cancelled transfer (照会番号 000006, for GD-20261119-011) gives none.
+const PAYMENTS_DAY2: &[(&str, &str, &str, &str, &str)] = &[
+    ("ｲﾄｳ ｼﾕﾝｽｹ", "28875", "matched", "GD-20261119-006", "0"),
+    ("ｺﾞﾄｳ ﾕｳｷ", "19250", "matched", "GD-20261119-009", "0"),
+    ("ｴﾂﾁﾕｳ ｻｵﾘ", "19250", "matched", "GD-20261119-014", "0"),
+    ("ﾎｸﾄﾌﾞﾂｻﾝ(ｶ", "74140", "matched", "GM-20261119-023 GM-20261119-024 GM-20261119-025", "0"),
+    ("ｵｶﾀﾞ ｲﾁﾛｳ", "31350", "duplicate", "GM-20261119-020", "31350"),
+    ("ﾔﾏｸﾞﾁ ﾄｼｵ", "15400", "unmatched", "", "15400"),
+];
+
+type PaymentRows = BTreeMap<String, (String, String, String, String, String)>;
+
+/// `payments.csv` of a batch as payer name → (transaction id, amount, status,
+/// application_ids, difference); every payer appears once in a sample day.
+fn payments(root: &Path, batch: &str) -> PaymentRows {
+    let mut r = csv::Reader::from_path(root.join("out").join(batch).join("payments.csv")).unwrap();
+    assert_eq!(
+        r.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["transaction_id", "date", "amount", "payer_name", "status", "application_ids", "expected", "difference"]
+    );
+    let mut rows = PaymentRows::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let row = (rec[0].to_string(), rec[2].to_string(), rec[4].to_string(), rec[5].to_string(), rec[7].to_string());
+        assert!(rows.insert(rec[3].to_string(), row).is_none(), "one credit per payer in {batch}: {}", &rec[3]);
+    }
+    rows
+}
+
+/// The (amount, status, application_ids, difference) of each payer.
+fn statuses(rows: &PaymentRows) -> BTreeMap<&str, (&str, &str, &str, &str)> {
+    rows.iter().map(|(p, r)| (p.as_str(), (r.1.as_str(), r.2.as_str(), r.3.as_str(), r.4.as_str()))).collect()
+}
+
+fn want_statuses<'a>(
+    rows: &[(&'a str, &'a str, &'a str, &'a str, &'a str)],
+) -> BTreeMap<&'a str, (&'a str, &'a str, &'a str, &'a str)> {
+    rows.iter().map(|&(p, a, s, ids, diff)| (p, (a, s, ids, diff))).collect()
+}
+
+/// The G-ID applications a run issued, sorted.
+fn gid_issued(out: &certbatch::run::Outcome) -> Vec<&str> {
+    let mut ids: Vec<&str> =
+        out.issue.issued.iter().map(|i| i.application_id.as_str()).filter(|id| id.starts_with('G')).collect();
+    ids.sort_unstable();
+    ids
+}
+
 #[test]
 fn the_sample_days_give_exactly_their_deliberate_problems() {
     let tmp = tempfile::tempdir().unwrap();
@@ -86,7 +164,19 @@ fn the_sample_days_give_exactly_their_deliberate_problems() {
     ] {
         assert_eq!(row_of(&rows, id).0, status, "{id}");
     }
-    assert!(day1.issue.issued.iter().all(|i| !i.application_id.starts_with('G')));
+    // Day 1's SMBC export pays about half of the accepted G-ID applications: exactly those
+    // are issued the same run; the one short by a transfer fee waits.
+    let paid1 = payments(tmp.path(), "2026-11-19");
+    assert_eq!(statuses(&paid1), want_statuses(PAYMENTS_DAY1));
+    assert!(paid1.values().all(|r| r.0.starts_with("smbc|")), "{paid1:?}");
+    assert_eq!(gid_issued(&day1), PAID_DAY1);
+    for id in PAID_DAY1 {
+        assert_eq!(row_of(&rows, id).0, "issued", "{id} is paid");
+    }
+    for id in ["GD-20261119-008", "GD-20261119-006", "GM-20261119-023"] {
+        assert_eq!(row_of(&rows, id).0, "accepted", "{id} is not paid yet");
+    }
+    assert!(day1.issue.awaiting_payment.iter().any(|id| id == "GD-20261119-008"), "the partial payment waits");
 
     let day2 = run(tmp.path(), &samples().join("2026-11-20"), d(2026, 11, 20));
     let want = expected(DAY2);
@@ -97,6 +187,26 @@ fn the_sample_days_give_exactly_their_deliberate_problems() {
     }
     assert_eq!(not_plain(tmp.path(), "2026-11-20"), want);
     assert!(day2.summary.unlisted_scans.contains(&"box2/unsorted/IMG_0042.jpg".to_string()));
+
+    // Day 2's Zengin notice pays more of day 1's G-ID applications, which are issued that
+    // run; a second payment is a duplicate, and the cancelled transfer pays nothing.
+    let paid2 = payments(tmp.path(), "2026-11-20");
+    assert_eq!(statuses(&paid2), want_statuses(PAYMENTS_DAY2));
+    for (payer, row) in &paid2 {
+        if payer == "ﾔﾏｸﾞﾁ ﾄｼｵ" {
+            assert_eq!(row.0, paid1[payer].0, "day 1's unmatched credit, tried again");
+        } else {
+            assert!(row.0.starts_with("zengin-01|0009-123-1-1621000|2026-11-20|"), "{payer}: {}", row.0);
+        }
+    }
+    assert_eq!(gid_issued(&day2), PAID_DAY2);
+    let issued_csv = std::fs::read_to_string(tmp.path().join("out/2026-11-20/issued.csv")).unwrap();
+    for id in PAID_DAY2 {
+        assert!(issued_csv.lines().any(|l| l.starts_with(&format!("{id},"))), "{id} in issued.csv: {issued_csv}");
+    }
+    for id in ["GD-20261119-001", "GD-20261119-008", "GD-20261119-010", "GD-20261119-011", "GM-20261119-026"] {
+        assert!(day2.issue.awaiting_payment.iter().any(|a| a == id), "{id} still awaits its fee");
+    }
 
     // Three months after the first notices, day 1's still-deficient applications are
     // refunded on the next run.
