@@ -231,6 +231,46 @@ fn make(job: &Job, ca: &ca_source::SigningCa, now: DateTime<FixedOffset>) -> Res
     Ok(Made { cert_der, p12, subject, not_before, not_after, secrets })
 }
 
+/// A certificate made and written, ready to be recorded.
+struct Ready {
+    made: Made,
+    cert_pem: String,
+    cert_file: PathBuf,
+    p12_file: Option<PathBuf>,
+    download_password_hash: Option<String>,
+    download_expires: Option<DateTime<FixedOffset>>,
+}
+
+/// A write that failed: it stops the run (disk full, folder not writable), unlike a
+/// problem with one application.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:#}")]
+struct WriteFailed(anyhow::Error);
+
+/// Writes `cert.pem` and (0600) `cert.p12`, and hashes the download password.
+fn write_files(out_dir: &Path, id: &str, product: &Product, made: Made) -> Result<Ready> {
+    let dir = out_dir.join("certs").join(id);
+    let cert_file = dir.join("cert.pem");
+    let cert_pem = pem(&made.cert_der);
+    crate::fsio::write_atomic(&cert_file, cert_pem.as_bytes(), false)
+        .map_err(|e| anyhow::Error::new(WriteFailed(e)))?;
+    let p12_file = match &made.p12 {
+        Some(bytes) => {
+            let f = dir.join("cert.p12");
+            crate::fsio::write_atomic(&f, bytes, true).map_err(|e| anyhow::Error::new(WriteFailed(e)))?;
+            Some(f)
+        }
+        None => None,
+    };
+    let password = made.secrets.as_ref().and_then(|s| s.download_password.as_ref());
+    let download_expires = match (password, product.notices.download_valid_days) {
+        (Some(_), Some(days)) => Some(made.not_before + chrono::Duration::days(i64::from(days))),
+        _ => None,
+    };
+    let download_password_hash = password.map(secrets::hash_download_password).transpose()?;
+    Ok(Ready { made, cert_pem, cert_file, p12_file, download_password_hash, download_expires })
+}
+
 fn pem(der: &[u8]) -> String {
     use der::pem::{encode_string, LineEnding};
     encode_string("CERTIFICATE", LineEnding::LF, der).expect("PEM encoding of bytes cannot fail")
@@ -328,78 +368,61 @@ pub fn issue_stage(ledger: &mut Ledger, ctx: &IssueContext) -> Result<IssueRepor
     let run_id = ledger.reserve(ctx.batch, &reservations)?;
     crate::faults::point("issue-after-reserve");
 
-    // 3. Keys, certificates, PKCS#12 on all cores.
+    // 3. Keys, certificates, PKCS#12, and 4. their files (atomically), on all cores:
+    // writing and syncing overlap the other cores' key generation.
     let bar = crate::progress::bar(jobs.len() as u64, "issue");
-    let made: Vec<Result<Made>> = jobs
+    let ready: Vec<Result<Ready>> = jobs
         .par_iter()
         .map(|job| {
-            let m = make(job, &ca, ctx.now);
+            let r = make(job, &ca, ctx.now)
+                .and_then(|made| write_files(ctx.out_dir, &job.ticket.app.id, job.product, made));
             bar.inc(1);
-            m
+            r
         })
         .collect();
     bar.finish_and_clear();
 
-    // 4. Files, atomically; 5. one transaction records them.
+    // 5. One transaction records them.
     let mut records = Vec::new();
     let mut voided = Vec::new();
-    for (job, made) in jobs.into_iter().zip(made) {
+    for (job, ready) in jobs.into_iter().zip(ready) {
         let id = job.ticket.app.id.clone();
         let serial = hex(&job.serial);
-        let made = match made {
-            Ok(m) => m,
+        let r = match ready {
+            Ok(r) => r,
+            // A file that could not be written stops the run; the next run voids the
+            // reservations and removes what was written.
+            Err(e) if e.downcast_ref::<WriteFailed>().is_some() => return Err(e),
             Err(e) => {
                 report.problems.push((id, format!("{e:#}")));
                 voided.push((serial, format!("not issued: {e:#}")));
                 continue;
             }
         };
-        let dir = ctx.out_dir.join("certs").join(&id);
-        let cert_file = dir.join("cert.pem");
-        let cert_pem = pem(&made.cert_der);
-        crate::fsio::write_atomic(&cert_file, cert_pem.as_bytes(), false)?;
-        let p12_file = match &made.p12 {
-            Some(bytes) => {
-                let f = dir.join("cert.p12");
-                crate::fsio::write_atomic(&f, bytes, true)?;
-                Some(f)
-            }
-            None => None,
-        };
         crate::faults::point("issue-after-files");
-        let download_expires = match (&made.secrets, job.product.notices.download_valid_days) {
-            (Some(Secrets { download_password: Some(_), .. }), Some(days)) => {
-                Some(made.not_before + chrono::Duration::days(i64::from(days)))
-            }
-            _ => None,
-        };
-        let download_password_hash = match made.secrets.as_ref().and_then(|s| s.download_password.as_ref()) {
-            Some(p) => Some(secrets::hash_download_password(p)?),
-            None => None,
-        };
         use sha2::Digest;
         records.push(IssuedRecord {
             serial: serial.clone(),
-            subject: made.subject.clone(),
-            not_before: iso(made.not_before),
-            not_after: iso(made.not_after),
-            cert_sha256: hex(&sha2::Sha256::digest(&made.cert_der)),
-            cert_pem,
-            cert_file: cert_file.to_string_lossy().into_owned(),
-            p12_file: p12_file.as_ref().map(|p| p.to_string_lossy().into_owned()),
-            download_password_hash,
-            download_expires: download_expires.map(iso),
+            subject: r.made.subject.clone(),
+            not_before: iso(r.made.not_before),
+            not_after: iso(r.made.not_after),
+            cert_sha256: hex(&sha2::Sha256::digest(&r.made.cert_der)),
+            cert_pem: r.cert_pem,
+            cert_file: r.cert_file.to_string_lossy().into_owned(),
+            p12_file: r.p12_file.as_ref().map(|p| p.to_string_lossy().into_owned()),
+            download_password_hash: r.download_password_hash,
+            download_expires: r.download_expires.map(iso),
         });
         report.issued.push(Issued {
             application_id: id,
             serial,
-            subject: made.subject,
-            not_before: made.not_before,
-            not_after: made.not_after,
-            cert_file,
-            p12_file,
-            download_expires,
-            secrets: made.secrets,
+            subject: r.made.subject,
+            not_before: r.made.not_before,
+            not_after: r.made.not_after,
+            cert_file: r.cert_file,
+            p12_file: r.p12_file,
+            download_expires: r.download_expires,
+            secrets: r.made.secrets,
         });
     }
     ledger.void(&voided)?;

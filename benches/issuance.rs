@@ -1,0 +1,511 @@
+//! Issuance throughput on all cores, in one run on one machine:
+//!
+//! (a) bare RSA-2048 key generation (`pfx::generate_key`) over rayon;
+//! (b) the issue stage of a real day of N AOSign applications (invoiced, so issued on the
+//!     day): key + certificate + PKCS#12 + ledger + files, timed alone, and the whole
+//!     `run_batch` of the same day for reference;
+//! (c) the same N certificates through `scripts/openssl-issue.sh` (OpenSSL command line,
+//!     as many at a time as there are cores).
+//!
+//! Prints the figures the README quotes, (b)/(a) and certbatch/OpenSSL, and where the
+//! non-keygen time of the stage goes.
+//!
+//! `cargo bench --bench issuance` (set `ISSUE_N` for another count; default 200).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use certbatch::issue::{ca, ca_source, pfx, IssueContext};
+use certbatch::ledger::Ledger;
+use certbatch::run::{self, Mode, Options};
+use chrono::{NaiveDate, TimeZone};
+use common::*;
+use rayon::prelude::*;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The day's batch: AOSign applications received on 2026-11-19, run as of that day.
+const BATCH: &str = "2026-11-19";
+
+fn as_of() -> NaiveDate {
+    d(2026, 11, 19)
+}
+
+fn main() {
+    let n: usize = std::env::var("ISSUE_N").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    assert!(n > 0, "ISSUE_N must be at least 1");
+    let threads = rayon::current_num_threads();
+    let started = Instant::now();
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    println!("issuance benchmark: N = {n} RSA-2048 keys / certificates");
+    println!("cores: {threads} (rayon::current_num_threads())");
+
+    // The day, the pipelines, and one demo CA copied into every state folder, so that no
+    // timed run pays for making the CA (two RSA-3072 keys).
+    let t = Instant::now();
+    let day = aosign_day(tmp.path(), n);
+    let real_pipelines = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
+    let held_pipelines = held_pipelines(&real_pipelines, &tmp.path().join("pipelines-held"));
+    let ca_template = tmp.path().join("ca-template");
+    ca_source::init_demo(&ca_template, jst_midnight(as_of())).expect("the demo CA is made");
+    println!(
+        "setup: a day of {n} AOSign applications with {} scans, and a demo CA, in {:.1} s",
+        day.docs.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    // (b) needs the day recorded first: a real run_batch with AOSign held back (its payment
+    // model switched to before_issue in a copy of the pipelines, which changes nothing but
+    // eligibility). The stage then runs with the real pipelines, as run_batch calls it.
+    let split = tmp.path().join("split");
+    install_ca(&ca_template, &split.join("state"));
+    let t = Instant::now();
+    let held = run::run_batch(&options_with(&split, &day.dir, &held_pipelines)).expect("the held-back run completes");
+    let record_secs = t.elapsed().as_secs_f64();
+    assert!(held.issue.issued.is_empty(), "nothing is issued while AOSign is held back");
+    assert_eq!(held.issue.awaiting_payment.len(), n, "every application is accepted: {:?}", held.summary);
+    let pipelines = certbatch::pipelines::load(&real_pipelines).expect("the pipelines load");
+    let state = split.join("state");
+    let out_dir = split.join("out").join(BATCH);
+    let now = run::issue_moment(as_of());
+
+    // (a) half the keys before (b) and half after, so a drift in the machine's speed
+    // weighs on both alike.
+    let mut waited = wait_idle();
+    let load = Load::start();
+    let a1 = keygen(n / 2);
+    let load_a1 = load.others();
+
+    let mut ledger = Ledger::open(&state, Duration::from_secs(5)).expect("the ledger opens");
+    let ctx = IssueContext {
+        pipelines: &pipelines,
+        pipelines_dir: &real_pipelines,
+        state_dir: &state,
+        out_dir: &out_dir,
+        batch: BATCH,
+        now,
+    };
+    waited += wait_idle();
+    let load = Load::start();
+    let t = Instant::now();
+    let report = certbatch::issue::issue_stage(&mut ledger, &ctx).expect("the issue stage completes");
+    let stage_secs = t.elapsed().as_secs_f64();
+    let load_b = load.others();
+    drop(ledger);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.issued.len(), n, "every AOSign application is issued");
+    assert!(report.issued.iter().all(|i| i.p12_file.is_some()), "every certificate has its PKCS#12");
+
+    waited += wait_idle();
+    let load = Load::start();
+    let a2 = keygen(n - n / 2);
+    let load_a2 = load.others();
+    let a = Keygen::combine(&a1, &a2);
+    let load_a = match (load_a1, load_a2) {
+        (Some(x), Some(y)) => Some((x * a1.wall + y * a2.wall) / (a1.wall + a2.wall)),
+        _ => None,
+    };
+
+    let a_rate = n as f64 / a.wall;
+    println!(
+        "(a) RSA-2048 key generation (pfx::generate_key over rayon): {n} keys in {:.2} s = {a_rate:.2} keys/s; \
+         per key {:.1} ms of one core (single keys: mean {:.1} ms, sd {:.1} ms, s.e. of the mean {:.1} ms)",
+        a.wall,
+        a.wall * threads as f64 / n as f64 * 1e3,
+        a.mean * 1e3,
+        a.sd * 1e3,
+        a.se * 1e3
+    );
+    let b_rate = n as f64 / stage_secs;
+    println!(
+        "(b) issue stage (key + certificate + PKCS#12 + ledger + files): {n} certificates in {stage_secs:.2} s \
+         = {b_rate:.2} certificates/s; per certificate {:.1} ms of one core",
+        stage_secs * threads as f64 / n as f64 * 1e3
+    );
+    let ratio = b_rate / a_rate;
+    // Both are means over N random keys; one standard error of their ratio from keygen alone.
+    let noise = std::f64::consts::SQRT_2 * a.se / a.mean * ratio;
+    println!(
+        "(b)/(a) = {ratio:.3} (goal >= 0.95: {}; +/- {noise:.3} is one standard error from keygen luck at N = {n})",
+        if ratio >= 0.95 { "met" } else { "NOT met" }
+    );
+
+    // Where the rest goes: the per-certificate work besides the key, each timed on one core.
+    let parts = parts(&real_pipelines, &state, now, &tmp.path().join("parts"));
+    let keys = a.wall;
+    let parallel = n as f64 * (parts.sign + parts.pkcs12) / threads as f64;
+    let files = n as f64 * parts.files;
+    let rest = stage_secs - keys - parallel - files - parts.ca_open;
+    // The spread of the stage's own N keys' time on `threads` cores.
+    let luck = a.sd * (n as f64).sqrt() / threads as f64;
+    println!("    where the {stage_secs:.2} s of (b) go (parts timed one at a time on one core):");
+    println!("      {keys:5.2} s  keys, at the rate of (a)");
+    println!(
+        "      {parallel:5.2} s  CA signature ({}, {:.2} ms) + PKCS#12 ({:.2} ms) per certificate, on {threads} cores",
+        parts.ca_key,
+        parts.sign * 1e3,
+        parts.pkcs12 * 1e3
+    );
+    println!(
+        "      {files:5.2} s  cert.pem + cert.p12 written and synced ({:.2} ms per certificate), one certificate \
+         after another while the other cores wait",
+        parts.files * 1e3
+    );
+    println!("      {:5.2} s  opening the CA, once (reading the chain, decrypting the issuing key)", parts.ca_open);
+    println!(
+        "      {rest:5.2} s  the rest: serials, ledger transactions, audit log, and keygen luck (+/- {luck:.2} s)"
+    );
+    let expected = keys / (keys + parallel + files + parts.ca_open);
+    println!("    (b)/(a) predicted from these parts alone (ledger not counted, no keygen luck): {expected:.3}");
+
+    // The whole run of the same day, as production runs it.
+    let full = tmp.path().join("full");
+    install_ca(&ca_template, &full.join("state"));
+    waited += wait_idle();
+    let load = Load::start();
+    let t = Instant::now();
+    let outcome = run::run_batch(&options_with(&full, &day.dir, &real_pipelines)).expect("the run completes");
+    let full_secs = t.elapsed().as_secs_f64();
+    let load_run = load.others();
+    assert_eq!(outcome.issue.issued.len(), n, "run_batch issues every AOSign application on the day");
+    println!(
+        "    whole run_batch of the day (intake, screening, archive, ledger, reports, issuance): {n} certificates \
+         in {full_secs:.2} s = {:.2} certificates/s (the same day recorded without issuing: {record_secs:.2} s)",
+        n as f64 / full_secs
+    );
+
+    // (c) The OpenSSL command line.
+    waited += wait_idle();
+    let load = Load::start();
+    let c = openssl(n, threads, &tmp.path().join("openssl"));
+    let load_c = load.others();
+    let c_rate = n as f64 / c.issue;
+    println!(
+        "(c) OpenSSL {} command line (scripts/openssl-issue.sh: genrsa + req -new + x509 -req + pkcs12 -export, \
+         {threads} at a time): {n} certificates in {:.2} s = {c_rate:.2} certificates/s; per certificate {:.1} ms \
+         of one core (making its throw-away CA took {:.2} s more)",
+        openssl_version(),
+        c.issue,
+        c.issue * threads as f64 / n as f64 * 1e3,
+        c.ca
+    );
+    println!("certbatch/OpenSSL = {:.2} (issue stage (b) against (c), in certificates/s)", b_rate / c_rate);
+
+    let shown = |x: Option<f64>| x.map_or_else(|| "unknown".to_string(), |x| format!("{:.1}%", x * 100.0));
+    println!(
+        "other processes' share of the machine while timing: (a) {}, (b) {}, whole run {}, (c) {} \
+         (waited {waited:.0} s in all for it to fall under 3% before each)",
+        shown(load_a),
+        shown(load_b),
+        shown(load_run),
+        shown(load_c)
+    );
+    if [load_a, load_b, load_run, load_c].iter().flatten().any(|&x| x > 0.03) {
+        println!("WARNING: the machine was not idle (over 3% used by other processes): these figures are not clean");
+    }
+    println!("benchmark time: {:.0} s", started.elapsed().as_secs_f64());
+}
+
+/// Keygen timings: wall time of the batch and statistics of single keys (seconds).
+struct Keygen {
+    n: usize,
+    wall: f64,
+    mean: f64,
+    sd: f64,
+    se: f64,
+    /// Sum of squares of single keys' times, to combine batches.
+    sum_sq: f64,
+}
+
+impl Keygen {
+    fn from(wall: f64, each: &[f64]) -> Keygen {
+        let n = each.len();
+        Keygen::stats(n, wall, each.iter().sum(), each.iter().map(|x| x * x).sum())
+    }
+
+    fn combine(a: &Keygen, b: &Keygen) -> Keygen {
+        Keygen::stats(a.n + b.n, a.wall + b.wall, a.mean * a.n as f64 + b.mean * b.n as f64, a.sum_sq + b.sum_sq)
+    }
+
+    fn stats(n: usize, wall: f64, sum: f64, sum_sq: f64) -> Keygen {
+        let mean = if n > 0 { sum / n as f64 } else { 0.0 };
+        let var = if n > 1 { ((sum_sq - n as f64 * mean * mean) / (n - 1) as f64).max(0.0) } else { 0.0 };
+        let sd = var.sqrt();
+        Keygen { n, wall, mean, sd, se: if n > 0 { sd / (n as f64).sqrt() } else { 0.0 }, sum_sq }
+    }
+}
+
+fn keygen(n: usize) -> Keygen {
+    let t = Instant::now();
+    let each: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|_| {
+            let t = Instant::now();
+            let key = pfx::generate_key(2048).expect("an RSA-2048 key");
+            let secs = t.elapsed().as_secs_f64();
+            drop(key);
+            secs
+        })
+        .collect();
+    Keygen::from(t.elapsed().as_secs_f64(), &each)
+}
+
+/// CPU time the rest of the machine used while something was timed, from `/proc` (Linux):
+/// all busy time (steal included) less this process's and its waited-for children's.
+struct Load {
+    start: Option<(u64, u64)>,
+    at: Instant,
+}
+
+impl Load {
+    fn start() -> Load {
+        Load { start: cpu_ticks(), at: Instant::now() }
+    }
+
+    /// The share of the machine's cores other processes used since `start`.
+    fn others(&self) -> Option<f64> {
+        let secs = self.at.elapsed().as_secs_f64();
+        let (busy0, own0) = self.start?;
+        let (busy1, own1) = cpu_ticks()?;
+        let cpus = std::fs::read_to_string("/proc/stat")
+            .ok()?
+            .lines()
+            .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+            .count();
+        // /proc counts in USER_HZ, 100 a second on Linux.
+        let others = (busy1 - busy0).saturating_sub(own1 - own0) as f64 / 100.0;
+        Some(others / (secs * cpus.max(1) as f64))
+    }
+}
+
+/// Waits, up to 20 s, for a second in which other processes use under 3% of the machine,
+/// so a timed phase does not start in the middle of someone's build; gives the seconds waited.
+fn wait_idle() -> f64 {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(20) {
+        let load = Load::start();
+        std::thread::sleep(Duration::from_secs(1));
+        match load.others() {
+            Some(x) if x >= 0.03 => continue,
+            _ => break,
+        }
+    }
+    // The second of quiet itself is not waiting.
+    (t.elapsed().as_secs_f64() - 1.0).max(0.0)
+}
+
+/// (machine busy ticks, this process's ticks with its reaped children's).
+fn cpu_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu: Vec<u64> =
+        stat.lines().next()?.split_whitespace().skip(1).map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal (guest time is inside user).
+    let busy = [0, 1, 2, 5, 6, 7].iter().filter_map(|&i| cpu.get(i)).sum();
+    let me = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name: state is field 3, utime..cstime are fields 14..17.
+    let fields: Vec<&str> = me.rsplit_once(')')?.1.split_whitespace().collect();
+    let own = (11..=14).map(|i| fields.get(i).and_then(|f| f.parse::<u64>().ok())).sum::<Option<u64>>()?;
+    Some((busy, own))
+}
+
+/// A day of `n` clean AOSign G2 employee applications, ten to an envelope, as
+/// `tests/issuance.rs` builds them: no transfer slip (invoiced), the company's registry and
+/// seal certificate once per envelope.
+fn aosign_day(root: &Path, n: usize) -> Day {
+    let mut day = Day::new(root, BATCH);
+    for i in 0..n {
+        let id = format!("A{i:06}");
+        let envelope = format!("E{:05}", i / 10);
+        let mut row = app(&id, &envelope);
+        for (k, v) in [
+            ("product", "aosign-g2"),
+            ("cert_type", "employee"),
+            ("term", "1y+30d"),
+            ("corporate_number", "4011001040781"),
+            ("org_name", "セコム株式会社"),
+            ("org_representative", "セコム 一郎"),
+            ("org_address", "東京都渋谷区神宮前1-5-1"),
+        ] {
+            row.insert(k, s(v));
+        }
+        day.apps.push(row);
+        day.doc((&id, ""), "application_form", d(2026, 11, 10));
+        for t in ["residence_certificate", "seal_certificate"] {
+            day.doc((&id, ""), t, d(2026, 11, 1));
+        }
+        if i % 10 == 0 {
+            for t in ["corporate_registry", "corporate_seal_certificate"] {
+                day.doc(("", &envelope), t, d(2026, 11, 1));
+            }
+        }
+    }
+    day.write_csv(false, "utf8");
+    day
+}
+
+/// A copy of the pipelines in which AOSign waits for payment, so a run records the day
+/// without issuing it.
+fn held_pipelines(real: &Path, to: &Path) -> PathBuf {
+    copy_dir(real, to);
+    let file = to.join("aosign-g2.toml");
+    let text = std::fs::read_to_string(&file).expect("aosign-g2.toml");
+    let held = text.replace("model = \"invoice\"", "model = \"before_issue\"");
+    assert_ne!(held, text, "aosign-g2.toml names its payment model");
+    std::fs::write(&file, held).expect("the held-back pipelines are written");
+    to.to_path_buf()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from).into_iter().map(|e| e.expect("a readable folder")) {
+        let target = to.join(e.path().strip_prefix(from).expect("under the folder"));
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("a folder is created");
+        } else {
+            std::fs::copy(e.path(), &target).expect("a file is copied");
+        }
+    }
+}
+
+/// The demo CA made once, copied into a state folder where `ca_source::open` finds it.
+fn install_ca(template: &Path, state: &Path) {
+    copy_dir(&template.join(ca_source::DEMO_DIR), &state.join(ca_source::DEMO_DIR));
+}
+
+fn jst_midnight(day: NaiveDate) -> chrono::DateTime<chrono::FixedOffset> {
+    certbatch::jpdate::jst().from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight")).single().expect("JST")
+}
+
+fn options_with(root: &Path, batch: &Path, pipelines: &Path) -> Options {
+    Options { pipelines_dir: pipelines.to_path_buf(), ..common::options(root, batch, as_of(), Mode::Run) }
+}
+
+/// The stage's per-certificate work besides the key, in seconds, each timed on one core.
+struct Parts {
+    /// Opening the CA: reading the chain and decrypting the issuing key, once a run.
+    ca_open: f64,
+    /// The issuing CA's key, as "RSA-3072".
+    ca_key: String,
+    /// `Ca::issue` for an AOSign certificate.
+    sign: f64,
+    /// `build_pkcs12`, modern profile, 2048 iterations.
+    pkcs12: f64,
+    /// cert.pem and cert.p12 written atomically and synced, as step 4 does one by one.
+    files: f64,
+}
+
+fn parts(pipelines_dir: &Path, state: &Path, now: chrono::DateTime<chrono::FixedOffset>, dir: &Path) -> Parts {
+    const REPS: u32 = 20;
+    let pipelines = certbatch::pipelines::load(pipelines_dir).expect("the pipelines load");
+    let product = pipelines.product("aosign-g2").expect("AOSign G2 is configured");
+    let t = Instant::now();
+    let signing = ca_source::open(pipelines_dir, state, now, false).expect("the demo CA opens");
+    let ca_open = t.elapsed().as_secs_f64();
+    let ca_key = {
+        use der::referenced::OwnedToRef;
+        use rsa::traits::PublicKeyParts;
+        let spki = signing.ca.certificate.tbs_certificate().subject_public_key_info().owned_to_ref();
+        rsa::RsaPublicKey::try_from(spki).map_or_else(|_| "not RSA".to_string(), |k| format!("RSA-{}", k.size() * 8))
+    };
+
+    let key = pfx::generate_key(2048).expect("an RSA-2048 key");
+    let spec = ca::EndEntity {
+        serial: certbatch::issue::random_serial().expect("a serial"),
+        not_before: now,
+        not_after: now + chrono::Duration::days(395),
+        public_key: spki::SubjectPublicKeyInfoOwned::from_key(&key.to_public_key()).expect("the public key"),
+        kind: ca::CertKind::Signing,
+        common_name: "YAMADA TARO".into(),
+        organization: Some("セコム株式会社".into()),
+        organization_identifier: Some("NTRJP-4011001040781".into()),
+        email: None,
+        dns_names: vec![],
+        kanji_name: Some("山田 太郎".into()),
+        address: None,
+        delegation: None,
+        birth_date: None,
+        policy_oid: product.profile.policy_oid.clone(),
+        crl_url: signing.crl_url.clone(),
+        aia_url: signing.aia_url.clone(),
+    };
+    let time = |f: &mut dyn FnMut(u32)| {
+        let t = Instant::now();
+        for i in 0..REPS {
+            f(i);
+        }
+        t.elapsed().as_secs_f64() / f64::from(REPS)
+    };
+    let mut cert = Vec::new();
+    let sign = time(&mut |_| cert = signing.ca.issue(&spec).expect("the certificate is signed"));
+    let mut p12 = Vec::new();
+    let pkcs12 = time(&mut |_| {
+        p12 = pfx::build_pkcs12(
+            &key,
+            &cert,
+            &signing.ca.chain_der,
+            "YAMADA TARO (A000000)",
+            "Ab3dEf7hJk9m",
+            pfx::Pkcs12Profile::Modern,
+            product.profile.pkcs12_iterations,
+        )
+        .expect("the PKCS#12 is built")
+    });
+    let pem = der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &cert).expect("PEM");
+    let files = time(&mut |i| {
+        let d = dir.join("certs").join(format!("A{i:06}"));
+        certbatch::fsio::write_atomic(&d.join("cert.pem"), pem.as_bytes(), false).expect("cert.pem");
+        certbatch::fsio::write_atomic(&d.join("cert.p12"), &p12, true).expect("cert.p12");
+    });
+    Parts { ca_open, ca_key, sign, pkcs12, files }
+}
+
+/// OpenSSL timings (seconds): the throw-away CA, then the N certificates.
+struct OpensslRun {
+    ca: f64,
+    issue: f64,
+}
+
+fn openssl(n: usize, jobs: usize, out: &Path) -> OpensslRun {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/openssl-issue.sh");
+    let t = Instant::now();
+    let mut child = Command::new("bash")
+        .arg(&script)
+        .arg(n.to_string())
+        .arg(out)
+        .arg(jobs.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let mut ready = None;
+    let mut last = String::new();
+    for line in BufReader::new(child.stdout.take().expect("piped stdout")).lines() {
+        let line = line.expect("the script's output");
+        if line == "ca-ready" {
+            ready = Some(Instant::now());
+        }
+        last = line;
+    }
+    let status = child.wait().expect("the script ends");
+    let end = Instant::now();
+    assert!(status.success(), "{} failed: {status}", script.display());
+    assert_eq!(last, format!("issued {n}"));
+    let ready = ready.expect("the script reports its CA");
+    let made = walkdir::WalkDir::new(out.join("certs"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() == "cert.p12")
+        .count();
+    assert_eq!(made, n, "one PKCS#12 per certificate");
+    OpensslRun { ca: (ready - t).as_secs_f64(), issue: (end - ready).as_secs_f64() }
+}
+
+fn openssl_version() -> String {
+    Command::new("openssl")
+        .arg("version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|v| v.split_whitespace().nth(1).map(str::to_string))
+        .unwrap_or_else(|| "(unknown version)".into())
+}
