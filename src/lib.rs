@@ -28,6 +28,7 @@ pub mod intake;
 pub mod issue;
 pub mod jpdate;
 pub mod ledger;
+pub mod letters;
 pub mod payments;
 pub mod pipelines;
 pub mod product;

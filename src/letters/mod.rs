@@ -1,0 +1,4 @@
+//! Letters: the PIN and download-password letters, mail-merged into print-ready PDFs.
+
+pub mod routing;
+pub mod templates;

@@ -1,0 +1,139 @@
+//! Letter templates: wording as data in `pipelines/letters/`, filled from the application
+//! and certificate. A product may have its own (`pipelines/letters/<product>/<kind>.toml`);
+//! otherwise the common one serves. Editing a template needs no rebuild; a placeholder
+//! that names no known field is refused at start with file and line.
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The fields a template may name.
+pub const FIELDS: &[&str] = &[
+    "name",
+    "applicant_name",
+    "application_id",
+    "product_name",
+    "serial",
+    "not_before",
+    "not_after",
+    "download_expires",
+    "ca_name",
+    "issue_date",
+];
+
+/// One letter's wording.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    pub title: String,
+    pub secret_label: String,
+    pub paragraphs: Vec<String>,
+    #[serde(default)]
+    pub footer: Vec<String>,
+}
+
+/// Fills `{field}` placeholders; text from applications is inserted as text, never parsed.
+pub fn fill(text: &str, values: &BTreeMap<&str, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('}') {
+            Some(end) => {
+                let key = &rest[start + 1..start + end];
+                out.push_str(values.get(key).map(String::as_str).unwrap_or_default());
+                rest = &rest[start + end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn placeholders(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else { break };
+        out.push(&rest[start + 1..start + end]);
+        rest = &rest[start + end + 1..];
+    }
+    out
+}
+
+/// Loads and checks one template file.
+pub fn load(path: &Path) -> Result<Template> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let t: Template = toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    for part in std::iter::once(&t.title).chain(&t.paragraphs).chain(&t.footer).chain(std::iter::once(&t.secret_label))
+    {
+        for key in placeholders(part) {
+            if !FIELDS.contains(&key) {
+                let line = text.lines().position(|l| l.contains(&format!("{{{key}}}"))).map_or(0, |i| i + 1);
+                bail!("{}, line {line}: unknown field {{{key}}} (known: {})", path.display(), FIELDS.join(", "));
+            }
+        }
+    }
+    Ok(t)
+}
+
+/// Every template the shipped kinds need, per product (or common), checked at start.
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    by_key: BTreeMap<(String, String), Template>,
+}
+
+impl Templates {
+    pub const KINDS: &'static [&'static str] = &["pin", "download_password"];
+
+    pub fn load_dir(dir: &Path, products: impl Iterator<Item = String>) -> Result<Templates> {
+        let mut by_key = BTreeMap::new();
+        for kind in Self::KINDS {
+            let common: PathBuf = dir.join(format!("{kind}.toml"));
+            by_key.insert((String::new(), kind.to_string()), load(&common)?);
+        }
+        for product in products {
+            for kind in Self::KINDS {
+                let own = dir.join(&product).join(format!("{kind}.toml"));
+                if own.exists() {
+                    by_key.insert((product.clone(), kind.to_string()), load(&own)?);
+                }
+            }
+        }
+        Ok(Templates { by_key })
+    }
+
+    pub fn get(&self, product: &str, kind: &str) -> Option<&Template> {
+        self.by_key
+            .get(&(product.to_string(), kind.to_string()))
+            .or_else(|| self.by_key.get(&(String::new(), kind.to_string())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_inserts_values_as_text() {
+        let v = BTreeMap::from([("name", "山田 {serial} 太郎".to_string()), ("serial", "ab".to_string())]);
+        assert_eq!(fill("{name} 様 {serial}", &v), "山田 {serial} 太郎 様 ab");
+        assert_eq!(fill("no fields", &v), "no fields");
+    }
+
+    #[test]
+    fn shipped_templates_load_and_an_unknown_field_names_file_and_line() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/letters");
+        assert!(Templates::load_dir(&dir, std::iter::empty()).is_ok());
+        let tmp = tempfile::tempdir().unwrap();
+        let bad = std::fs::read_to_string(dir.join("pin.toml")).unwrap().replace("{serial}", "{serail}");
+        std::fs::write(tmp.path().join("pin.toml"), bad).unwrap();
+        let err = load(&tmp.path().join("pin.toml")).unwrap_err().to_string();
+        assert!(err.contains("pin.toml, line") && err.contains("{serail}"), "{err}");
+    }
+}
