@@ -227,6 +227,11 @@ fn with_issued_status(mut decisions: Vec<Decision>, issue: &crate::issue::IssueR
 pub fn run_batch(opts: &Options) -> Result<Outcome> {
     let started_at = now_jst();
     let pipelines = pipelines::load(&opts.pipelines_dir)?;
+    // Letter templates are rules too: a wrong one stops the run before any work.
+    crate::letters::templates::Templates::load_dir(
+        &opts.pipelines_dir.join("letters"),
+        pipelines.products.keys().cloned(),
+    )?;
     let batch = intake::read_batch(&opts.batch_dir, &pipelines)?;
     crate::faults::point("after-intake");
     let mut ledger = match opts.mode {

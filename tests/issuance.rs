@@ -154,8 +154,53 @@ fn invoiced_products_issue_at_once_and_before_issue_ones_after_payment() {
         );
     }
 
-    // No generated secret anywhere but (later) the letters: not in the output, not in the
-    // state folder, not in the ledger.
+    use std::os::unix::fs::PermissionsExt;
+    // The PIN printed in each PIN letter opens that applicant's PKCS#12 (pdftotext reads
+    // the letter; nothing else knows the PIN).
+    for i in &all {
+        let pin_letter = i
+            .letters
+            .iter()
+            .find(|l| l.kind == "pin")
+            .unwrap_or_else(|| panic!("{} has a PIN letter", i.application_id));
+        assert!(pin_letter.missing.is_empty());
+        let text =
+            Command::new("pdftotext").args(["-layout", pin_letter.file.to_str().unwrap(), "-"]).output().unwrap();
+        let text = String::from_utf8_lossy(&text.stdout).to_string();
+        assert!(
+            text.contains("PINコード送付のお知らせ")
+                && text.contains(&format!("お申し込みコード: {}", i.application_id)),
+            "{text}"
+        );
+        let pin = i.secrets.as_ref().unwrap().pin.expose_secret();
+        let printed = text
+            .split_whitespace()
+            .find(|w| w.len() == pin.len() && w.chars().all(|c| c.is_ascii_alphanumeric()) && *w == pin);
+        assert_eq!(printed, Some(pin), "the letter shows the PIN");
+        let (ok, out) = openssl(
+            &[
+                "pkcs12",
+                "-info",
+                "-noout",
+                "-in",
+                i.p12_file.as_ref().unwrap().to_str().unwrap(),
+                "-passin",
+                "env:P12PIN",
+            ],
+            printed,
+        );
+        assert!(ok, "{}: the PIN from the letter opens the PKCS#12: {out}", i.application_id);
+        let mode = std::fs::metadata(&pin_letter.file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a letter holding a secret is private");
+    }
+    // G-ID download certificates also have a password letter, apart from the PIN letter.
+    let g1 = all.iter().find(|i| i.application_id == "G1").unwrap();
+    let kinds: Vec<&str> = g1.letters.iter().map(|l| l.kind).collect();
+    assert_eq!(kinds, ["pin", "download_password"]);
+    assert_ne!(g1.letters[0].file, g1.letters[1].file);
+
+    // No generated secret anywhere but the letters: not in the output, not in the state
+    // folder, not in the ledger.
     let secrets: Vec<String> = all
         .iter()
         .flat_map(|i| {
@@ -165,14 +210,17 @@ fn invoiced_products_issue_at_once_and_before_issue_ones_after_payment() {
         })
         .collect();
     assert_eq!(secrets.len(), 6, "4 PINs and 2 download passwords");
-    for e in walkdir::WalkDir::new(tmp.path()).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+    for e in walkdir::WalkDir::new(tmp.path())
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && !e.path().components().any(|c| c.as_os_str() == "letters"))
+    {
         let bytes = std::fs::read(e.path()).unwrap();
         for s in &secrets {
             assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "{} holds a secret", e.path().display());
         }
     }
     // Secret-bearing files are readable by their owner only.
-    use std::os::unix::fs::PermissionsExt;
     for i in &all {
         let mode = std::fs::metadata(i.p12_file.as_ref().unwrap()).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", i.application_id);
@@ -270,6 +318,16 @@ fn a_run_killed_during_issuance_ends_with_each_certificate_issued_once() {
             files.sort();
             assert_eq!(files, ["cert.p12", "cert.pem"], "{point}: no temporary or stale file");
         }
+        // One PIN letter per issued certificate, and one print file and manifest: none of
+        // the interrupted run's are left.
+        let letters = tmp.path().join("out/2026-11-19/letters");
+        assert_eq!(std::fs::read_dir(letters.join("pin")).unwrap().count(), 2, "{point}");
+        let prints: Vec<String> = std::fs::read_dir(&letters)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("print-") || n.starts_with("manifest-"))
+            .collect();
+        assert_eq!(prints.len(), 2, "{point}: {prints:?}");
     }
 }
 
@@ -317,11 +375,14 @@ fn a_ca_key_that_does_not_decrypt_stops_the_run_before_any_serial_is_reserved() 
     assert_eq!(code, 0, "{err}");
     let pipelines = tmp.path().join("pipelines");
     std::fs::create_dir_all(pipelines.join("ca")).unwrap();
-    for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines")).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "toml") {
-            std::fs::copy(&p, pipelines.join(p.file_name().unwrap())).unwrap();
+    let shipped = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines"));
+    for e in walkdir::WalkDir::new(shipped).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        let rel = e.path().strip_prefix(shipped).unwrap();
+        if rel.starts_with("ca") {
+            continue;
         }
+        std::fs::create_dir_all(pipelines.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(e.path(), pipelines.join(rel)).unwrap();
     }
     let ca = tmp.path().join("state/ca");
     let chain = format!(

@@ -59,6 +59,8 @@ pub struct Issued {
     pub download_expires: Option<DateTime<FixedOffset>>,
     /// Absent for TLS certificates, whose key the customer holds.
     pub secrets: Option<Secrets>,
+    /// The secret letters written for it.
+    pub letters: Vec<crate::letters::writer::WrittenLetter>,
 }
 
 /// What the stage did.
@@ -239,6 +241,7 @@ struct Ready {
     p12_file: Option<PathBuf>,
     download_password_hash: Option<String>,
     download_expires: Option<DateTime<FixedOffset>>,
+    letters: Vec<crate::letters::writer::Prepared>,
 }
 
 /// A write that failed: it stops the run (disk full, folder not writable), unlike a
@@ -247,8 +250,17 @@ struct Ready {
 #[error("{0:#}")]
 struct WriteFailed(anyhow::Error);
 
-/// Writes `cert.pem` and (0600) `cert.p12`, and hashes the download password.
-fn write_files(out_dir: &Path, id: &str, product: &Product, made: Made) -> Result<Ready> {
+/// Writes `cert.pem`, (0600) `cert.p12` and the secret letters, and hashes the download
+/// password.
+fn write_files(
+    out_dir: &Path,
+    app: &Application,
+    product: &Product,
+    serial: &str,
+    letters: Option<&crate::letters::writer::LetterWriter>,
+    made: Made,
+) -> Result<Ready> {
+    let id = &app.id;
     let dir = out_dir.join("certs").join(id);
     let cert_file = dir.join("cert.pem");
     let cert_pem = pem(&made.cert_der);
@@ -268,7 +280,21 @@ fn write_files(out_dir: &Path, id: &str, product: &Product, made: Made) -> Resul
         _ => None,
     };
     let download_password_hash = password.map(secrets::hash_download_password).transpose()?;
-    Ok(Ready { made, cert_pem, cert_file, p12_file, download_password_hash, download_expires })
+    let prepared = match (letters, &made.secrets) {
+        (Some(writer), Some(s)) => {
+            let facts = crate::letters::writer::CertFacts {
+                serial: serial.to_string(),
+                not_before: crate::jpdate::to_era_string(made.not_before.date_naive()),
+                not_after: format!("{} 23:59:59", crate::jpdate::to_era_string(made.not_after.date_naive())),
+                download_expires: download_expires.map(|d| crate::jpdate::to_era_string(d.date_naive())),
+            };
+            writer
+                .write(out_dir, app, product, &facts, &s.pin, s.download_password.as_ref())
+                .map_err(|e| anyhow::Error::new(WriteFailed(e)))?
+        }
+        _ => Vec::new(),
+    };
+    Ok(Ready { made, cert_pem, cert_file, p12_file, download_password_hash, download_expires, letters: prepared })
 }
 
 fn pem(der: &[u8]) -> String {
@@ -280,16 +306,25 @@ fn iso(t: DateTime<FixedOffset>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
-/// Removes what a killed run may have left of a reservation: its certificate files.
+/// Removes what a killed run may have left of a reservation: its certificate files, its
+/// letters, and the print files and manifest of the run that reserved it.
 fn remove_leftovers(r: &Reservation) -> Result<()> {
-    let dir = Path::new(&r.out_dir).join("certs").join(&r.application_id);
-    if dir.is_dir() {
-        for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            if path.is_file() {
-                std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
-            }
+    let out = Path::new(&r.out_dir);
+    let mut files: Vec<PathBuf> = Vec::new();
+    let certs = out.join("certs").join(&r.application_id);
+    if certs.is_dir() {
+        for entry in std::fs::read_dir(&certs)? {
+            files.push(entry?.path());
         }
+    }
+    for kind in crate::letters::routing::SECRET_LETTERS {
+        files.push(out.join("letters").join(kind).join(format!("{}.pdf", r.application_id)));
+        files.push(out.join("letters/queue").join(kind).join(format!("{}.pdf", r.application_id)));
+        files.push(out.join("letters").join(format!("print-{kind}-run{}.pdf", r.reserved_run)));
+    }
+    files.push(out.join("letters").join(format!("manifest-run{}.csv", r.reserved_run)));
+    for path in files.iter().filter(|p| p.is_file()) {
+        std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
     }
     Ok(())
 }
@@ -333,6 +368,9 @@ pub fn issue_stage(ledger: &mut Ledger, ctx: &IssueContext) -> Result<IssueRepor
     }
     let ca = ca_source::open(ctx.pipelines_dir, ctx.state_dir, ctx.now, true)?;
     report.demo_ca = ca.ca.demo;
+    let ca_name = if ca.ca.demo { "certbatch DEMO 認証局（試験用）".to_string() } else { ca.ca.subject() };
+    let letters =
+        crate::letters::writer::LetterWriter::load(ctx.pipelines_dir, ctx.pipelines.products.keys().cloned(), ca_name)?;
 
     // 2. Reserve serials.
     let mut jobs = Vec::new();
@@ -363,6 +401,7 @@ pub fn issue_stage(ledger: &mut Ledger, ctx: &IssueContext) -> Result<IssueRepor
             serial: hex(&j.serial),
             batch: ctx.batch.to_string(),
             out_dir: out_dir.clone(),
+            reserved_run: 0,
         })
         .collect();
     let run_id = ledger.reserve(ctx.batch, &reservations)?;
@@ -374,8 +413,9 @@ pub fn issue_stage(ledger: &mut Ledger, ctx: &IssueContext) -> Result<IssueRepor
     let ready: Vec<Result<Ready>> = jobs
         .par_iter()
         .map(|job| {
-            let r = make(job, &ca, ctx.now)
-                .and_then(|made| write_files(ctx.out_dir, &job.ticket.app.id, job.product, made));
+            let r = make(job, &ca, ctx.now).and_then(|made| {
+                write_files(ctx.out_dir, &job.ticket.app, job.product, &hex(&job.serial), Some(&letters), made)
+            });
             bar.inc(1);
             r
         })
@@ -384,6 +424,7 @@ pub fn issue_stage(ledger: &mut Ledger, ctx: &IssueContext) -> Result<IssueRepor
 
     // 5. One transaction records them.
     let mut records = Vec::new();
+    let mut ready_letters: Vec<Vec<crate::letters::writer::Prepared>> = Vec::new();
     let mut voided = Vec::new();
     for (job, ready) in jobs.into_iter().zip(ready) {
         let id = job.ticket.app.id.clone();
@@ -423,8 +464,15 @@ pub fn issue_stage(ledger: &mut Ledger, ctx: &IssueContext) -> Result<IssueRepor
             p12_file: r.p12_file,
             download_expires: r.download_expires,
             secrets: r.made.secrets,
+            letters: r.letters.iter().map(|p| p.written.clone()).collect(),
         });
+        ready_letters.push(r.letters);
     }
+    let prepared: Vec<&crate::letters::writer::Prepared> = ready_letters.iter().flatten().collect();
+    if !prepared.is_empty() {
+        letters.print_files(ctx.out_dir, run_id, &prepared)?;
+    }
+    crate::faults::point("issue-after-letters");
     ledger.void(&voided)?;
     ledger.complete(run_id, &records)?;
     crate::faults::point("issue-after-commit");

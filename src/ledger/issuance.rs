@@ -14,6 +14,8 @@ pub struct Reservation {
     pub serial: String,
     pub batch: String,
     pub out_dir: String,
+    /// The run that reserved it (0 before it is recorded).
+    pub reserved_run: i64,
 }
 
 /// What completing an issuance records. No secret: the download password only as its
@@ -97,10 +99,16 @@ impl Ledger {
     /// Reservations a killed run left behind.
     pub fn open_reservations(&self) -> Result<Vec<Reservation>> {
         let mut stmt = self.conn.prepare(
-            "SELECT application_id, serial, batch, out_dir FROM issuances WHERE state = 'reserved' ORDER BY id",
+            "SELECT application_id, serial, batch, out_dir, reserved_run FROM issuances WHERE state = 'reserved' ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok(Reservation { application_id: r.get(0)?, serial: r.get(1)?, batch: r.get(2)?, out_dir: r.get(3)? })
+            Ok(Reservation {
+                application_id: r.get(0)?,
+                serial: r.get(1)?,
+                batch: r.get(2)?,
+                out_dir: r.get(3)?,
+                reserved_run: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -1,0 +1,1001 @@
+//! PDF letter renderer: A4 letters for a tri-folded 長形3号 window envelope.
+//!
+//! One PDF, one page per letter, a single TrueType font (IPAex Gothic) embedded
+//! once and subset by krilla (CID font with ToUnicode, so text stays extractable).
+//!
+//! Coordinates below are in millimetres from the top-left corner of the sheet
+//! (krilla's surface uses a top-left origin with y pointing down, in points).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use krilla::color::luma;
+use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke};
+use krilla::surface::Surface;
+use krilla::text::{GlyphId, KrillaGlyph};
+use krilla::Document;
+
+// ---------------------------------------------------------------------------
+// Layout constants (mm from the top-left corner unless noted).
+// ---------------------------------------------------------------------------
+
+const PT_PER_MM: f32 = 72.0 / 25.4;
+const PAGE_W_MM: f32 = 210.0;
+const PAGE_H_MM: f32 = 297.0;
+/// Tri-fold lines (panels of 99 mm).
+const FOLD_Y_MM: [f32; 2] = [99.0, 198.0];
+/// Fold marks: short strokes at the left edge.
+const FOLD_MARK_LEN_MM: f32 = 5.0;
+
+/// Address block: must stay inside the envelope window (≈ x 20–110, y 12–60 mm)
+/// with a few mm of slack for the sheet shifting in the envelope.
+const ADDR_X_MM: f32 = 24.0;
+const ADDR_MAX_X_MM: f32 = 106.0;
+const ADDR_TOP_MM: f32 = 22.0; // top of the first line box
+const ADDR_MAX_BOTTOM_MM: f32 = 55.0; // bottom of the last line box
+const ADDR_SIZE_PT: f32 = 11.0;
+const ADDR_NAME_SIZE_PT: f32 = 12.0;
+const ADDR_MIN_SIZE_PT: f32 = 7.5;
+
+/// Reference line, under the address block (outside the window area proper).
+const REF_BASELINE_MM: f32 = 70.0;
+const REF_SIZE_PT: f32 = 9.5;
+
+/// Text column of the body.
+const MARGIN_L_MM: f32 = 20.0;
+const MARGIN_R_MM: f32 = 190.0;
+
+const TITLE_BASELINE_MM: f32 = 112.0;
+const TITLE_SIZE_PT: f32 = 16.0;
+
+const BODY_TOP_MM: f32 = 122.0; // first body baseline
+const BODY_SIZE_PT: f32 = 10.5;
+const BODY_LEADING: f32 = 1.7; // line pitch as a multiple of the font size
+const PARA_GAP_MM: f32 = 2.0;
+
+const BOX_GAP_MM: f32 = 5.0; // space between the body and the secret box
+/// Minimum distance between the box and the second fold (box stays in the middle panel).
+const BOX_FOLD_CLEAR_MM: f32 = 4.0;
+const BOX_W_MM: f32 = 130.0;
+const BOX_PAD_MM: f32 = 4.0;
+const LABEL_SIZE_PT: f32 = 10.5;
+const SECRET_SIZE_PT: f32 = 20.0;
+
+const FOOTER_SIZE_PT: f32 = 9.0;
+const FOOTER_BOTTOM_MM: f32 = 282.0; // last footer baseline
+const FOOTER_LEADING: f32 = 1.5;
+
+fn mm(v: f32) -> f32 {
+    v * PT_PER_MM
+}
+
+// ---------------------------------------------------------------------------
+// Font
+// ---------------------------------------------------------------------------
+
+/// A TrueType font: raw bytes (shared with krilla) plus the parsed cmap and
+/// horizontal metrics used for coverage checks and line measuring.
+pub struct Font {
+    data: Arc<Vec<u8>>,
+    units_per_em: f32,
+    cmap: HashMap<u32, u16>,
+    advances: Vec<u16>,
+    krilla: krilla::text::Font,
+}
+
+impl std::fmt::Debug for Font {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Font")
+            .field("bytes", &self.data.len())
+            .field("units_per_em", &self.units_per_em)
+            .field("mapped_chars", &self.cmap.len())
+            .finish()
+    }
+}
+
+fn rd_u16(d: &[u8], off: usize) -> Result<u16> {
+    d.get(off..off + 2).map(|b| u16::from_be_bytes([b[0], b[1]])).ok_or_else(|| anyhow!("font truncated at {off}"))
+}
+
+fn rd_u32(d: &[u8], off: usize) -> Result<u32> {
+    d.get(off..off + 4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        .ok_or_else(|| anyhow!("font truncated at {off}"))
+}
+
+fn find_table(d: &[u8], tag: &[u8; 4]) -> Result<usize> {
+    let n = rd_u16(d, 4)? as usize;
+    for i in 0..n {
+        let rec = 12 + 16 * i;
+        if d.get(rec..rec + 4) == Some(&tag[..]) {
+            return Ok(rd_u32(d, rec + 8)? as usize);
+        }
+    }
+    bail!("font has no '{}' table", String::from_utf8_lossy(tag))
+}
+
+fn parse_cmap(d: &[u8]) -> Result<HashMap<u32, u16>> {
+    let cmap = find_table(d, b"cmap")?;
+    let n = rd_u16(d, cmap + 2)? as usize;
+    // Prefer a full-Unicode (format 12) subtable, then a BMP (format 4) one.
+    let mut best: Option<(u8, usize)> = None;
+    for i in 0..n {
+        let rec = cmap + 4 + 8 * i;
+        let (pid, eid) = (rd_u16(d, rec)?, rd_u16(d, rec + 2)?);
+        let sub = cmap + rd_u32(d, rec + 4)? as usize;
+        let fmt = rd_u16(d, sub)?;
+        let unicode = pid == 0 || (pid == 3 && (eid == 1 || eid == 10));
+        let rank = match fmt {
+            12 if unicode => 2,
+            4 if unicode => 1,
+            _ => 0,
+        };
+        if rank > 0 && best.is_none_or(|(r, _)| rank > r) {
+            best = Some((rank, sub));
+        }
+    }
+    let (_, sub) = best.ok_or_else(|| anyhow!("font has no Unicode cmap subtable (format 4 or 12)"))?;
+    let mut map = HashMap::new();
+    match rd_u16(d, sub)? {
+        12 => {
+            let groups = rd_u32(d, sub + 12)? as usize;
+            for g in 0..groups {
+                let o = sub + 16 + 12 * g;
+                let (start, end, gid) = (rd_u32(d, o)?, rd_u32(d, o + 4)?, rd_u32(d, o + 8)?);
+                for (k, c) in (start..=end).enumerate() {
+                    let gid = gid + k as u32;
+                    if gid != 0 && gid <= u16::MAX as u32 {
+                        map.insert(c, gid as u16);
+                    }
+                }
+            }
+        }
+        _ => {
+            let segx2 = rd_u16(d, sub + 6)? as usize;
+            let ends = sub + 14;
+            let starts = ends + segx2 + 2;
+            let deltas = starts + segx2;
+            let ranges = deltas + segx2;
+            for s in 0..segx2 / 2 {
+                let end = rd_u16(d, ends + 2 * s)? as u32;
+                let start = rd_u16(d, starts + 2 * s)? as u32;
+                let delta = rd_u16(d, deltas + 2 * s)?;
+                let ro_pos = ranges + 2 * s;
+                let ro = rd_u16(d, ro_pos)? as usize;
+                if start > end {
+                    continue;
+                }
+                for c in start..=end.min(0xFFFE) {
+                    let gid = if ro == 0 {
+                        (c as u16).wrapping_add(delta)
+                    } else {
+                        let g = rd_u16(d, ro_pos + ro + 2 * (c - start) as usize)?;
+                        if g == 0 {
+                            0
+                        } else {
+                            g.wrapping_add(delta)
+                        }
+                    };
+                    if gid != 0 {
+                        map.insert(c, gid);
+                    }
+                }
+            }
+        }
+    }
+    Ok(map)
+}
+
+impl Font {
+    /// Loads a TrueType font from `path` and parses its cmap/hmtx.
+    pub fn load(path: &Path) -> Result<Font> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading font {}", path.display()))?;
+        Self::from_bytes(bytes).with_context(|| format!("parsing font {}", path.display()))
+    }
+
+    fn from_bytes(bytes: Vec<u8>) -> Result<Font> {
+        let d = &bytes[..];
+        let head = find_table(d, b"head")?;
+        let units_per_em = rd_u16(d, head + 18)? as f32;
+        if units_per_em <= 0.0 {
+            bail!("invalid unitsPerEm");
+        }
+        let num_glyphs = rd_u16(d, find_table(d, b"maxp")? + 4)? as usize;
+        let num_hmetrics = rd_u16(d, find_table(d, b"hhea")? + 34)? as usize;
+        if num_hmetrics == 0 {
+            bail!("font has no horizontal metrics");
+        }
+        let hmtx = find_table(d, b"hmtx")?;
+        let mut advances = Vec::with_capacity(num_glyphs.max(num_hmetrics));
+        for i in 0..num_hmetrics {
+            advances.push(rd_u16(d, hmtx + 4 * i)?);
+        }
+        let last = advances[num_hmetrics - 1];
+        advances.resize(num_glyphs.max(num_hmetrics), last);
+        let cmap = parse_cmap(d)?;
+        let data = Arc::new(bytes);
+        let krilla =
+            krilla::text::Font::new(data.clone().into(), 0).ok_or_else(|| anyhow!("krilla could not read the font"))?;
+        Ok(Font { data, units_per_em, cmap, advances, krilla })
+    }
+
+    /// Characters of `text` the font has no glyph for (deduplicated, in order of
+    /// first occurrence; `\n` is ignored).
+    pub fn missing_chars(&self, text: &str) -> Vec<char> {
+        let mut out = Vec::new();
+        for c in text.chars() {
+            if c != '\n' && self.glyph(c).is_none() && !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    fn glyph(&self, c: char) -> Option<u16> {
+        self.cmap.get(&(c as u32)).copied()
+    }
+
+    /// Advance of `c` in em units (notdef's advance if unmapped).
+    fn advance_em(&self, c: char) -> f32 {
+        let gid = self.glyph(c).unwrap_or(0) as usize;
+        self.advances.get(gid).copied().unwrap_or(0) as f32 / self.units_per_em
+    }
+
+    fn width_pt(&self, text: &str, size: f32) -> f32 {
+        text.chars().map(|c| self.advance_em(c)).sum::<f32>() * size
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Letter
+// ---------------------------------------------------------------------------
+
+/// One letter = one A4 page.
+#[derive(Debug, Clone, Default)]
+pub struct Letter {
+    /// e.g. "PINコード送付のお知らせ"
+    pub title: String,
+    /// 〒123-4567 / address / name + " 様"
+    pub address_lines: Vec<String>,
+    /// e.g. "お申し込みコード: GD-20261119-001"
+    pub reference: String,
+    /// Body text, Japanese, wrapped by the renderer (`\n` forces a line break).
+    pub paragraphs: Vec<String>,
+    /// e.g. "PINコード"
+    pub secret_label: Option<String>,
+    /// The PIN or password, printed large in a box.
+    pub secret: Option<String>,
+    /// Sender, contact.
+    pub footer_lines: Vec<String>,
+}
+
+impl Letter {
+    fn all_text(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.title.as_str())
+            .chain(self.address_lines.iter().map(String::as_str))
+            .chain(std::iter::once(self.reference.as_str()))
+            .chain(self.paragraphs.iter().map(String::as_str))
+            .chain(self.secret_label.as_deref())
+            .chain(self.secret.as_deref())
+            .chain(self.footer_lines.iter().map(String::as_str))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Line breaking (simple Japanese rules + kinsoku)
+// ---------------------------------------------------------------------------
+
+/// Characters that must not start a line (行頭禁則).
+fn no_line_start(c: char) -> bool {
+    matches!(
+        c,
+        '、' | '。'
+            | '，'
+            | '．'
+            | ','
+            | '.'
+            | '・'
+            | '：'
+            | '；'
+            | '？'
+            | '！'
+            | '?'
+            | '!'
+            | ')'
+            | ']'
+            | '」'
+            | '』'
+            | '）'
+            | '］'
+            | '｝'
+            | '〕'
+            | '〉'
+            | '》'
+            | '】'
+            | '〙'
+            | '〗'
+            | '’'
+            | '”'
+            | 'ー'
+            | '～'
+            | '…'
+            | '‥'
+            | '々'
+            | '〻'
+            | 'ゝ'
+            | 'ゞ'
+            | 'ヽ'
+            | 'ヾ'
+            | 'ぁ'
+            | 'ぃ'
+            | 'ぅ'
+            | 'ぇ'
+            | 'ぉ'
+            | 'っ'
+            | 'ゃ'
+            | 'ゅ'
+            | 'ょ'
+            | 'ゎ'
+            | 'ゕ'
+            | 'ゖ'
+            | 'ァ'
+            | 'ィ'
+            | 'ゥ'
+            | 'ェ'
+            | 'ォ'
+            | 'ッ'
+            | 'ャ'
+            | 'ュ'
+            | 'ョ'
+            | 'ヮ'
+            | 'ヵ'
+            | 'ヶ'
+            | 'ㇰ'..='ㇿ'
+    )
+}
+
+/// Characters that must not end a line (行末禁則).
+fn no_line_end(c: char) -> bool {
+    matches!(c, '「' | '『' | '（' | '［' | '｛' | '〔' | '〈' | '《' | '【' | '〘' | '〖' | '‘' | '“' | '(' | '[')
+}
+
+/// A breakable unit: one CJK char, a whole ASCII word, or a run of spaces.
+struct Unit {
+    start: usize,
+    end: usize,
+    width: f32,
+    space: bool,
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_graphic() && !matches!(c, '(' | '[')
+}
+
+fn units(font: &Font, text: &str, size: f32, max_w: f32) -> Vec<Unit> {
+    let mut out: Vec<Unit> = Vec::new();
+    let mut it = text.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        let mut end = i + c.len_utf8();
+        let space = c == ' ';
+        if space || is_word_char(c) {
+            while let Some(&(j, d)) = it.peek() {
+                let same = if space { d == ' ' } else { is_word_char(d) };
+                if !same {
+                    break;
+                }
+                end = j + d.len_utf8();
+                it.next();
+            }
+        }
+        let width = font.width_pt(&text[i..end], size);
+        if !space && width > max_w {
+            // A word wider than the column: fall back to per-character units.
+            for (k, ch) in text[i..end].char_indices() {
+                let s = i + k;
+                let e = s + ch.len_utf8();
+                out.push(Unit { start: s, end: e, width: font.width_pt(&text[s..e], size), space: false });
+            }
+        } else {
+            out.push(Unit { start: i, end, width, space });
+        }
+    }
+    out
+}
+
+fn first_char(s: &str) -> char {
+    s.chars().next().unwrap_or(' ')
+}
+
+fn last_char(s: &str) -> char {
+    s.chars().next_back().unwrap_or(' ')
+}
+
+/// Wraps `text` to `max_w` points. Breaks between any two CJK characters,
+/// keeps ASCII words whole, applies kinsoku; `\n` forces a break.
+pub(crate) fn wrap(font: &Font, text: &str, size: f32, max_w: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    for hard in text.split('\n') {
+        wrap_one(font, hard, size, max_w, &mut lines);
+    }
+    lines
+}
+
+fn wrap_one(font: &Font, text: &str, size: f32, max_w: f32, lines: &mut Vec<String>) {
+    let us = units(font, text, size, max_w);
+    if us.is_empty() {
+        lines.push(String::new());
+        return;
+    }
+    let can_break_before = |i: usize| -> bool {
+        if i == 0 || i >= us.len() {
+            return false;
+        }
+        let (prev, cur) = (&us[i - 1], &us[i]);
+        if cur.space || prev.space {
+            return true;
+        }
+        !no_line_start(first_char(&text[cur.start..cur.end])) && !no_line_end(last_char(&text[prev.start..prev.end]))
+    };
+    let mut emit = |a: usize, b: usize| {
+        let s = &text[us[a].start..us[b - 1].end];
+        lines.push(s.trim_end_matches(' ').to_string());
+    };
+    let mut start = 0;
+    let mut width = 0.0f32;
+    let mut i = 0;
+    while i < us.len() {
+        // Drop spaces at the beginning of a continuation line.
+        if i == start && start > 0 && us[i].space {
+            start += 1;
+            i += 1;
+            continue;
+        }
+        let w = us[i].width;
+        if width + w > max_w && i > start && !us[i].space {
+            // Find the last permitted break in (start, i].
+            let brk = (start + 1..=i).rev().find(|&b| can_break_before(b)).unwrap_or(i);
+            emit(start, brk);
+            start = brk;
+            width = us[start..i].iter().map(|u| u.width).sum();
+            continue;
+        }
+        width += w;
+        i += 1;
+    }
+    if start < us.len() {
+        emit(start, us.len());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Drawing helpers
+// ---------------------------------------------------------------------------
+
+fn glyphs_for(font: &Font, text: &str) -> Vec<KrillaGlyph> {
+    text.char_indices()
+        .map(|(i, c)| {
+            let gid = font.glyph(c).unwrap_or(0);
+            KrillaGlyph::new(GlyphId::new(gid as u32), font.advance_em(c), 0.0, 0.0, 0.0, i..i + c.len_utf8(), None)
+        })
+        .collect()
+}
+
+/// Draws `text` with its baseline starting at (`x`, `y`) points.
+fn draw_line(s: &mut Surface<'_>, font: &Font, text: &str, size: f32, x: f32, y: f32) {
+    if text.is_empty() {
+        return;
+    }
+    let glyphs = glyphs_for(font, text);
+    s.draw_glyphs(Point::from_xy(x, y), &glyphs, font.krilla.clone(), text, size, false);
+}
+
+/// Draws `text` centred on `cx` with slightly letter-spaced, monospace-looking
+/// cells: narrow glyphs are padded towards the width of the widest glyph, but the
+/// padding is capped so that text extraction never sees a word break inside it.
+/// Returns the drawn width in points.
+fn draw_monospaced(s: &mut Surface<'_>, font: &Font, text: &str, size: f32, cx: f32, y: f32) -> f32 {
+    let cell = text.chars().map(|c| font.advance_em(c)).fold(0.0f32, f32::max);
+    // pdftotext (poppler) starts a new word at gaps of ~0.1 em, so the padding
+    // between two glyphs is capped at MAX_PAD/2 + MAX_PAD/2 + TRACK = 0.08 em.
+    const MAX_PAD: f32 = 0.06;
+    const TRACK: f32 = 0.02;
+    let mut glyphs = Vec::new();
+    let mut total = 0.0;
+    for (i, c) in text.char_indices() {
+        let adv = font.advance_em(c);
+        let pad = (cell - adv).clamp(0.0, MAX_PAD);
+        let gid = font.glyph(c).unwrap_or(0);
+        let step = adv + pad + TRACK;
+        glyphs.push(KrillaGlyph::new(
+            GlyphId::new(gid as u32),
+            step,
+            (pad + TRACK) / 2.0,
+            0.0,
+            0.0,
+            i..i + c.len_utf8(),
+            None,
+        ));
+        total += step;
+    }
+    let width = total * size;
+    let x = cx - width / 2.0;
+    s.draw_glyphs(Point::from_xy(x, y), &glyphs, font.krilla.clone(), text, size, false);
+    width
+}
+
+fn black_stroke(width: f32) -> Stroke {
+    Stroke { paint: luma::Color::black().into(), width, opacity: NormalizedF32::ONE, ..Default::default() }
+}
+
+fn stroke_line(s: &mut Surface<'_>, x1: f32, y1: f32, x2: f32, y2: f32, width: f32) {
+    let mut pb = PathBuilder::new();
+    pb.move_to(x1, y1);
+    pb.line_to(x2, y2);
+    if let Some(p) = pb.finish() {
+        s.set_fill(None);
+        s.set_stroke(Some(black_stroke(width)));
+        s.draw_path(&p);
+        s.set_stroke(None);
+        s.set_fill(Some(Fill::default()));
+    }
+}
+
+fn stroke_rect(s: &mut Surface<'_>, r: Rect, width: f32) {
+    let mut pb = PathBuilder::new();
+    pb.push_rect(r);
+    if let Some(p) = pb.finish() {
+        s.set_fill(None);
+        s.set_stroke(Some(black_stroke(width)));
+        s.draw_path(&p);
+        s.set_stroke(None);
+        s.set_fill(Some(Fill::default()));
+    }
+}
+
+/// Largest size ≤ `size` (down to `min`) at which `text` fits in `max_w` points.
+fn fit_size(font: &Font, text: &str, size: f32, min: f32, max_w: f32) -> f32 {
+    let w = font.width_pt(text, size);
+    if w <= max_w || w <= 0.0 {
+        size
+    } else {
+        (size * max_w / w).max(min)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Page layout
+// ---------------------------------------------------------------------------
+
+fn render_page(s: &mut Surface<'_>, l: &Letter, font: &Font) -> Result<()> {
+    s.set_fill(Some(Fill::default()));
+
+    // Fold marks at the left edge.
+    for y in FOLD_Y_MM {
+        stroke_line(s, 0.0, mm(y), mm(FOLD_MARK_LEN_MM), mm(y), 0.4);
+    }
+
+    // Address block (postal code, address lines, name 様) inside the window.
+    let addr_w = mm(ADDR_MAX_X_MM - ADDR_X_MM);
+    let n = l.address_lines.len();
+    let sizes: Vec<f32> = l
+        .address_lines
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let base = if i + 1 == n && n > 1 { ADDR_NAME_SIZE_PT } else { ADDR_SIZE_PT };
+            fit_size(font, t, base, ADDR_MIN_SIZE_PT, addr_w)
+        })
+        .collect();
+    for (t, sz) in l.address_lines.iter().zip(&sizes) {
+        if font.width_pt(t, *sz) > addr_w + 0.01 {
+            bail!("address line too long for the envelope window: {t:?}");
+        }
+    }
+    // Line pitch: 1.6 × size, compressed if the block would leave the window.
+    let avail = mm(ADDR_MAX_BOTTOM_MM - ADDR_TOP_MM);
+    let natural: f32 = sizes.iter().map(|z| z * 1.6).sum();
+    let squeeze = if natural > avail { avail / natural } else { 1.0 };
+    if squeeze < 1.15 / 1.6 {
+        bail!("too many address lines ({n}) for the envelope window");
+    }
+    let mut y = mm(ADDR_TOP_MM);
+    for (i, (t, sz)) in l.address_lines.iter().zip(&sizes).enumerate() {
+        let pitch = sz * 1.6 * squeeze;
+        // Baseline sits ~0.88 em below the top of the line box (IPAex ascent).
+        let baseline = y + sz * 0.88 + (pitch - sz * 1.15) / 2.0;
+        // The name line is indented a little, as is customary.
+        let x = if i + 1 == n && n > 1 { mm(ADDR_X_MM + 4.0) } else { mm(ADDR_X_MM) };
+        draw_line(s, font, t, *sz, x, baseline);
+        y += pitch;
+    }
+
+    // Reference line.
+    draw_line(s, font, &l.reference, REF_SIZE_PT, mm(ADDR_X_MM), mm(REF_BASELINE_MM));
+
+    // Title, centred, below the first fold.
+    let col_w = mm(MARGIN_R_MM - MARGIN_L_MM);
+    let tsize = fit_size(font, &l.title, TITLE_SIZE_PT, 10.0, col_w);
+    let tw = font.width_pt(&l.title, tsize);
+    draw_line(s, font, &l.title, tsize, mm(PAGE_W_MM / 2.0) - tw / 2.0, mm(TITLE_BASELINE_MM));
+
+    // Footer (measured first, so the body knows where to stop).
+    let fpitch = FOOTER_SIZE_PT * FOOTER_LEADING;
+    let footer_top = mm(FOOTER_BOTTOM_MM) - fpitch * l.footer_lines.len().saturating_sub(1) as f32 - FOOTER_SIZE_PT;
+    let fw = l.footer_lines.iter().map(|t| font.width_pt(t, FOOTER_SIZE_PT)).fold(0.0f32, f32::max).min(col_w);
+    let fx = mm(MARGIN_R_MM) - fw;
+    for (i, t) in l.footer_lines.iter().enumerate() {
+        let fs = fit_size(font, t, FOOTER_SIZE_PT, 6.0, col_w);
+        draw_line(s, font, t, fs, fx, footer_top + FOOTER_SIZE_PT + fpitch * i as f32);
+    }
+
+    // Body paragraphs and the secret box. The box must lie entirely inside the
+    // middle panel (the one hidden inside a Z-folded sheet): it goes after the
+    // last paragraph that still leaves room for it above the second fold; any
+    // remaining paragraphs continue below the box.
+    let pitch = BODY_SIZE_PT * BODY_LEADING;
+    let paras: Vec<Vec<String>> = l.paragraphs.iter().map(|p| wrap(font, p, BODY_SIZE_PT, col_w)).collect();
+    let descent = BODY_SIZE_PT * 0.3;
+    // Baseline of the last line of paragraph k-1 (k = 0: the title), in points.
+    let mut ends = vec![mm(TITLE_BASELINE_MM) + TITLE_SIZE_PT * 0.3 - descent];
+    let mut y = mm(BODY_TOP_MM);
+    for p in &paras {
+        let last = y + pitch * p.len().saturating_sub(1) as f32;
+        ends.push(last);
+        y = last + pitch + mm(PARA_GAP_MM);
+    }
+    let has_box = l.secret.is_some() || l.secret_label.is_some();
+    let label_h = if l.secret_label.is_some() { LABEL_SIZE_PT * 1.6 } else { 0.0 };
+    let secret_h = if l.secret.is_some() { SECRET_SIZE_PT * 1.3 } else { 0.0 };
+    let box_h = if has_box { mm(BOX_PAD_MM) * 2.0 + label_h + secret_h } else { 0.0 };
+    let panel_bottom = mm(FOLD_Y_MM[1] - BOX_FOLD_CLEAR_MM);
+    let box_top_after = |k: usize| ends[k] + descent + mm(BOX_GAP_MM);
+    let split = if has_box {
+        (0..=paras.len())
+            .rev()
+            .find(|&k| box_top_after(k) + box_h <= panel_bottom)
+            .ok_or_else(|| anyhow!("secret box does not fit in the middle panel"))?
+    } else {
+        paras.len()
+    };
+
+    let mut baseline = mm(BODY_TOP_MM);
+    let draw_para = |s: &mut Surface<'_>, p: &[String], baseline: &mut f32| -> Result<()> {
+        for line in p {
+            if *baseline > footer_top - pitch * 0.5 {
+                bail!("letter body does not fit on one page (title {:?})", l.title);
+            }
+            draw_line(s, font, line, BODY_SIZE_PT, mm(MARGIN_L_MM), *baseline);
+            *baseline += pitch;
+        }
+        *baseline += mm(PARA_GAP_MM);
+        Ok(())
+    };
+    for p in &paras[..split] {
+        draw_para(s, p, &mut baseline)?;
+    }
+    if has_box {
+        let top = box_top_after(split);
+        let x0 = mm((PAGE_W_MM - BOX_W_MM) / 2.0);
+        let r = Rect::from_xywh(x0, top, mm(BOX_W_MM), box_h).ok_or_else(|| anyhow!("bad box rect"))?;
+        stroke_rect(s, r, 1.0);
+        let mut y = top + mm(BOX_PAD_MM);
+        if let Some(label) = &l.secret_label {
+            let lw = font.width_pt(label, LABEL_SIZE_PT);
+            draw_line(s, font, label, LABEL_SIZE_PT, mm(PAGE_W_MM / 2.0) - lw / 2.0, y + LABEL_SIZE_PT);
+            y += label_h;
+        }
+        if let Some(secret) = &l.secret {
+            if secret.is_empty() || secret.chars().any(|c| c.is_whitespace()) {
+                bail!("secret must be non-empty and contain no whitespace");
+            }
+            let w = draw_monospaced(s, font, secret, SECRET_SIZE_PT, mm(PAGE_W_MM / 2.0), y + SECRET_SIZE_PT * 0.95);
+            if w > mm(BOX_W_MM - 2.0 * BOX_PAD_MM) {
+                bail!("secret too long for the box");
+            }
+        }
+        baseline = baseline.max(top + box_h + mm(BOX_GAP_MM) + BODY_SIZE_PT);
+    }
+    for p in &paras[split..] {
+        draw_para(s, p, &mut baseline)?;
+    }
+    Ok(())
+}
+
+/// Renders letters into ONE PDF (one page per letter, A4), font embedded once and subset.
+///
+/// Fails if a letter uses characters the font lacks (see [`Font::missing_chars`]),
+/// or if its content does not fit on one page / the address does not fit the window.
+pub fn render(letters: &[Letter], font: &Font) -> Result<Vec<u8>> {
+    if letters.is_empty() {
+        bail!("no letters to render");
+    }
+    for (i, l) in letters.iter().enumerate() {
+        let mut missing = Vec::new();
+        for t in l.all_text() {
+            for c in font.missing_chars(t) {
+                if !missing.contains(&c) {
+                    missing.push(c);
+                }
+            }
+        }
+        if !missing.is_empty() {
+            bail!("letter {i} ({:?}): font has no glyph for {:?}", l.title, missing);
+        }
+    }
+    let mut doc = Document::new();
+    let settings = PageSettings::from_wh(mm(PAGE_W_MM), mm(PAGE_H_MM)).ok_or_else(|| anyhow!("bad page size"))?;
+    for (i, l) in letters.iter().enumerate() {
+        let mut page = doc.start_page_with(settings.clone());
+        let mut surface = page.surface();
+        let res = render_page(&mut surface, l, font).with_context(|| format!("letter {i}"));
+        surface.finish();
+        page.finish();
+        res?;
+    }
+    doc.finish().map_err(|e| anyhow!("PDF serialisation failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use std::process::Command;
+    use std::time::Instant;
+
+    const MM: f64 = 72.0 / 25.4;
+
+    fn font() -> Font {
+        Font::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("pipelines/letters/fonts/ipaexg.ttf")).unwrap()
+    }
+
+    fn letter(name: &str, code: &str, secret: &str) -> Letter {
+        Letter {
+            title: "PINコード送付のお知らせ".into(),
+            address_lines: vec![
+                "〒123-4567".into(),
+                "東京都千代田区丸の内一丁目2番3号".into(),
+                "サンプルビル4階 401号室".into(),
+                format!("{name} 様"),
+            ],
+            reference: format!("お申し込みコード: {code}"),
+            paragraphs: vec![
+                "拝啓　時下ますますご清栄のこととお慶び申し上げます。平素より格別のお引き立てを賜り、厚く御礼申し上げます。".into(),
+                "このたびお申し込みいただいた電子証明書（クライアント証明書）の発行に必要な「PINコード」をお送りします。\
+                 証明書のダウンロードには、別途メールでお送りしたURL https://example.jp/certbatch/download と下記のPINコードが必要です。\
+                 PINコードは第三者に知られないよう厳重に管理し、ダウンロード完了後は本書を裁断のうえ廃棄してください。\
+                 ご不明な点がございましたら、下記のお問い合わせ窓口までご連絡ください。"
+                    .into(),
+                "敬具".into(),
+            ],
+            secret_label: Some("PINコード".into()),
+            secret: Some(secret.into()),
+            footer_lines: vec![
+                "株式会社サンプル認証局　証明書発行センター".into(),
+                "お問い合わせ: 0120-000-000（平日 9:00〜17:00）".into(),
+                "support@example.jp".into(),
+            ],
+        }
+    }
+
+    fn letters() -> Vec<Letter> {
+        vec![
+            letter("髙橋 一郎", "GD-20261119-001", "7K9Q-M2XW-4HPL"),
+            letter("山﨑 花子", "GD-20261119-002", "58203146"),
+            Letter {
+                paragraphs: vec!["電子証明書のPINコードをお送りします。下記のPINコードを入力してください。".into()],
+                ..letter("佐藤 健", "GD-20261119-003", "Wi1l-fMmQ.x7_Z")
+            },
+        ]
+    }
+
+    fn tmp(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("lettermod-{}-{name}", std::process::id()))
+    }
+
+    fn run(cmd: &str, args: &[&str]) -> String {
+        let out = Command::new(cmd).args(args).output().expect("spawn (is poppler-utils installed?)");
+        assert!(out.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn count(hay: &[u8], needle: &[u8]) -> usize {
+        hay.windows(needle.len()).filter(|w| *w == needle).count()
+    }
+
+    /// (text, xMin, yMin, xMax, yMax) in pt, top-left origin, from `pdftotext -bbox`.
+    fn bbox_words(pdf: &Path, page: u32) -> Vec<(String, f64, f64, f64, f64)> {
+        let p = page.to_string();
+        let html = run("pdftotext", &["-bbox", "-f", &p, "-l", &p, pdf.to_str().unwrap(), "-"]);
+        let attr = |line: &str, k: &str| -> f64 {
+            let i = line.find(&format!("{k}=\"")).unwrap() + k.len() + 2;
+            line[i..].split('"').next().unwrap().parse().unwrap()
+        };
+        html.lines()
+            .filter(|l| l.trim_start().starts_with("<word "))
+            .map(|l| {
+                let t = l[l.find('>').unwrap() + 1..l.rfind("</word>").unwrap()].to_string();
+                let t = t.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"");
+                (t, attr(l, "xMin"), attr(l, "yMin"), attr(l, "xMax"), attr(l, "yMax"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn renders_extractable_subset_pdf() {
+        let font = font();
+        let ls = letters();
+        let pdf = render(&ls, &font).unwrap();
+        let path = tmp("three.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        eprintln!("3-page PDF: {} bytes ({})", pdf.len(), path.display());
+
+        assert_eq!(count(&pdf, b"/FontFile2"), 1, "exactly one embedded font program");
+        assert!(pdf.len() < 200_000, "PDF too large ({} bytes): font not subset?", pdf.len());
+
+        let text = run("pdftotext", &["-layout", path.to_str().unwrap(), "-"]);
+        let pages: Vec<&str> = text.split('\u{c}').filter(|p| !p.trim().is_empty()).collect();
+        assert_eq!(pages.len(), 3, "{text}");
+        for (l, page) in ls.iter().zip(&pages) {
+            let name = l.address_lines[3].trim_end_matches(" 様").split(' ').next().unwrap();
+            assert!(page.contains(&l.title), "title missing:\n{page}");
+            assert!(page.contains(name), "name {name} missing:\n{page}");
+            assert!(page.contains(&l.address_lines[3]), "name line missing:\n{page}");
+            assert!(page.contains(&l.reference), "reference missing:\n{page}");
+            let secret = l.secret.as_deref().unwrap();
+            assert!(
+                page.lines().any(|line| line.split_whitespace().any(|w| w == secret)),
+                "secret {secret} not on one line:\n{page}"
+            );
+        }
+        // The long paragraph wrapped over several lines.
+        assert!(pages[0].contains("PINコードは第三者"), "{}", pages[0]);
+        if std::env::var_os("KEEP_PDF").is_none() {
+            std::fs::remove_file(&path).ok();
+        }
+    }
+
+    #[test]
+    fn address_in_window_and_secret_below_first_fold() {
+        let font = font();
+        let ls = letters();
+        let path = tmp("layout.pdf");
+        std::fs::write(&path, render(&ls, &font).unwrap()).unwrap();
+        for (i, l) in ls.iter().enumerate() {
+            let words = bbox_words(&path, i as u32 + 1);
+            let (wx0, wy0, wx1, wy1) = (20.0 * MM, 12.0 * MM, 110.0 * MM, 60.0 * MM);
+            for line in &l.address_lines {
+                for tok in line.split_whitespace() {
+                    let w = words
+                        .iter()
+                        .find(|w| w.0 == tok && w.2 < 99.0 * MM)
+                        .unwrap_or_else(|| panic!("address word {tok:?} not found in {words:?}"));
+                    assert!(
+                        w.1 >= wx0 && w.3 <= wx1 && w.2 >= wy0 && w.4 <= wy1,
+                        "address word {tok:?} at ({:.1},{:.1})-({:.1},{:.1}) mm is outside the window",
+                        w.1 / MM,
+                        w.2 / MM,
+                        w.3 / MM,
+                        w.4 / MM
+                    );
+                }
+            }
+            let secret = l.secret.as_deref().unwrap();
+            let s =
+                words.iter().find(|w| w.0 == secret).unwrap_or_else(|| panic!("secret not a single word: {words:?}"));
+            assert!(s.2 > 99.0 * MM + 1.0, "secret at y={:.1} mm is not below the first fold", s.2 / MM);
+            assert!(s.4 < 198.0 * MM - 1.0, "secret at y={:.1} mm crosses the second fold", s.4 / MM);
+            // Nothing but the address block (and the reference below it) in the window area.
+            for w in words.iter().filter(|w| w.2 < 60.0 * MM) {
+                assert!(l.address_lines.iter().any(|a| a.contains(&w.0)), "unexpected word in window: {w:?}");
+            }
+        }
+
+        // Rasterise page 1 and sanity-check the PNG header (A4 at 50 dpi ≈ 413×585 px).
+        let prefix = tmp("page");
+        run(
+            "pdftoppm",
+            &[
+                "-r",
+                "50",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                path.to_str().unwrap(),
+                prefix.to_str().unwrap(),
+            ],
+        );
+        let png_path = PathBuf::from(format!("{}.png", prefix.display()));
+        let png = std::fs::read(&png_path).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        let h = u32::from_be_bytes(png[20..24].try_into().unwrap());
+        assert!((412..=414).contains(&w) && (584..=586).contains(&h), "{w}x{h}");
+        std::fs::remove_file(&png_path).ok();
+        std::fs::remove_file(&path).ok();
+    }
+
+    #[test]
+    fn missing_chars_reports_uncovered() {
+        let font = font();
+        assert_eq!(font.missing_chars("髙橋 山﨑\n〒123-4567 様「」（）ー"), Vec::<char>::new());
+        assert_eq!(font.missing_chars("😀髙"), vec!['😀']);
+        // IPAex Gothic covers JIS X 0208 (+ 髙/﨑 etc.) but not this CJK Ext-B character.
+        assert_eq!(font.missing_chars("吉𠮷吉𠮷"), vec!['𠮷']);
+        let bad = Letter { title: "テスト😀".into(), ..Default::default() };
+        assert!(render(&[bad], &font).is_err());
+    }
+
+    #[test]
+    fn overflow_is_an_error_not_a_panic() {
+        let font = font();
+        let mut l = letter("髙橋 一郎", "GD-1", "1234");
+        l.paragraphs = vec!["あ".repeat(3000)];
+        assert!(render(&[l], &font).is_err());
+        let mut l = letter("髙橋 一郎", "GD-1", "1234");
+        l.address_lines[1] = "東京都".repeat(40);
+        let e = render(&[l], &font).unwrap_err();
+        assert!(format!("{e:#}").contains("window"), "{e:#}");
+        assert!(render(&[], &font).is_err());
+    }
+
+    #[test]
+    fn wrap_applies_kinsoku_and_keeps_words() {
+        let font = font();
+        let size = 10.5;
+        let text = "これは「かぎかっこ」や（括弧）、句読点。を含む文章です！ちょっとしたテキストで、ASCII words like certbatch-20261119 stay whole。ショッピングセンターのキャッシュレス決済（QRコード）。";
+        for w in [60.0f32, 73.0, 88.0, 101.0, 120.0, 150.0] {
+            let lines = wrap(&font, text, size, w);
+            assert_eq!(lines.concat().replace(' ', ""), text.replace(' ', ""), "no text lost at width {w}");
+            for (i, l) in lines.iter().enumerate() {
+                assert!(font.width_pt(l, size) <= w + 0.01, "line too wide: {l:?}");
+                let first = l.chars().next().unwrap();
+                let last = l.chars().last().unwrap();
+                if i > 0 {
+                    assert!(!no_line_start(first), "line starts with {first:?}: {lines:?}");
+                }
+                if i + 1 < lines.len() {
+                    assert!(!no_line_end(last), "line ends with {last:?}: {lines:?}");
+                }
+            }
+            for word in ["ASCII", "words", "certbatch-20261119", "whole"] {
+                if font.width_pt(word, size) <= w {
+                    assert!(lines.iter().any(|l| l.contains(word)), "word {word} split at width {w}: {lines:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[ignore]
+    fn bench_1000_letters() {
+        let font = font();
+        let base = letters();
+        let ls: Vec<Letter> = (0..1000)
+            .map(|i| {
+                let mut l = base[i % 3].clone();
+                l.reference = format!("お申し込みコード: GD-20261119-{i:04}");
+                l.secret = Some(format!("{:08}", (i as u64 * 7_919_993) % 100_000_000));
+                l
+            })
+            .collect();
+        let t = Instant::now();
+        let pdf = render(&ls, &font).unwrap();
+        let dt = t.elapsed();
+        eprintln!(
+            "1000 letters: {:.2?} ({:.2} ms/letter), {} bytes ({} bytes/page)",
+            dt,
+            dt.as_secs_f64() * 1000.0 / 1000.0,
+            pdf.len(),
+            pdf.len() / 1000
+        );
+        assert_eq!(count(&pdf, b"/FontFile2"), 1);
+    }
+}
