@@ -41,6 +41,11 @@ pub enum Command {
         #[command(subcommand)]
         action: TransfersAction,
     },
+    /// The letters of a batch.
+    Letters {
+        #[command(subcommand)]
+        action: LettersAction,
+    },
     /// The certification authority.
     Ca {
         #[command(subcommand)]
@@ -61,6 +66,15 @@ pub enum TransfersAction {
         /// Finance's decisions: CSV `transaction_id,application_ids`.
         #[arg(long, value_name = "FILE")]
         decisions: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LettersAction {
+    /// Deletes a batch's letter PDFs (PINs, passwords) once the mailroom confirms printing.
+    Purge {
+        /// The batch folder name under --out (e.g. 2026-11-19).
+        batch: String,
     },
 }
 
@@ -101,6 +115,11 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             summary = summary.with_payments(&pay);
             print!("{}", summary.render());
             println!("  written        {}", dir.display());
+            Ok(())
+        }
+        Command::Letters { action: LettersAction::Purge { batch } } => {
+            let removed = crate::letters::purge(&cli.out, &batch)?;
+            println!("deleted {removed} letter files of batch {batch} (manifests kept)");
             Ok(())
         }
         Command::Ca { action: CaAction::Init } => {

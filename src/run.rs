@@ -232,6 +232,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         &opts.pipelines_dir.join("letters"),
         pipelines.products.keys().cloned(),
     )?;
+    let mail_config = crate::letters::mails::MailConfig::load(&opts.pipelines_dir)?;
     let batch = intake::read_batch(&opts.batch_dir, &pipelines)?;
     crate::faults::point("after-intake");
     let mut ledger = match opts.mode {
@@ -293,6 +294,8 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     let out_dir = opts.out_dir.join(&batch.name);
     // Screening's files first: they stand even if issuing fails below.
     report::write_batch_reports(&out_dir, &screening.decisions, &summary)?;
+    let now = issue_moment(opts.as_of);
+    crate::letters::mails::review_mails(&out_dir, &mail_config, &screening.decisions, opts.as_of, now)?;
 
     // Payments: the day's statements and finance's decisions, before issuance, so an
     // application paid today is issued today.
@@ -325,6 +328,9 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     )?;
     summary = summary.with_issue(&issue);
     record_invoices(ledger, &pipelines)?;
+    let issued_ids = issue.issued.iter().map(|i| i.application_id.clone()).collect();
+    let issued_apps = ledger.applications(&issued_ids)?.into_iter().map(|(id, s)| (id, s.application)).collect();
+    crate::letters::mails::download_mails(&out_dir, &mail_config, &issue.issued, &issued_apps, now)?;
     // The letter stage takes the secrets here (a later capability); until then they are
     // dropped with `issue`, zeroized, and never written anywhere.
     let decisions = with_issued_status(screening.decisions, &issue);

@@ -199,8 +199,42 @@ fn invoiced_products_issue_at_once_and_before_issue_ones_after_payment() {
     assert_eq!(kinds, ["pin", "download_password"]);
     assert_ne!(g1.letters[0].file, g1.letters[1].file);
 
+    // The download-URL mail parses with Python's email package, names the applicant and
+    // the URL, and carries no secret; the review mails too.
+    let script = r#"
+import sys, email, email.policy
+msg = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+assert msg["Subject"] and msg["Message-ID"] and msg["Date"] and "@" in msg["To"], dict(msg)
+body = msg.get_content()
+for s in sys.argv[2:]:
+    assert s in body or s in msg["Subject"], (s, body)
+print(body)
+"#;
+    let g1_mail = tmp.path().join("out/2026-11-19/mail/G1-download.eml");
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            script,
+            g1_mail.to_str().unwrap(),
+            "お申し込みコード",
+            "G1",
+            "https://download.demo-ca.certbatch.example/certificates/",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let body = String::from_utf8_lossy(&out.stdout).to_string();
+    let g1_secrets = g1.secrets.as_ref().unwrap();
+    assert!(
+        !body.contains(g1_secrets.pin.expose_secret())
+            && !body.contains(g1_secrets.download_password.as_ref().unwrap().expose_secret())
+    );
+    let review = tmp.path().join("out/2026-11-19/mail/G3-review.eml");
+    let out = Command::new("python3").args(["-c", script, review.to_str().unwrap(), "G3"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
     // No generated secret anywhere but the letters: not in the output, not in the state
-    // folder, not in the ledger.
+    // folder, not in the ledger, not in an email.
     let secrets: Vec<String> = all
         .iter()
         .flat_map(|i| {

@@ -1,0 +1,574 @@
+//! The mails certbatch sends: a small RFC 5322 / MIME builder on top of `mail-builder`, and the
+//! four Japanese notices (download URL, review result, deficiency, expiry).
+//!
+//! Headers are 7-bit: the Japanese display name and subject become RFC 2047 encoded-words, folded
+//! by `mail-builder`. The body is `text/plain; charset=utf-8`; `mail-builder` picks base64 or
+//! quoted-printable, whose lines are at most 76 characters. Every line ends with CRLF.
+//!
+//! The download-URL mail has no parameter for a PIN or password, on purpose: the secrets travel
+//! only by post (seed 001 §4.5).
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Datelike, FixedOffset};
+use mail_builder::headers::address::Address;
+use mail_builder::headers::message_id::MessageId;
+use mail_builder::headers::raw::Raw;
+use mail_builder::MessageBuilder;
+
+/// Who the mail is from.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    /// Japanese display name, e.g. "〇〇認証局 電子証明書窓口".
+    pub name: String,
+    pub address: String,
+    /// Right-hand side of the Message-ID.
+    pub domain: String,
+}
+
+/// One mail to one addressee.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to_name: String,
+    pub to_address: String,
+    pub subject: String,
+    /// Plain text, Japanese. Line ends may be LF or CRLF; the output is CRLF either way.
+    pub body: String,
+    pub date: DateTime<FixedOffset>,
+}
+
+pub const SUBJECT_DOWNLOAD_URL: &str = "電子証明書ダウンロードURLのお知らせ";
+pub const SUBJECT_REVIEW_ACCEPTED: &str = "審査結果のお知らせ";
+pub const SUBJECT_REVIEW_DEFICIENT: &str = "審査結果のお知らせ（不備のお知らせ）";
+pub const SUBJECT_EXPIRY: &str = "電子証明書有効期限のお知らせ";
+
+/// Days the download URL stays valid after issue.
+pub const DOWNLOAD_VALID_DAYS: u32 = 30;
+/// Months after the notice after which a still-deficient application is refunded.
+pub const DEFICIENCY_REFUND_MONTHS: u32 = 3;
+
+/// Builds the RFC 5322 message: From, To, Subject, Date (with the mail's own offset, e.g.
+/// +0900), Message-ID (`<random@domain>`), MIME-Version, Content-Type text/plain; charset=utf-8,
+/// and a base64 or quoted-printable body. CRLF line endings throughout.
+pub fn build(sender: &Sender, mail: &Mail) -> Result<Vec<u8>> {
+    check_header_text("sender name", &sender.name)?;
+    check_address("sender address", &sender.address)?;
+    check_domain(&sender.domain)?;
+    check_header_text("addressee name", &mail.to_name)?;
+    check_address("addressee address", &mail.to_address)?;
+    check_header_text("subject", &mail.subject)?;
+    if mail.subject.trim().is_empty() {
+        bail!("the subject is empty");
+    }
+    if mail.body.contains('\0') {
+        bail!("the body contains a NUL character");
+    }
+
+    let body = normalize_body(&mail.body);
+    let bytes = MessageBuilder::new()
+        .from(Address::new_address(Some(sender.name.clone()), sender.address.clone()))
+        .to(Address::new_address(Some(mail.to_name.clone()), mail.to_address.clone()))
+        .subject(mail.subject.clone())
+        .header("Date", Raw::new(mail.date.to_rfc2822()))
+        .message_id(MessageId::new(message_id(&sender.domain)?))
+        .header("MIME-Version", Raw::new("1.0"))
+        .text_body(body)
+        .write_to_vec()
+        .context("writing the mail")?;
+    Ok(bytes)
+}
+
+/// 電子証明書ダウンロードURLのお知らせ. `expires` is the last day of the 30 days after issue,
+/// already in Japanese (e.g. "令和8年12月21日"). There is deliberately no PIN or password
+/// parameter: they are sent by post.
+pub fn download_url_mail(
+    sender: &Sender,
+    to_name: &str,
+    to_address: &str,
+    application_id: &str,
+    url: &str,
+    expires: &str,
+    date: DateTime<FixedOffset>,
+) -> Result<Vec<u8>> {
+    check_application_id(application_id)?;
+    check_line("expires", expires)?;
+    if !url.starts_with("https://") || url.len() <= "https://".len() || url.chars().any(|c| c.is_whitespace()) {
+        bail!("the download URL must be an https:// URL without spaces: {url:?}");
+    }
+    let mut b = letter_head(to_name, application_id);
+    b.push_str(
+        "このたびは電子証明書をお申し込みいただき、誠にありがとうございます。\n\
+         電子証明書を発行いたしましたので、下記のURLからダウンロードしてください。\n\n",
+    );
+    b.push_str("■ダウンロードURL\n");
+    b.push_str(url);
+    b.push_str("\n\n■ダウンロードURLの有効期間\n");
+    b.push_str(&format!("・発行日から{DOWNLOAD_VALID_DAYS}日間（{expires}まで）有効です。\n"));
+    b.push_str(
+        "・初回のダウンロードを開始してから1時間を過ぎると、上記の期限内であってもご利用いただけなくなります。\n\
+         \u{3000}ダウンロードは、準備が整ってから開始してください。\n\n",
+    );
+    b.push_str(
+        "■パスワードとPINコードについて\n\
+         ダウンロードに必要なパスワードと、電子証明書のPINコードは、このメールには記載しておりません。\n\
+         いずれも別途、郵送にてお届けします。お手元に届いてから、上記のURLにアクセスしてください。\n\
+         パスワードやPINコードをメールや電話でお尋ねすることはございません。\n\
+         また、メールや電話でのお問い合わせにはお答えできませんので、ご了承ください。\n",
+    );
+    b.push_str(&letter_foot(sender));
+    build(
+        sender,
+        &Mail {
+            to_name: to_name.into(),
+            to_address: to_address.into(),
+            subject: SUBJECT_DOWNLOAD_URL.into(),
+            body: b,
+            date,
+        },
+    )
+}
+
+/// 審査結果のお知らせ. Accepted: the next steps (payment, then issue). Not accepted: 不備のお知らせ
+/// listing each reason, what to send, and the refund after 3 months from this notice.
+/// `reasons` must be non-empty exactly when the application is not accepted.
+pub fn review_result_mail(
+    sender: &Sender,
+    to_name: &str,
+    to_address: &str,
+    application_id: &str,
+    accepted: bool,
+    reasons: &[String],
+    date: DateTime<FixedOffset>,
+) -> Result<Vec<u8>> {
+    check_application_id(application_id)?;
+    if accepted && !reasons.is_empty() {
+        bail!("an accepted application has no deficiency reasons ({} given)", reasons.len());
+    }
+    if !accepted && reasons.iter().all(|r| r.trim().is_empty()) {
+        bail!("a deficiency notice needs at least one reason");
+    }
+    let mut b = letter_head(to_name, application_id);
+    b.push_str("このたびは電子証明書をお申し込みいただき、誠にありがとうございます。\n");
+    let subject = if accepted {
+        b.push_str(
+            "お申し込みの内容と書類を審査いたしました結果、お申し込みを受理いたしましたのでお知らせします。\n\n\
+             ■今後の流れ\n\
+             1. 料金のお支払い\n\
+             \u{3000}お支払い方法と金額は、別途ご案内いたします。お振込みの際は、お申し込みコードをご確認ください。\n\
+             2. 電子証明書の発行\n\
+             \u{3000}お支払いを確認したのち、電子証明書を発行いたします。\n\
+             3. ダウンロードのご案内\n\
+             \u{3000}発行後、ダウンロードURLをメールでお知らせします。\n\
+             \u{3000}ダウンロードに必要なパスワードとPINコードは、別途郵送にてお届けします。\n",
+        );
+        SUBJECT_REVIEW_ACCEPTED
+    } else {
+        b.push_str(
+            "お申し込みの内容と書類を審査いたしましたところ、下記の不備がございましたのでお知らせします。\n\n\
+             ■不備の内容\n",
+        );
+        for (i, reason) in reasons.iter().filter(|r| !r.trim().is_empty()).enumerate() {
+            b.push_str(&format!("{}. {}\n", i + 1, one_line(reason)));
+        }
+        b.push_str(&format!(
+            "\n■ご対応のお願い\n\
+             上記の不備を訂正した申込書、または不足している書類を、お申し込みコード（{application_id}）を\
+             明記のうえ、お申し込み先までご郵送ください。\n\
+             訂正・追加の書類が届きましたら、あらためて審査いたします。\n\n\
+             ■ご注意\n\
+             本通知の日付（{notice}）から{DEFICIENCY_REFUND_MONTHS}か月を過ぎても書類が揃わない場合は、\
+             お申し込みを取り消し、お支払いいただいた料金を返金いたします。\n",
+            notice = japanese_date(&date),
+        ));
+        SUBJECT_REVIEW_DEFICIENT
+    };
+    b.push_str(&letter_foot(sender));
+    build(
+        sender,
+        &Mail { to_name: to_name.into(), to_address: to_address.into(), subject: subject.into(), body: b, date },
+    )
+}
+
+/// 電子証明書有効期限のお知らせ. `issued_on` and `expires_at` are shown as given
+/// (`expires_at` as "YYYY年MM月DD日 23:59:59").
+pub fn expiry_notice_mail(
+    sender: &Sender,
+    to_name: &str,
+    to_address: &str,
+    application_id: &str,
+    issued_on: &str,
+    expires_at: &str,
+    date: DateTime<FixedOffset>,
+) -> Result<Vec<u8>> {
+    check_application_id(application_id)?;
+    check_line("issued_on", issued_on)?;
+    check_line("expires_at", expires_at)?;
+    let mut b = letter_head(to_name, application_id);
+    b.push_str(
+        "いつも電子証明書をご利用いただき、誠にありがとうございます。\n\
+         ご利用中の電子証明書の有効期限が近づいておりますので、お知らせします。\n\n",
+    );
+    b.push_str(&format!("■電子証明書\n発行日：{issued_on}\n有効期限：{expires_at}\n\n"));
+    b.push_str(
+        "有効期限を過ぎると、この電子証明書はご利用いただけなくなります。\n\
+         引き続きご利用になる場合は、有効期限までに余裕をもって、新しい電子証明書をお申し込みください。\n\
+         お申し込みの際は、上記のお申し込みコードをお手元にご用意ください。\n",
+    );
+    b.push_str(&letter_foot(sender));
+    build(
+        sender,
+        &Mail { to_name: to_name.into(), to_address: to_address.into(), subject: SUBJECT_EXPIRY.into(), body: b, date },
+    )
+}
+
+fn letter_head(to_name: &str, application_id: &str) -> String {
+    format!("{} 様\n\nお申し込みコード：{}\n\n", one_line(to_name), application_id)
+}
+
+fn letter_foot(sender: &Sender) -> String {
+    format!(
+        "\n※このメールは送信専用のアドレスからお送りしています。ご返信いただいてもお答えできません。\n\
+         ※お心当たりのない場合は、このメールを破棄してください。\n\n\
+         ──────────────────\n{}\n──────────────────\n",
+        one_line(&sender.name)
+    )
+}
+
+/// "2026年12月21日" from the mail's date, in its own offset.
+fn japanese_date(date: &DateTime<FixedOffset>) -> String {
+    format!("{}年{}月{}日", date.year(), date.month(), date.day())
+}
+
+/// Collapses any line breaks in a value that is shown on one line.
+fn one_line(s: &str) -> String {
+    s.split(['\r', '\n']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// LF line ends; `mail-builder` encodes the body and the encoded lines end with CRLF.
+fn normalize_body(body: &str) -> String {
+    let mut s = body.replace("\r\n", "\n").replace('\r', "\n");
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s.replace('\n', "\r\n")
+}
+
+/// `<32 hex chars>.<unix seconds>@domain`-style id, without the angle brackets.
+fn message_id(domain: &str) -> Result<String> {
+    let mut rnd = [0u8; 16];
+    getrandom::fill(&mut rnd).map_err(|e| anyhow::anyhow!("no randomness for the Message-ID: {e}"))?;
+    let hex: String = rnd.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("{hex}@{domain}"))
+}
+
+fn check_header_text(what: &str, s: &str) -> Result<()> {
+    if s.chars().any(|c| c.is_control()) {
+        bail!("the {what} contains a control character (line break?): {s:?}");
+    }
+    Ok(())
+}
+
+fn check_line(what: &str, s: &str) -> Result<()> {
+    if s.trim().is_empty() || s.chars().any(|c| c.is_control()) {
+        bail!("{what} must be one non-empty line: {s:?}");
+    }
+    Ok(())
+}
+
+fn check_application_id(id: &str) -> Result<()> {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        bail!("bad application code {id:?}");
+    }
+    Ok(())
+}
+
+fn check_address(what: &str, a: &str) -> Result<()> {
+    let ok = match a.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && check_domain(domain).is_ok()
+                && a.chars().all(|c| c.is_ascii_graphic() && !"<>()[]\\,;:\"".contains(c))
+        }
+        None => false,
+    };
+    if !ok {
+        bail!("bad {what} {a:?}");
+    }
+    Ok(())
+}
+
+fn check_domain(d: &str) -> Result<()> {
+    let ok = !d.is_empty()
+        && !d.starts_with('.')
+        && !d.ends_with('.')
+        && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !ok {
+        bail!("bad domain {d:?}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    /// Parses the message with Python's `email` package (policy.default) and checks the headers;
+    /// prints the Message-ID on the first line, then the decoded body (`get_content()`).
+    const PY_CHECK: &str = r#"
+import sys, re, email, email.policy, email.header, datetime
+data = sys.stdin.buffer.read()
+subject, from_name, from_addr, to_name, to_addr, date_iso, domain, *needles = sys.argv[1:]
+m = email.message_from_bytes(data, policy=email.policy.default)
+assert not m.defects, m.defects
+assert m['Subject'] == subject, (m['Subject'], subject)
+# From: a conforming RFC 2047 decoder (6.2: whitespace between adjacent encoded-words is ignored)
+raw = email.message_from_bytes(data)  # compat32: raw header text
+dec = str(email.header.make_header(email.header.decode_header(raw['From'])))
+assert dec == f'{from_name} <{from_addr}>', (dec, from_name)
+fa = m['From'].addresses
+assert len(fa) == 1 and fa[0].addr_spec == from_addr, fa
+# CPython's structured-header parser keeps the fold between two encoded-words of one phrase
+# as a space, so compare exactly only when the name fits one encoded-word.
+n_words = raw['From'].count('=?')
+got = fa[0].display_name
+assert (got == from_name) if n_words == 1 else (got.replace(' ', '') == from_name.replace(' ', '')), (got, from_name)
+ta = m['To'].addresses
+assert len(ta) == 1 and ta[0].addr_spec == to_addr and ta[0].display_name == to_name, ta
+d = m['Date'].datetime
+assert d == datetime.datetime.fromisoformat(date_iso), (d, date_iso)
+assert d.utcoffset() == datetime.datetime.fromisoformat(date_iso).utcoffset()
+mid = m['Message-ID']
+assert re.fullmatch(r'<[0-9a-f]{32}@' + re.escape(domain) + '>', mid), mid
+assert m['MIME-Version'] == '1.0'
+assert m.get_content_type() == 'text/plain' and m.get_content_charset() == 'utf-8', m['Content-Type']
+assert m['Content-Transfer-Encoding'] in ('base64', 'quoted-printable'), m['Content-Transfer-Encoding']
+body = m.get_content().replace('\r\n', '\n')
+for n in needles:
+    assert n in body, ('missing in body', n)
+sys.stdout.write(mid + '\n' + body)
+"#;
+
+    struct Parsed {
+        message_id: String,
+        body: String,
+    }
+
+    fn sender() -> Sender {
+        Sender {
+            name: "サンプル認証局".into(),
+            address: "noreply@ca.example.jp".into(),
+            domain: "ca.example.jp".into(),
+        }
+    }
+
+    fn long_sender() -> Sender {
+        Sender {
+            name: "株式会社サンプル認証局 電子証明書発行窓口".into(),
+            address: "noreply@ca.example.jp".into(),
+            domain: "mail.ca.example.jp".into(),
+        }
+    }
+
+    fn date() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-21T09:30:00+09:00").unwrap()
+    }
+
+    const TO_NAME: &str = "山田 太郎";
+    const TO_ADDR: &str = "taro.yamada@example.com";
+    const APP: &str = "AP-20261121-0001";
+
+    /// Raw-byte checks: 7-bit, every line ends with CRLF, no line over 78 (so also under 998).
+    fn check_lines(bytes: &[u8]) {
+        assert!(bytes.is_ascii(), "the message must be 7-bit");
+        assert!(bytes.ends_with(b"\r\n"));
+        let text = std::str::from_utf8(bytes).unwrap();
+        let lines: Vec<&str> = text.split_terminator("\r\n").collect();
+        assert!(lines.len() > 10);
+        for line in &lines {
+            assert!(!line.contains('\r') && !line.contains('\n'), "bare CR or LF in {line:?}");
+            assert!(line.len() <= 998, "line over 998: {line:?}");
+            assert!(line.len() <= 78, "line over 78: {line:?}");
+        }
+        assert!(text.contains("\r\nDate: Sat, 21 Nov 2026 09:30:00 +0900\r\n"), "{text}");
+        assert!(text.contains("\r\nSubject: =?utf-8?"), "subject is RFC 2047 encoded");
+        assert!(text.starts_with("From: =?utf-8?"), "display name is RFC 2047 encoded");
+    }
+
+    fn parse(bytes: &[u8], s: &Sender, subject: &str, needles: &[&str]) -> Parsed {
+        check_lines(bytes);
+        let mut args: Vec<String> = vec![
+            subject.into(),
+            s.name.clone(),
+            s.address.clone(),
+            TO_NAME.into(),
+            TO_ADDR.into(),
+            date().to_rfc3339(),
+            s.domain.clone(),
+        ];
+        args.extend(needles.iter().map(|n| n.to_string()));
+        let mut child = Command::new("python3")
+            .arg("-c")
+            .arg(PY_CHECK)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "python check failed:\n{}\n--- message ---\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(bytes)
+        );
+        let out = String::from_utf8(out.stdout).unwrap();
+        let (mid, body) = out.split_once('\n').unwrap();
+        Parsed { message_id: mid.into(), body: body.into() }
+    }
+
+    fn download(s: &Sender) -> Vec<u8> {
+        download_url_mail(
+            s,
+            TO_NAME,
+            TO_ADDR,
+            APP,
+            "https://ca.example.jp/certbatch/download/3f9a0c7e-5b1d-4e2a-9c8f-0a1b2c3d4e5f?lang=ja&from=mail",
+            "令和8年12月21日",
+            date(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn download_url_mail_parses_and_has_no_secret() {
+        // Secrets that exist in the pipeline but cannot be passed: the function has no parameter.
+        let fake_pin = "Xk7pQ2mZ";
+        let fake_password = "48213907";
+        let url = "https://ca.example.jp/certbatch/download/3f9a0c7e-5b1d-4e2a-9c8f-0a1b2c3d4e5f?lang=ja&from=mail";
+        for s in [sender(), long_sender()] {
+            let a = parse(
+                &download(&s),
+                &s,
+                SUBJECT_DOWNLOAD_URL,
+                &[
+                    url,
+                    "令和8年12月21日まで",
+                    "30日間",
+                    "1時間",
+                    "郵送",
+                    APP,
+                    "お申し込みコード",
+                    "山田 太郎 様",
+                    s.name.as_str(),
+                ],
+            );
+            let b = parse(&download(&s), &s, SUBJECT_DOWNLOAD_URL, &[]);
+            assert_ne!(a.message_id, b.message_id, "Message-ID must be unique");
+            assert_eq!(a.body, b.body);
+            let body = &a.body;
+            for secret in [fake_pin, fake_password] {
+                assert!(!body.contains(secret));
+            }
+            for label in ["PIN: ", "PIN:", "PINコード：", "PINコード:", "パスワード：", "パスワード:"]
+            {
+                assert!(!body.contains(label), "{label:?} in body");
+            }
+            // No 8-digit number anywhere but inside the application code and URL.
+            let rest = body.replace(APP, "").replace(url, "");
+            let mut run = 0;
+            for c in rest.chars() {
+                run = if c.is_ascii_digit() { run + 1 } else { 0 };
+                assert!(run < 8, "an 8-digit number in the body:\n{body}");
+            }
+        }
+    }
+
+    #[test]
+    fn review_accepted() {
+        let s = sender();
+        let m = review_result_mail(&s, TO_NAME, TO_ADDR, APP, true, &[], date()).unwrap();
+        let p = parse(&m, &s, SUBJECT_REVIEW_ACCEPTED, &[APP, "山田 太郎 様", "受理", "お支払い", "発行"]);
+        assert!(!p.body.contains("不備"), "{}", p.body);
+        let again = review_result_mail(&s, TO_NAME, TO_ADDR, APP, true, &[], date()).unwrap();
+        assert_ne!(parse(&again, &s, SUBJECT_REVIEW_ACCEPTED, &[]).message_id, p.message_id);
+    }
+
+    #[test]
+    fn review_deficient_lists_reasons_and_refund() {
+        let s = long_sender();
+        let reasons = vec![
+            "印鑑登録証明書の有効期限（発行後3か月以内）が切れています。".to_string(),
+            "申込書の氏名（カナ）と本人確認書類の氏名が一致していません。".to_string(),
+        ];
+        let m = review_result_mail(&s, TO_NAME, TO_ADDR, APP, false, &reasons, date()).unwrap();
+        let p = parse(
+            &m,
+            &s,
+            SUBJECT_REVIEW_DEFICIENT,
+            &[
+                APP,
+                "山田 太郎 様",
+                "不備",
+                &format!("1. {}", reasons[0]),
+                &format!("2. {}", reasons[1]),
+                "ご郵送ください",
+                "本通知の日付（2026年11月21日）から3か月",
+                "返金",
+            ],
+        );
+        let again = review_result_mail(&s, TO_NAME, TO_ADDR, APP, false, &reasons, date()).unwrap();
+        assert_ne!(parse(&again, &s, SUBJECT_REVIEW_DEFICIENT, &[]).message_id, p.message_id);
+    }
+
+    #[test]
+    fn expiry_notice() {
+        let s = sender();
+        let m =
+            expiry_notice_mail(&s, TO_NAME, TO_ADDR, APP, "2025年12月21日", "2026年12月21日 23:59:59", date()).unwrap();
+        let p = parse(
+            &m,
+            &s,
+            SUBJECT_EXPIRY,
+            &[APP, "山田 太郎 様", "発行日：2025年12月21日", "有効期限：2026年12月21日 23:59:59"],
+        );
+        let again =
+            expiry_notice_mail(&s, TO_NAME, TO_ADDR, APP, "2025年12月21日", "2026年12月21日 23:59:59", date()).unwrap();
+        assert_ne!(parse(&again, &s, SUBJECT_EXPIRY, &[]).message_id, p.message_id);
+    }
+
+    #[test]
+    fn build_plain_mail() {
+        let s = sender();
+        let body = "一行目\r\n二行目\n".to_string() + &"長い行".repeat(60);
+        let mail = Mail {
+            to_name: TO_NAME.into(),
+            to_address: TO_ADDR.into(),
+            subject: "テスト".repeat(20),
+            body: body.clone(),
+            date: date(),
+        };
+        let p = parse(&build(&s, &mail).unwrap(), &s, &mail.subject, &["一行目\n二行目\n", &"長い行".repeat(60)]);
+        assert!(p.body.ends_with('\n'));
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        let s = sender();
+        let d = date();
+        let url = "https://ca.example.jp/d/x";
+        assert!(download_url_mail(&s, "山田\r\nBcc: x@evil.example", TO_ADDR, APP, url, "令和8年", d).is_err());
+        assert!(download_url_mail(&s, TO_NAME, "a@b.example\r\nBcc: x@evil.example", APP, url, "令和8年", d).is_err());
+        assert!(download_url_mail(&s, TO_NAME, "not-an-address", APP, url, "令和8年", d).is_err());
+        assert!(download_url_mail(&s, TO_NAME, TO_ADDR, APP, "http://ca.example.jp/d", "令和8年", d).is_err());
+        assert!(download_url_mail(&s, TO_NAME, TO_ADDR, "", url, "令和8年", d).is_err());
+        assert!(download_url_mail(&s, TO_NAME, TO_ADDR, APP, url, "", d).is_err());
+        assert!(review_result_mail(&s, TO_NAME, TO_ADDR, APP, false, &[], d).is_err());
+        assert!(review_result_mail(&s, TO_NAME, TO_ADDR, APP, true, &["x".into()], d).is_err());
+        let bad = Sender { domain: "bad domain".into(), ..sender() };
+        assert!(expiry_notice_mail(&bad, TO_NAME, TO_ADDR, APP, "a", "b", d).is_err());
+    }
+}
