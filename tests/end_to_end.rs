@@ -237,3 +237,79 @@ fn every_screening_reason_code_appears_in_the_samples() {
         assert!(seen.contains(code.as_str()), "{code} appears in a sample day");
     }
 }
+
+#[test]
+fn every_pin_letter_of_a_sample_day_opens_its_pkcs12() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = run(tmp.path(), &samples().join("2026-11-19"), d(2026, 11, 19));
+    let with_keys: Vec<_> = day.issue.issued.iter().filter(|i| i.p12_file.is_some()).collect();
+    assert!(with_keys.len() >= 10, "{}", with_keys.len());
+    for i in with_keys {
+        let letter =
+            i.letters.iter().find(|l| l.kind == "pin").unwrap_or_else(|| panic!("{}: a PIN letter", i.application_id));
+        let text = std::process::Command::new("pdftotext")
+            .args(["-layout", letter.file.to_str().unwrap(), "-"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&text.stdout).to_string();
+        assert!(text.contains(&i.application_id), "{}: {text}", i.application_id);
+        // The PIN stands alone on its line, in the box under its label.
+        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let label = lines
+            .iter()
+            .position(|l| l.starts_with("PIN") && !l.contains("お知らせ") && l.chars().count() < 12)
+            .unwrap_or_else(|| panic!("{}: {text}", i.application_id));
+        let pin = lines[label + 1];
+        assert_eq!(pin.len(), 12, "{}: {pin:?}", i.application_id);
+        let out = std::process::Command::new("openssl")
+            .args([
+                "pkcs12",
+                "-info",
+                "-noout",
+                "-in",
+                i.p12_file.as_ref().unwrap().to_str().unwrap(),
+                "-passin",
+                "env:PIN",
+            ])
+            .env("PIN", pin)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: the PIN from its letter opens its PKCS#12: {}",
+            i.application_id,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // And the certificate inside is the one issued to this application.
+        let cert = std::process::Command::new("openssl")
+            .args([
+                "pkcs12",
+                "-in",
+                i.p12_file.as_ref().unwrap().to_str().unwrap(),
+                "-passin",
+                "env:PIN",
+                "-nokeys",
+                "-clcerts",
+            ])
+            .env("PIN", pin)
+            .output()
+            .unwrap();
+        let serial = std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-serial"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(&cert.stdout)?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&serial.stdout).trim().trim_start_matches("serial=").to_lowercase(),
+            i.serial,
+            "{}",
+            i.application_id
+        );
+    }
+}
