@@ -160,6 +160,54 @@ pub fn import_transfers(
     Ok((pay, out_dir))
 }
 
+/// The letters without a secret: deficiency notices for the run's deficient applications
+/// and receipt forms for every certificate issued under this batch, with their print
+/// files and manifest (named by batch, so a rerun rewrites the same ones).
+#[allow(clippy::too_many_arguments)]
+fn write_notices(
+    ledger: &Ledger,
+    pipelines_dir: &Path,
+    pipelines: &Pipelines,
+    mail: &crate::letters::mails::MailConfig,
+    out_dir: &Path,
+    decisions: &[Decision],
+    issued: &[crate::ledger::issuance::IssuedRow],
+    as_of: NaiveDate,
+) -> Result<()> {
+    use crate::letters::notices::{deficiency_letters, receipt_letters};
+    let writer = crate::letters::writer::LetterWriter::load(
+        pipelines_dir,
+        pipelines.products.keys().cloned(),
+        mail.from_name.clone(),
+    )?;
+    let mut letters =
+        deficiency_letters(out_dir, pipelines, writer.templates(), writer.font(), writer.ca_name(), decisions, as_of)?;
+    let ids = issued.iter().map(|r| r.application_id.clone()).collect();
+    let apps = ledger.applications(&ids)?;
+    let receipts: Vec<(crate::record::Application, String, NaiveDate, String)> = issued
+        .iter()
+        .filter_map(|r| {
+            let app = apps.get(&r.application_id)?.application.clone();
+            let day: NaiveDate = r.not_before.get(..10)?.parse().ok()?;
+            let end: NaiveDate = r.not_after.get(..10)?.parse().ok()?;
+            Some((app, r.serial.clone(), day, format!("{} 23:59:59", crate::jpdate::to_era_string(end))))
+        })
+        .collect();
+    letters.extend(receipt_letters(
+        out_dir,
+        pipelines,
+        writer.templates(),
+        writer.font(),
+        writer.ca_name(),
+        &receipts,
+    )?);
+    if !letters.is_empty() {
+        let refs: Vec<&crate::letters::writer::Prepared> = letters.iter().collect();
+        writer.print_files(out_dir, "notices", &refs)?;
+    }
+    Ok(())
+}
+
 /// Finance's decisions for unsettled credits, if the batch carries them.
 fn read_decisions(dir: &Path) -> Result<Option<crate::payments::StatementFile>> {
     let path = dir.join("payment_decisions.csv");
@@ -329,13 +377,25 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     summary = summary.with_issue(&issue);
     record_invoices(ledger, &pipelines)?;
     let issued_ids = issue.issued.iter().map(|i| i.application_id.clone()).collect();
-    let issued_apps = ledger.applications(&issued_ids)?.into_iter().map(|(id, s)| (id, s.application)).collect();
+    let issued_apps: std::collections::BTreeMap<String, crate::record::Application> =
+        ledger.applications(&issued_ids)?.into_iter().map(|(id, s)| (id, s.application)).collect();
     crate::letters::mails::download_mails(&out_dir, &mail_config, &issue.issued, &issued_apps, now)?;
     // The letter stage takes the secrets here (a later capability); until then they are
     // dropped with `issue`, zeroized, and never written anywhere.
     let decisions = with_issued_status(screening.decisions, &issue);
     summary.recount_statuses(&decisions);
     report::write_batch_reports(&out_dir, &decisions, &summary)?;
-    report::write_issued_csv(&out_dir, &ledger.issued_in_batch(&batch.name)?)?;
+    let issued_rows = ledger.issued_in_batch(&batch.name)?;
+    report::write_issued_csv(&out_dir, &issued_rows)?;
+    write_notices(
+        ledger,
+        &opts.pipelines_dir,
+        &pipelines,
+        &mail_config,
+        &out_dir,
+        &decisions,
+        &issued_rows,
+        opts.as_of,
+    )?;
     Ok(Outcome { summary, decisions, out_dir: Some(out_dir), issue })
 }

@@ -313,3 +313,53 @@ fn every_pin_letter_of_a_sample_day_opens_its_pkcs12() {
         );
     }
 }
+
+#[test]
+fn deficiency_notices_and_receipt_forms_are_printed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = run(tmp.path(), &samples().join("2026-11-19"), d(2026, 11, 19));
+    let letters = tmp.path().join("out/2026-11-19/letters");
+    let pdftext = |p: &Path| {
+        let out = std::process::Command::new("pdftotext").args(["-layout", p.to_str().unwrap(), "-"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    // A deficiency notice for each deficient application, naming its reasons.
+    for d in day.decisions.iter().filter(|d| d.status == certbatch::record::Status::Deficient) {
+        let text = pdftext(&letters.join("deficiency").join(format!("{}.pdf", d.application_id)));
+        assert!(text.contains("不備のお知らせ") && text.contains(&d.application_id), "{}: {text}", d.application_id);
+        assert!(text.contains("返金"), "{}: the refund deadline is stated", d.application_id);
+    }
+    // A receipt form for each certificate issued with a paper notice (not the Web product's
+    // email-only delivery), with its receipt deadline 30 days after issue.
+    for i in day.issue.issued.iter().filter(|i| !i.application_id.starts_with("PW")) {
+        let text: String =
+            pdftext(&letters.join("receipt").join(format!("{}.pdf", i.application_id))).split_whitespace().collect();
+        assert!(
+            text.contains("送付のお知らせ兼受領書") && text.contains("令和8年12月19日"),
+            "{}: {text}",
+            i.application_id
+        );
+    }
+    // A rerun of the day prints nothing new: the same notices, no new secret letters.
+    let before: Vec<(String, Vec<u8>)> = std::fs::read_dir(&letters)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    let again = run(tmp.path(), &samples().join("2026-11-19"), d(2026, 11, 19));
+    assert!(again.issue.issued.is_empty());
+    let mut after: Vec<(String, Vec<u8>)> = std::fs::read_dir(&letters)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    let mut before = before;
+    before.sort();
+    after.sort();
+    assert_eq!(before.len(), after.len());
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(b, a, "{} is printed again unchanged", b.0);
+    }
+}

@@ -470,7 +470,7 @@ pub fn issue_stage(ledger: &mut Ledger, ctx: &IssueContext) -> Result<IssueRepor
     }
     let prepared: Vec<&crate::letters::writer::Prepared> = ready_letters.iter().flatten().collect();
     if !prepared.is_empty() {
-        letters.print_files(ctx.out_dir, run_id, &prepared)?;
+        letters.print_files(ctx.out_dir, &format!("run{run_id}"), &prepared)?;
     }
     crate::faults::point("issue-after-letters");
     ledger.void(&voided)?;

@@ -2,6 +2,7 @@
 
 pub mod letter_pdf;
 pub mod mails;
+pub mod notices;
 pub mod routing;
 pub mod templates;
 pub mod writer;

@@ -20,6 +20,11 @@ pub const FIELDS: &[&str] = &[
     "download_expires",
     "ca_name",
     "issue_date",
+    "contract_number",
+    "enclosures",
+    "receipt_deadline",
+    "reasons",
+    "deadline",
 ];
 
 /// One letter's wording.
@@ -89,7 +94,7 @@ pub struct Templates {
 }
 
 impl Templates {
-    pub const KINDS: &'static [&'static str] = &["pin", "download_password"];
+    pub const KINDS: &'static [&'static str] = &["pin", "download_password", "receipt", "deficiency"];
 
     pub fn load_dir(dir: &Path, products: impl Iterator<Item = String>) -> Result<Templates> {
         let mut by_key = BTreeMap::new();

@@ -62,6 +62,18 @@ pub struct LetterWriter {
 }
 
 impl LetterWriter {
+    pub fn templates(&self) -> &Templates {
+        &self.templates
+    }
+
+    pub fn font(&self) -> &Font {
+        &self.font
+    }
+
+    pub fn ca_name(&self) -> &str {
+        &self.ca_name
+    }
+
     pub fn load(pipelines_dir: &Path, products: impl Iterator<Item = String>, ca_name: String) -> Result<LetterWriter> {
         let templates = Templates::load_dir(&pipelines_dir.join("letters"), products)?;
         let font = Font::load(&pipelines_dir.join(FONT))
@@ -161,15 +173,19 @@ impl LetterWriter {
         Ok(out)
     }
 
-    /// One print file per letter kind for a run, sorted by postal code (queued letters
-    /// left out), and the mailroom manifest. Both named after the run, so a rerun adds
-    /// its own and recovery can remove an interrupted run's.
-    pub fn print_files(&self, out_dir: &Path, run_id: i64, letters: &[&Prepared]) -> Result<Vec<PathBuf>> {
+    /// One print file per letter kind, sorted by postal code (queued letters left out),
+    /// and the mailroom manifest, named by `tag`: secret letters by their run (a rerun
+    /// adds its own; recovery removes an interrupted run's), notices by batch (a rerun
+    /// writes the same files again, so nothing is printed twice).
+    pub fn print_files(&self, out_dir: &Path, tag: &str, letters: &[&Prepared]) -> Result<Vec<PathBuf>> {
         let dir = out_dir.join("letters");
         let mut files = Vec::new();
-        for kind in super::routing::SECRET_LETTERS {
+        let mut kinds: Vec<&'static str> = letters.iter().map(|p| p.written.kind).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for kind in kinds {
             let mut these: Vec<&&Prepared> =
-                letters.iter().filter(|p| p.written.kind == *kind && p.written.missing.is_empty()).collect();
+                letters.iter().filter(|p| p.written.kind == kind && p.written.missing.is_empty()).collect();
             if these.is_empty() {
                 continue;
             }
@@ -179,8 +195,9 @@ impl LetterWriter {
             });
             let pages: Vec<Letter> = these.iter().map(|p| p.page.clone()).collect();
             let pdf = letter_pdf::render(&pages, &self.font)?;
-            let file = dir.join(format!("print-{kind}-run{run_id}.pdf"));
-            crate::fsio::write_atomic(&file, &pdf, true)?;
+            let file = dir.join(format!("print-{kind}-{tag}.pdf"));
+            let secret = super::routing::SECRET_LETTERS.contains(&kind);
+            crate::fsio::write_atomic(&file, &pdf, secret)?;
             files.push(file);
         }
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -208,7 +225,7 @@ impl LetterWriter {
                 status,
             ])?;
         }
-        let manifest = dir.join(format!("manifest-run{run_id}.csv"));
+        let manifest = dir.join(format!("manifest-{tag}.csv"));
         crate::fsio::write_atomic(&manifest, &w.into_inner()?, false)?;
         files.push(manifest);
         Ok(files)
