@@ -82,6 +82,22 @@ pub struct PaymentCounts {
     pub newly_paid: usize,
 }
 
+/// A `credits` row selected as (id, date, amount, payer_raw, status, application_ids,
+/// expected, difference, reason).
+fn payment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentRow> {
+    Ok(PaymentRow {
+        transaction_id: r.get(0)?,
+        date: r.get(1)?,
+        amount: r.get(2)?,
+        payer_name: r.get(3)?,
+        status: r.get(4)?,
+        application_ids: r.get(5)?,
+        expected: r.get(6)?,
+        difference: r.get(7)?,
+        reason: r.get(8)?,
+    })
+}
+
 impl Ledger {
     /// Stored applications with no fee yet (not rejected ones: those are not stored).
     pub fn applications_without_fee(&self) -> Result<Vec<Application>> {
@@ -337,19 +353,7 @@ impl Ledger {
             "SELECT id, date, amount, payer_raw, status, application_ids, expected, difference, reason FROM credits
              WHERE imported_run = ?1 OR decided_run = ?1 ORDER BY date, id",
         )?;
-        let rows = stmt.query_map([run_id], |r| {
-            Ok(PaymentRow {
-                transaction_id: r.get(0)?,
-                date: r.get(1)?,
-                amount: r.get(2)?,
-                payer_name: r.get(3)?,
-                status: r.get(4)?,
-                application_ids: r.get(5)?,
-                expected: r.get(6)?,
-                difference: r.get(7)?,
-                reason: r.get(8)?,
-            })
-        })?;
+        let rows = stmt.query_map([run_id], payment_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -358,19 +362,7 @@ impl Ledger {
         let mut stmt = self.conn.prepare(
             "SELECT id, date, amount, payer_raw, status, application_ids, expected, difference, reason FROM credits ORDER BY date, id",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(PaymentRow {
-                transaction_id: r.get(0)?,
-                date: r.get(1)?,
-                amount: r.get(2)?,
-                payer_name: r.get(3)?,
-                status: r.get(4)?,
-                application_ids: r.get(5)?,
-                expected: r.get(6)?,
-                difference: r.get(7)?,
-                reason: r.get(8)?,
-            })
-        })?;
+        let rows = stmt.query_map([], payment_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
