@@ -320,7 +320,19 @@ fn remove_leftovers(r: &Reservation) -> Result<()> {
     for kind in crate::letters::routing::SECRET_LETTERS {
         files.push(out.join("letters").join(kind).join(format!("{}.pdf", r.application_id)));
         files.push(out.join("letters/queue").join(kind).join(format!("{}.pdf", r.application_id)));
-        files.push(out.join("letters").join(format!("print-{kind}-run{}.pdf", r.reserved_run)));
+    }
+    // The run's print files, in one part or several.
+    let letters = out.join("letters");
+    if letters.is_dir() {
+        let whole = format!("-run{}.pdf", r.reserved_run);
+        let part = format!("-run{}-part", r.reserved_run);
+        for entry in std::fs::read_dir(&letters)? {
+            let path = entry?.path();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if name.starts_with("print-") && (name.ends_with(&whole) || name.contains(&part)) {
+                files.push(path);
+            }
+        }
     }
     files.push(out.join("letters").join(format!("manifest-run{}.csv", r.reserved_run)));
     for path in files.iter().filter(|p| p.is_file()) {
