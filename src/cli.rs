@@ -36,6 +36,8 @@ pub enum Command {
     Run { batch_dir: PathBuf },
     /// Everything `run` would decide, changing nothing.
     Check { batch_dir: PathBuf },
+    /// The cron job: expiry notices (each once per certificate, also after missed days).
+    Daily,
     /// Bank statements, on finance's own schedule.
     Transfers {
         #[command(subcommand)]
@@ -115,6 +117,22 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             summary = summary.with_payments(&pay);
             print!("{}", summary.render());
             println!("  written        {}", dir.display());
+            Ok(())
+        }
+        Command::Daily => {
+            let opts = Options {
+                batch_dir: PathBuf::new(),
+                state_dir: cli.state,
+                out_dir: cli.out,
+                pipelines_dir: cli.pipelines,
+                as_of,
+                mode: Mode::Run,
+                lock_wait: Duration::from_secs(cli.wait),
+            };
+            let r = run::daily(&opts)?;
+            println!("certbatch daily (as of {as_of})");
+            println!("  expiry notices {} ({})", r.expiry_notices.len(), r.expiry_notices.join(" "));
+            println!("  written        {}", r.out_dir.display());
             Ok(())
         }
         Command::Letters { action: LettersAction::Purge { batch } } => {

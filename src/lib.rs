@@ -29,6 +29,7 @@ pub mod issue;
 pub mod jpdate;
 pub mod ledger;
 pub mod letters;
+pub mod lifecycle;
 pub mod mail;
 pub mod payments;
 pub mod pipelines;

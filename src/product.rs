@@ -319,6 +319,8 @@ pub enum PostMethod {
     Restricted,
     /// 簡易書留.
     Registered,
+    /// 普通郵便, for notices without a secret.
+    Ordinary,
     Email,
 }
 

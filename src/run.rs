@@ -208,6 +208,83 @@ fn write_notices(
     Ok(())
 }
 
+/// What `daily` did.
+#[derive(Debug, Default)]
+pub struct DailyReport {
+    pub expiry_notices: Vec<String>,
+    pub out_dir: PathBuf,
+}
+
+/// `certbatch daily`: the cron job. Sends each due expiry notice (letter and email) once
+/// per certificate, into `OUT/daily-<day>/`, and records it; a rerun of the same day writes
+/// the same files and records nothing new.
+pub fn daily(opts: &Options) -> Result<DailyReport> {
+    let pipelines = pipelines::load(&opts.pipelines_dir)?;
+    let mail = crate::letters::mails::MailConfig::load(&opts.pipelines_dir)?;
+    let writer = crate::letters::writer::LetterWriter::load(
+        &opts.pipelines_dir,
+        pipelines.products.keys().cloned(),
+        mail.from_name.clone(),
+    )?;
+    let mut ledger = Ledger::open(&opts.state_dir, opts.lock_wait)?;
+    let out_dir = opts.out_dir.join(format!("daily-{}", opts.as_of));
+    let now = issue_moment(opts.as_of);
+    let mut due = Vec::new();
+    let mut marks = Vec::new();
+    for (app, serial, not_before, not_after) in ledger.valid_certificates(opts.as_of)? {
+        let Some(product) = pipelines.product(&app.product) else { continue };
+        let (Some(Ok(start)), Some(Ok(end))) =
+            (not_before.get(..10).map(str::parse::<NaiveDate>), not_after.get(..10).map(str::parse::<NaiveDate>))
+        else {
+            continue;
+        };
+        let sent = ledger.notices_sent(&serial, "expiry")?;
+        let sent_today = ledger.notices_sent_on(&serial, "expiry", opts.as_of)?;
+        let offsets = &product.notices.expiry_days_before;
+        let to_mark = crate::lifecycle::due_expiry_notice(end, offsets, &sent, opts.as_of);
+        if to_mark.is_none() && !sent_today {
+            continue;
+        }
+        for o in to_mark.unwrap_or_default() {
+            marks.push((serial.clone(), "expiry".to_string(), i64::from(o)));
+        }
+        due.push((app, start, end));
+    }
+    let mut report = DailyReport { out_dir: out_dir.clone(), ..Default::default() };
+    let letters = crate::letters::notices::expiry_letters(
+        &out_dir,
+        &pipelines,
+        writer.templates(),
+        writer.font(),
+        writer.ca_name(),
+        &due,
+    )?;
+    if !letters.is_empty() {
+        let refs: Vec<&crate::letters::writer::Prepared> = letters.iter().collect();
+        writer.print_files(&out_dir, "expiry", &refs)?;
+    }
+    for (app, start, end) in &due {
+        let eml = crate::mail::expiry_notice_mail(
+            &crate::mail::Sender {
+                name: mail.from_name.clone(),
+                address: mail.from_address.clone(),
+                domain: mail.domain.clone(),
+            },
+            &app.name_kanji,
+            &app.email,
+            &app.id,
+            &start.format("%Y年%m月%d日").to_string(),
+            &format!("{} 23:59:59", end.format("%Y年%m月%d日")),
+            now,
+        )?;
+        crate::fsio::write_atomic(&out_dir.join("mail").join(format!("{}-expiry.eml", app.id)), &eml, false)?;
+        report.expiry_notices.push(app.id.clone());
+    }
+    crate::faults::point("daily-before-record");
+    ledger.record_notices(&marks, opts.as_of)?;
+    Ok(report)
+}
+
 /// Finance's decisions for unsettled credits, if the batch carries them.
 fn read_decisions(dir: &Path) -> Result<Option<crate::payments::StatementFile>> {
     let path = dir.join("payment_decisions.csv");

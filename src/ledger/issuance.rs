@@ -234,6 +234,52 @@ impl Ledger {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Issued certificates still valid on `on`: (application, serial, notBefore, notAfter).
+    pub fn valid_certificates(&self, on: NaiveDate) -> Result<Vec<(Application, String, String, String)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.data, i.serial, i.not_before, i.not_after FROM issuances i JOIN applications a ON a.id = i.application_id
+             WHERE i.state = 'issued' AND a.status = 'issued' AND substr(i.not_after, 1, 10) >= ?1 ORDER BY i.not_after, i.serial",
+        )?;
+        let rows = stmt.query_map([on.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (data, serial, nb, na) = row?;
+            out.push((serde_json::from_str(&data).context("ledger: an application is unreadable")?, serial, nb, na));
+        }
+        Ok(out)
+    }
+
+    /// The notice offsets already sent for a certificate.
+    pub fn notices_sent(&self, serial: &str, kind: &str) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare("SELECT offset_days FROM notices_sent WHERE serial = ?1 AND kind = ?2")?;
+        let rows = stmt.query_map(params![serial, kind], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether a notice of this kind was recorded for the certificate on `on` (a rerun).
+    pub fn notices_sent_on(&self, serial: &str, kind: &str, on: NaiveDate) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM notices_sent WHERE serial = ?1 AND kind = ?2 AND sent_on = ?3)",
+            params![serial, kind, on.to_string()],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Records notices as sent, in one transaction.
+    pub fn record_notices(&mut self, sent: &[(String, String, i64)], on: NaiveDate) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for (serial, kind, offset) in sent {
+            tx.execute(
+                "INSERT OR IGNORE INTO notices_sent (serial, kind, offset_days, sent_on) VALUES (?1, ?2, ?3, ?4)",
+                params![serial, kind, offset, on.to_string()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Count of certificates by state, for tests and the summary.
     pub fn issuance_counts(&self) -> Result<std::collections::BTreeMap<String, i64>> {
         let mut stmt = self.conn.prepare("SELECT state, COUNT(*) FROM issuances GROUP BY state")?;

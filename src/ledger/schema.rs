@@ -172,6 +172,16 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (payer_key, application_id)
     );
     "#,
+    // 6: notices the cron job sent, so each goes out once per certificate.
+    r#"
+    CREATE TABLE notices_sent (
+        serial TEXT NOT NULL REFERENCES issuances(serial),
+        kind TEXT NOT NULL,
+        offset_days INTEGER NOT NULL,
+        sent_on TEXT NOT NULL,
+        PRIMARY KEY (serial, kind, offset_days)
+    );
+    "#,
 ];
 
 /// Brings the ledger to the latest schema. A ledger newer than this program is refused,

@@ -127,6 +127,42 @@ pub fn deficiency_letters(
     Ok(out)
 }
 
+/// 有効期限のお知らせ for certificates whose expiry notice is due: (application, issue
+/// day, notAfter day), to the applicant by ordinary post.
+pub fn expiry_letters(
+    out_dir: &Path,
+    pipelines: &Pipelines,
+    templates: &Templates,
+    font: &Font,
+    ca_name: &str,
+    due: &[(Application, NaiveDate, NaiveDate)],
+) -> Result<Vec<Prepared>> {
+    let mut out = Vec::new();
+    for (app, issued_on, end) in due {
+        let Some(product) = pipelines.product(&app.product) else { continue };
+        let t = templates.get(&app.product, "expiry").context("no expiry template")?;
+        let values = BTreeMap::from([
+            ("name", app.name_kanji.clone()),
+            ("application_id", app.id.clone()),
+            ("product_name", product.name_ja.clone()),
+            ("issue_date", issued_on.format("%Y年%m月%d日").to_string()),
+            ("not_after", format!("{} 23:59:59", end.format("%Y年%m月%d日"))),
+            ("ca_name", ca_name.to_string()),
+        ]);
+        let to = applicant(app);
+        out.push(write(
+            out_dir,
+            "expiry",
+            app,
+            PostMethod::Ordinary,
+            &to,
+            page(t, &values, app, &to, PostMethod::Ordinary, &[]),
+            font,
+        )?);
+    }
+    Ok(out)
+}
+
 /// 送付のお知らせ兼受領書 for issued certificates: (application, serial, issue day,
 /// notAfter text). Routed like the product's `notice` item.
 pub fn receipt_letters(

@@ -31,6 +31,7 @@ pub fn post_name(post: PostMethod) -> &'static str {
     match post {
         PostMethod::Restricted => "本人限定受取郵便（基本型）",
         PostMethod::Registered => "簡易書留",
+        PostMethod::Ordinary => "普通郵便",
         PostMethod::Email => "電子メール",
     }
 }

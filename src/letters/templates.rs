@@ -94,7 +94,7 @@ pub struct Templates {
 }
 
 impl Templates {
-    pub const KINDS: &'static [&'static str] = &["pin", "download_password", "receipt", "deficiency"];
+    pub const KINDS: &'static [&'static str] = &["pin", "download_password", "receipt", "deficiency", "expiry"];
 
     pub fn load_dir(dir: &Path, products: impl Iterator<Item = String>) -> Result<Templates> {
         let mut by_key = BTreeMap::new();

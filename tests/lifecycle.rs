@@ -1,0 +1,78 @@
+//! The cron job: expiry notices go out once per certificate, by letter and email.
+
+mod common;
+use common::*;
+
+fn aosign_day(root: &std::path::Path) -> Day {
+    let mut day = Day::new(root, "2026-11-19");
+    day.clean("A1", "E1");
+    let a = &mut day.apps[0];
+    for (k, v) in [
+        ("product", "aosign-g2"),
+        ("cert_type", "employee"),
+        ("term", "1y+30d"),
+        ("corporate_number", "4011001040781"),
+        ("org_name", "セコム株式会社"),
+        ("org_representative", "セコム 一郎"),
+        ("org_address", "東京都渋谷区神宮前1-5-1"),
+    ] {
+        a.insert(k, s(v));
+    }
+    day.docs.retain(|r| !matches!(r.get("doc_type"), Some(V::S(t)) if t == "transfer_slip"));
+    for t in ["corporate_registry", "corporate_seal_certificate"] {
+        day.doc(("", "E1"), t, d(2026, 11, 1));
+    }
+    day.write_csv(false, "utf8");
+    day
+}
+
+fn daily(root: &std::path::Path, as_of: &str) -> String {
+    let (code, out, err) = cli(&[
+        "--state",
+        root.join("state").to_str().unwrap(),
+        "--out",
+        root.join("out").to_str().unwrap(),
+        "--as-of",
+        as_of,
+        "daily",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+#[test]
+fn an_expiry_notice_goes_once_by_letter_and_email() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = aosign_day(tmp.path());
+    let out = run(tmp.path(), &day.dir, d(2026, 11, 19));
+    assert_eq!(out.issue.issued.len(), 1);
+    // 1y+30d from 2026-11-19 ends 2027-12-18; AOSign's renewal guide goes ~2 months
+    // (60 days) before: from 2027-10-19.
+    assert!(daily(tmp.path(), "2027-10-18").contains("expiry notices 0"));
+    let first = daily(tmp.path(), "2027-10-25");
+    assert!(first.contains("expiry notices 1 (A1)"), "{first}");
+    let dir = tmp.path().join("out/daily-2027-10-25");
+    let letter = std::process::Command::new("pdftotext")
+        .args(["-layout", dir.join("letters/expiry/A1.pdf").to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    let text: String = String::from_utf8_lossy(&letter.stdout).split_whitespace().collect();
+    assert!(
+        text.contains("有効期限のお知らせ") && text.contains("2027年12月18日23:59:59") && text.contains("A1"),
+        "{text}"
+    );
+    let eml = std::fs::read(dir.join("mail/A1-expiry.eml")).unwrap();
+    let script = "import sys,email,email.policy\nm=email.message_from_bytes(open(sys.argv[1],'rb').read(),policy=email.policy.default)\nb=m.get_content()\nassert '2027年12月18日 23:59:59' in b and 'A1' in b, b\nprint(m['Subject'])";
+    std::fs::write(tmp.path().join("a.eml"), &eml).unwrap();
+    let py = std::process::Command::new("python3")
+        .args(["-c", script, tmp.path().join("a.eml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    // A rerun of the same day writes the same notice again and records nothing new; later
+    // days send nothing.
+    let again = daily(tmp.path(), "2027-10-25");
+    assert!(again.contains("expiry notices 1 (A1)"), "{again}");
+    assert!(daily(tmp.path(), "2027-11-30").contains("expiry notices 0"));
+    assert!(daily(tmp.path(), "2027-12-19").contains("expiry notices 0"), "expired certificates get none");
+}
