@@ -180,8 +180,7 @@ fn write_notices(
         pipelines.products.keys().cloned(),
         mail.from_name.clone(),
     )?;
-    let mut letters =
-        deficiency_letters(out_dir, pipelines, writer.templates(), writer.font(), writer.ca_name(), decisions, as_of)?;
+    let mut letters = deficiency_letters(out_dir, pipelines, &writer, decisions, as_of)?;
     let ids = issued.iter().map(|r| r.application_id.clone()).collect();
     let apps = ledger.applications(&ids)?;
     let receipts: Vec<(crate::record::Application, String, NaiveDate, String)> = issued
@@ -193,14 +192,7 @@ fn write_notices(
             Some((app, r.serial.clone(), day, format!("{} 23:59:59", crate::jpdate::to_era_string(end))))
         })
         .collect();
-    letters.extend(receipt_letters(
-        out_dir,
-        pipelines,
-        writer.templates(),
-        writer.font(),
-        writer.ca_name(),
-        &receipts,
-    )?);
+    letters.extend(receipt_letters(out_dir, pipelines, &writer, &receipts)?);
     if !letters.is_empty() {
         let refs: Vec<&crate::letters::writer::Prepared> = letters.iter().collect();
         writer.print_files(out_dir, "notices", &refs)?;
@@ -251,14 +243,7 @@ pub fn daily(opts: &Options) -> Result<DailyReport> {
         due.push((app, start, end));
     }
     let mut report = DailyReport { out_dir: out_dir.clone(), ..Default::default() };
-    let letters = crate::letters::notices::expiry_letters(
-        &out_dir,
-        &pipelines,
-        writer.templates(),
-        writer.font(),
-        writer.ca_name(),
-        &due,
-    )?;
+    let letters = crate::letters::notices::expiry_letters(&out_dir, &pipelines, &writer, &due)?;
     if !letters.is_empty() {
         let refs: Vec<&crate::letters::writer::Prepared> = letters.iter().collect();
         writer.print_files(&out_dir, "expiry", &refs)?;
@@ -358,6 +343,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         pipelines.products.keys().cloned(),
     )?;
     let mail_config = crate::letters::mails::MailConfig::load(&opts.pipelines_dir)?;
+    crate::letters::letter_pdf::Layout::load(&opts.pipelines_dir.join("letters/layout.toml"))?;
     let batch = intake::read_batch(&opts.batch_dir, &pipelines)?;
     crate::faults::point("after-intake");
     let mut ledger = match opts.mode {

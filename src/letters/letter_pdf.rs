@@ -571,7 +571,7 @@ fn fit_size(font: &Font, text: &str, size: f32, min: f32, max_w: f32) -> f32 {
 // Page layout
 // ---------------------------------------------------------------------------
 
-fn render_page(s: &mut Surface<'_>, l: &Letter, font: &Font) -> Result<()> {
+fn render_page(s: &mut Surface<'_>, l: &Letter, font: &Font, lay: &Layout) -> Result<()> {
     s.set_fill(Some(Fill::default()));
 
     // Fold marks at the left edge.
@@ -580,15 +580,15 @@ fn render_page(s: &mut Surface<'_>, l: &Letter, font: &Font) -> Result<()> {
     }
 
     // Address block (postal code, address lines, name 様) inside the window.
-    let addr_w = mm(ADDR_MAX_X_MM - ADDR_X_MM);
+    let addr_w = mm(lay.addr_max_x_mm - lay.addr_x_mm);
     let n = l.address_lines.len();
     let sizes: Vec<f32> = l
         .address_lines
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let base = if i + 1 == n && n > 1 { ADDR_NAME_SIZE_PT } else { ADDR_SIZE_PT };
-            fit_size(font, t, base, ADDR_MIN_SIZE_PT, addr_w)
+            let base = if i + 1 == n && n > 1 { lay.addr_name_size_pt } else { lay.addr_size_pt };
+            fit_size(font, t, base, lay.addr_min_size_pt, addr_w)
         })
         .collect();
     for (t, sz) in l.address_lines.iter().zip(&sizes) {
@@ -597,63 +597,64 @@ fn render_page(s: &mut Surface<'_>, l: &Letter, font: &Font) -> Result<()> {
         }
     }
     // Line pitch: 1.6 × size, compressed if the block would leave the window.
-    let avail = mm(ADDR_MAX_BOTTOM_MM - ADDR_TOP_MM);
+    let avail = mm(lay.addr_max_bottom_mm - lay.addr_top_mm);
     let natural: f32 = sizes.iter().map(|z| z * 1.6).sum();
     let squeeze = if natural > avail { avail / natural } else { 1.0 };
     if squeeze < 1.15 / 1.6 {
         bail!("too many address lines ({n}) for the envelope window");
     }
-    let mut y = mm(ADDR_TOP_MM);
+    let mut y = mm(lay.addr_top_mm);
     for (i, (t, sz)) in l.address_lines.iter().zip(&sizes).enumerate() {
         let pitch = sz * 1.6 * squeeze;
         // Baseline sits ~0.88 em below the top of the line box (IPAex ascent).
         let baseline = y + sz * 0.88 + (pitch - sz * 1.15) / 2.0;
         // The name line is indented a little, as is customary.
-        let x = if i + 1 == n && n > 1 { mm(ADDR_X_MM + 4.0) } else { mm(ADDR_X_MM) };
+        let x = if i + 1 == n && n > 1 { mm(lay.addr_x_mm + 4.0) } else { mm(lay.addr_x_mm) };
         draw_line(s, font, t, *sz, x, baseline);
         y += pitch;
     }
 
     // Reference line.
-    draw_line(s, font, &l.reference, REF_SIZE_PT, mm(ADDR_X_MM), mm(REF_BASELINE_MM));
+    draw_line(s, font, &l.reference, lay.ref_size_pt, mm(lay.addr_x_mm), mm(lay.ref_baseline_mm));
 
     // Title, centred, below the first fold.
-    let col_w = mm(MARGIN_R_MM - MARGIN_L_MM);
-    let tsize = fit_size(font, &l.title, TITLE_SIZE_PT, 10.0, col_w);
+    let col_w = mm(lay.margin_r_mm - lay.margin_l_mm);
+    let tsize = fit_size(font, &l.title, lay.title_size_pt, 10.0, col_w);
     let tw = font.width_pt(&l.title, tsize);
-    draw_line(s, font, &l.title, tsize, mm(PAGE_W_MM / 2.0) - tw / 2.0, mm(TITLE_BASELINE_MM));
+    draw_line(s, font, &l.title, tsize, mm(PAGE_W_MM / 2.0) - tw / 2.0, mm(lay.title_baseline_mm));
 
     // Footer (measured first, so the body knows where to stop).
-    let fpitch = FOOTER_SIZE_PT * FOOTER_LEADING;
-    let footer_top = mm(FOOTER_BOTTOM_MM) - fpitch * l.footer_lines.len().saturating_sub(1) as f32 - FOOTER_SIZE_PT;
-    let fw = l.footer_lines.iter().map(|t| font.width_pt(t, FOOTER_SIZE_PT)).fold(0.0f32, f32::max).min(col_w);
-    let fx = mm(MARGIN_R_MM) - fw;
+    let fpitch = lay.footer_size_pt * lay.footer_leading;
+    let footer_top =
+        mm(lay.footer_bottom_mm) - fpitch * l.footer_lines.len().saturating_sub(1) as f32 - lay.footer_size_pt;
+    let fw = l.footer_lines.iter().map(|t| font.width_pt(t, lay.footer_size_pt)).fold(0.0f32, f32::max).min(col_w);
+    let fx = mm(lay.margin_r_mm) - fw;
     for (i, t) in l.footer_lines.iter().enumerate() {
-        let fs = fit_size(font, t, FOOTER_SIZE_PT, 6.0, col_w);
-        draw_line(s, font, t, fs, fx, footer_top + FOOTER_SIZE_PT + fpitch * i as f32);
+        let fs = fit_size(font, t, lay.footer_size_pt, 6.0, col_w);
+        draw_line(s, font, t, fs, fx, footer_top + lay.footer_size_pt + fpitch * i as f32);
     }
 
     // Body paragraphs and the secret box. The box must lie entirely inside the
     // middle panel (the one hidden inside a Z-folded sheet): it goes after the
     // last paragraph that still leaves room for it above the second fold; any
     // remaining paragraphs continue below the box.
-    let pitch = BODY_SIZE_PT * BODY_LEADING;
-    let paras: Vec<Vec<String>> = l.paragraphs.iter().map(|p| wrap(font, p, BODY_SIZE_PT, col_w)).collect();
-    let descent = BODY_SIZE_PT * 0.3;
+    let pitch = lay.body_size_pt * lay.body_leading;
+    let paras: Vec<Vec<String>> = l.paragraphs.iter().map(|p| wrap(font, p, lay.body_size_pt, col_w)).collect();
+    let descent = lay.body_size_pt * 0.3;
     // Baseline of the last line of paragraph k-1 (k = 0: the title), in points.
-    let mut ends = vec![mm(TITLE_BASELINE_MM) + TITLE_SIZE_PT * 0.3 - descent];
-    let mut y = mm(BODY_TOP_MM);
+    let mut ends = vec![mm(lay.title_baseline_mm) + lay.title_size_pt * 0.3 - descent];
+    let mut y = mm(lay.body_top_mm);
     for p in &paras {
         let last = y + pitch * p.len().saturating_sub(1) as f32;
         ends.push(last);
-        y = last + pitch + mm(PARA_GAP_MM);
+        y = last + pitch + mm(lay.para_gap_mm);
     }
     let has_box = l.secret.is_some() || l.secret_label.is_some();
-    let label_h = if l.secret_label.is_some() { LABEL_SIZE_PT * 1.6 } else { 0.0 };
-    let secret_h = if l.secret.is_some() { SECRET_SIZE_PT * 1.3 } else { 0.0 };
-    let box_h = if has_box { mm(BOX_PAD_MM) * 2.0 + label_h + secret_h } else { 0.0 };
-    let panel_bottom = mm(FOLD_Y_MM[1] - BOX_FOLD_CLEAR_MM);
-    let box_top_after = |k: usize| ends[k] + descent + mm(BOX_GAP_MM);
+    let label_h = if l.secret_label.is_some() { lay.label_size_pt * 1.6 } else { 0.0 };
+    let secret_h = if l.secret.is_some() { lay.secret_size_pt * 1.3 } else { 0.0 };
+    let box_h = if has_box { mm(lay.box_pad_mm) * 2.0 + label_h + secret_h } else { 0.0 };
+    let panel_bottom = mm(FOLD_Y_MM[1] - lay.box_fold_clear_mm);
+    let box_top_after = |k: usize| ends[k] + descent + mm(lay.box_gap_mm);
     let split = if has_box {
         (0..=paras.len())
             .rev()
@@ -663,16 +664,16 @@ fn render_page(s: &mut Surface<'_>, l: &Letter, font: &Font) -> Result<()> {
         paras.len()
     };
 
-    let mut baseline = mm(BODY_TOP_MM);
+    let mut baseline = mm(lay.body_top_mm);
     let draw_para = |s: &mut Surface<'_>, p: &[String], baseline: &mut f32| -> Result<()> {
         for line in p {
             if *baseline > footer_top - pitch * 0.5 {
                 bail!("letter body does not fit on one page (title {:?})", l.title);
             }
-            draw_line(s, font, line, BODY_SIZE_PT, mm(MARGIN_L_MM), *baseline);
+            draw_line(s, font, line, lay.body_size_pt, mm(lay.margin_l_mm), *baseline);
             *baseline += pitch;
         }
-        *baseline += mm(PARA_GAP_MM);
+        *baseline += mm(lay.para_gap_mm);
         Ok(())
     };
     for p in &paras[..split] {
@@ -680,25 +681,32 @@ fn render_page(s: &mut Surface<'_>, l: &Letter, font: &Font) -> Result<()> {
     }
     if has_box {
         let top = box_top_after(split);
-        let x0 = mm((PAGE_W_MM - BOX_W_MM) / 2.0);
-        let r = Rect::from_xywh(x0, top, mm(BOX_W_MM), box_h).ok_or_else(|| anyhow!("bad box rect"))?;
+        let x0 = mm((PAGE_W_MM - lay.box_w_mm) / 2.0);
+        let r = Rect::from_xywh(x0, top, mm(lay.box_w_mm), box_h).ok_or_else(|| anyhow!("bad box rect"))?;
         stroke_rect(s, r, 1.0);
-        let mut y = top + mm(BOX_PAD_MM);
+        let mut y = top + mm(lay.box_pad_mm);
         if let Some(label) = &l.secret_label {
-            let lw = font.width_pt(label, LABEL_SIZE_PT);
-            draw_line(s, font, label, LABEL_SIZE_PT, mm(PAGE_W_MM / 2.0) - lw / 2.0, y + LABEL_SIZE_PT);
+            let lw = font.width_pt(label, lay.label_size_pt);
+            draw_line(s, font, label, lay.label_size_pt, mm(PAGE_W_MM / 2.0) - lw / 2.0, y + lay.label_size_pt);
             y += label_h;
         }
         if let Some(secret) = &l.secret {
             if secret.is_empty() || secret.chars().any(|c| c.is_whitespace()) {
                 bail!("secret must be non-empty and contain no whitespace");
             }
-            let w = draw_monospaced(s, font, secret, SECRET_SIZE_PT, mm(PAGE_W_MM / 2.0), y + SECRET_SIZE_PT * 0.95);
-            if w > mm(BOX_W_MM - 2.0 * BOX_PAD_MM) {
+            let w = draw_monospaced(
+                s,
+                font,
+                secret,
+                lay.secret_size_pt,
+                mm(PAGE_W_MM / 2.0),
+                y + lay.secret_size_pt * 0.95,
+            );
+            if w > mm(lay.box_w_mm - 2.0 * lay.box_pad_mm) {
                 bail!("secret too long for the box");
             }
         }
-        baseline = baseline.max(top + box_h + mm(BOX_GAP_MM) + BODY_SIZE_PT);
+        baseline = baseline.max(top + box_h + mm(lay.box_gap_mm) + lay.body_size_pt);
     }
     for p in &paras[split..] {
         draw_para(s, p, &mut baseline)?;
@@ -706,11 +714,94 @@ fn render_page(s: &mut Surface<'_>, l: &Letter, font: &Font) -> Result<()> {
     Ok(())
 }
 
+/// Where things sit on the page, in mm and pt, as `pipelines/letters/layout.toml` may set
+/// them (missing keys keep these defaults). The paper (A4) and the fold lines (99, 198 mm)
+/// are the envelope's geometry and stay fixed.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Layout {
+    pub addr_x_mm: f32,
+    pub addr_max_x_mm: f32,
+    pub addr_top_mm: f32,
+    pub addr_max_bottom_mm: f32,
+    pub addr_size_pt: f32,
+    pub addr_name_size_pt: f32,
+    pub addr_min_size_pt: f32,
+    pub ref_baseline_mm: f32,
+    pub ref_size_pt: f32,
+    pub margin_l_mm: f32,
+    pub margin_r_mm: f32,
+    pub title_baseline_mm: f32,
+    pub title_size_pt: f32,
+    pub body_top_mm: f32,
+    pub body_size_pt: f32,
+    pub body_leading: f32,
+    pub para_gap_mm: f32,
+    pub box_gap_mm: f32,
+    pub box_fold_clear_mm: f32,
+    pub box_w_mm: f32,
+    pub box_pad_mm: f32,
+    pub label_size_pt: f32,
+    pub secret_size_pt: f32,
+    pub footer_size_pt: f32,
+    pub footer_bottom_mm: f32,
+    pub footer_leading: f32,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout {
+            addr_x_mm: ADDR_X_MM,
+            addr_max_x_mm: ADDR_MAX_X_MM,
+            addr_top_mm: ADDR_TOP_MM,
+            addr_max_bottom_mm: ADDR_MAX_BOTTOM_MM,
+            addr_size_pt: ADDR_SIZE_PT,
+            addr_name_size_pt: ADDR_NAME_SIZE_PT,
+            addr_min_size_pt: ADDR_MIN_SIZE_PT,
+            ref_baseline_mm: REF_BASELINE_MM,
+            ref_size_pt: REF_SIZE_PT,
+            margin_l_mm: MARGIN_L_MM,
+            margin_r_mm: MARGIN_R_MM,
+            title_baseline_mm: TITLE_BASELINE_MM,
+            title_size_pt: TITLE_SIZE_PT,
+            body_top_mm: BODY_TOP_MM,
+            body_size_pt: BODY_SIZE_PT,
+            body_leading: BODY_LEADING,
+            para_gap_mm: PARA_GAP_MM,
+            box_gap_mm: BOX_GAP_MM,
+            box_fold_clear_mm: BOX_FOLD_CLEAR_MM,
+            box_w_mm: BOX_W_MM,
+            box_pad_mm: BOX_PAD_MM,
+            label_size_pt: LABEL_SIZE_PT,
+            secret_size_pt: SECRET_SIZE_PT,
+            footer_size_pt: FOOTER_SIZE_PT,
+            footer_bottom_mm: FOOTER_BOTTOM_MM,
+            footer_leading: FOOTER_LEADING,
+        }
+    }
+}
+
+impl Layout {
+    /// Reads `path` if it exists; the defaults otherwise.
+    pub fn load(path: &Path) -> Result<Layout> {
+        if !path.exists() {
+            return Ok(Layout::default());
+        }
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("{}", path.display()))
+    }
+}
+
+/// Renders letters into ONE PDF with the default layout.
+pub fn render(letters: &[Letter], font: &Font) -> Result<Vec<u8>> {
+    render_with(letters, font, &Layout::default())
+}
+
 /// Renders letters into ONE PDF (one page per letter, A4), font embedded once and subset.
 ///
 /// Fails if a letter uses characters the font lacks (see [`Font::missing_chars`]),
 /// or if its content does not fit on one page / the address does not fit the window.
-pub fn render(letters: &[Letter], font: &Font) -> Result<Vec<u8>> {
+pub fn render_with(letters: &[Letter], font: &Font, lay: &Layout) -> Result<Vec<u8>> {
     if letters.is_empty() {
         bail!("no letters to render");
     }
@@ -732,7 +823,7 @@ pub fn render(letters: &[Letter], font: &Font) -> Result<Vec<u8>> {
     for (i, l) in letters.iter().enumerate() {
         let mut page = doc.start_page_with(settings.clone());
         let mut surface = page.surface();
-        let res = render_page(&mut surface, l, font).with_context(|| format!("letter {i}"));
+        let res = render_page(&mut surface, l, font, lay).with_context(|| format!("letter {i}"));
         surface.finish();
         page.finish();
         res?;

@@ -2,10 +2,10 @@
 //! 不備のお知らせ for each application found deficient in this run. Written from what the
 //! ledger and the run's decisions hold, so a rerun makes the same files again.
 
-use super::letter_pdf::{self, Font, Letter};
+use super::letter_pdf::Letter;
 use super::routing::post_name;
-use super::templates::{fill, Templates};
-use super::writer::{Prepared, WrittenLetter};
+use super::templates::fill;
+use super::writer::{LetterWriter, Prepared, WrittenLetter};
 use crate::pipelines::Pipelines;
 use crate::product::{PostMethod, Recipient};
 use crate::record::{Application, Status};
@@ -52,14 +52,15 @@ fn write(
     post: PostMethod,
     to: &(String, String, String),
     letter: Letter,
-    font: &Font,
+    writer: &LetterWriter,
 ) -> Result<Prepared> {
+    let font = writer.font();
     let text = [letter.address_lines.join("\n"), letter.paragraphs.join("\n")].join("\n");
     let missing = font.missing_chars(&text);
     let folder =
         if missing.is_empty() { out_dir.join("letters").join(kind) } else { out_dir.join("letters/queue").join(kind) };
     let file = folder.join(format!("{}.pdf", app.id));
-    crate::fsio::write_atomic(&file, &letter_pdf::render(std::slice::from_ref(&letter), font)?, false)?;
+    crate::fsio::write_atomic(&file, &writer.render(std::slice::from_ref(&letter))?, false)?;
     Ok(Prepared {
         written: WrittenLetter {
             application_id: app.id.clone(),
@@ -83,9 +84,7 @@ fn applicant(app: &Application) -> (String, String, String) {
 pub fn deficiency_letters(
     out_dir: &Path,
     pipelines: &Pipelines,
-    templates: &Templates,
-    font: &Font,
-    ca_name: &str,
+    writer: &LetterWriter,
     decisions: &[Decision],
     as_of: NaiveDate,
 ) -> Result<Vec<Prepared>> {
@@ -98,14 +97,14 @@ pub fn deficiency_letters(
             continue;
         }
         let Some(product) = pipelines.product(&app.product) else { continue };
-        let t = templates.get(&app.product, "deficiency").context("no deficiency template")?;
+        let t = writer.templates().get(&app.product, "deficiency").context("no deficiency template")?;
         let deadline = crate::jpdate::add_months(notice, product.screening.documents_overdue_months);
         let values = BTreeMap::from([
             ("name", app.name_kanji.clone()),
             ("application_id", app.id.clone()),
             ("product_name", product.name_ja.clone()),
             ("deadline", crate::jpdate::to_era_string(deadline)),
-            ("ca_name", ca_name.to_string()),
+            ("ca_name", writer.ca_name().to_string()),
         ]);
         let reasons: Vec<String> = d
             .findings
@@ -121,7 +120,7 @@ pub fn deficiency_letters(
             PostMethod::Registered,
             &to,
             page(t, &values, app, &to, PostMethod::Registered, &reasons),
-            font,
+            writer,
         )?);
     }
     Ok(out)
@@ -132,22 +131,20 @@ pub fn deficiency_letters(
 pub fn expiry_letters(
     out_dir: &Path,
     pipelines: &Pipelines,
-    templates: &Templates,
-    font: &Font,
-    ca_name: &str,
+    writer: &LetterWriter,
     due: &[(Application, NaiveDate, NaiveDate)],
 ) -> Result<Vec<Prepared>> {
     let mut out = Vec::new();
     for (app, issued_on, end) in due {
         let Some(product) = pipelines.product(&app.product) else { continue };
-        let t = templates.get(&app.product, "expiry").context("no expiry template")?;
+        let t = writer.templates().get(&app.product, "expiry").context("no expiry template")?;
         let values = BTreeMap::from([
             ("name", app.name_kanji.clone()),
             ("application_id", app.id.clone()),
             ("product_name", product.name_ja.clone()),
             ("issue_date", issued_on.format("%Y年%m月%d日").to_string()),
             ("not_after", format!("{} 23:59:59", end.format("%Y年%m月%d日"))),
-            ("ca_name", ca_name.to_string()),
+            ("ca_name", writer.ca_name().to_string()),
         ]);
         let to = applicant(app);
         out.push(write(
@@ -157,7 +154,7 @@ pub fn expiry_letters(
             PostMethod::Ordinary,
             &to,
             page(t, &values, app, &to, PostMethod::Ordinary, &[]),
-            font,
+            writer,
         )?);
     }
     Ok(out)
@@ -168,9 +165,7 @@ pub fn expiry_letters(
 pub fn receipt_letters(
     out_dir: &Path,
     pipelines: &Pipelines,
-    templates: &Templates,
-    font: &Font,
-    ca_name: &str,
+    writer: &LetterWriter,
     issued: &[(Application, String, NaiveDate, String)],
 ) -> Result<Vec<Prepared>> {
     let mut out = Vec::new();
@@ -210,10 +205,10 @@ pub fn receipt_letters(
             ("not_after", not_after.clone()),
             ("receipt_deadline", crate::jpdate::to_era_string(*issued_on + chrono::Days::new(u64::from(days)))),
             ("enclosures", enclosures.join("、")),
-            ("ca_name", ca_name.to_string()),
+            ("ca_name", writer.ca_name().to_string()),
         ]);
-        let t = templates.get(&app.product, "receipt").context("no receipt template")?;
-        out.push(write(out_dir, "receipt", app, route.post, &to, page(t, &values, app, &to, route.post, &[]), font)?);
+        let t = writer.templates().get(&app.product, "receipt").context("no receipt template")?;
+        out.push(write(out_dir, "receipt", app, route.post, &to, page(t, &values, app, &to, route.post, &[]), writer)?);
     }
     Ok(out)
 }

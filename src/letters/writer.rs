@@ -61,6 +61,7 @@ impl std::fmt::Debug for Prepared {
 pub struct LetterWriter {
     templates: Templates,
     font: Font,
+    layout: letter_pdf::Layout,
     ca_name: String,
 }
 
@@ -77,11 +78,17 @@ impl LetterWriter {
         &self.ca_name
     }
 
+    /// Renders pages with this writer's font and layout.
+    pub fn render(&self, pages: &[Letter]) -> Result<Vec<u8>> {
+        letter_pdf::render_with(pages, &self.font, &self.layout)
+    }
+
     pub fn load(pipelines_dir: &Path, products: impl Iterator<Item = String>, ca_name: String) -> Result<LetterWriter> {
         let templates = Templates::load_dir(&pipelines_dir.join("letters"), products)?;
+        let layout = letter_pdf::Layout::load(&pipelines_dir.join("letters/layout.toml"))?;
         let font = Font::load(&pipelines_dir.join(FONT))
             .with_context(|| format!("cannot load the letter font {}", pipelines_dir.join(FONT).display()))?;
-        Ok(LetterWriter { templates, font, ca_name })
+        Ok(LetterWriter { templates, font, layout, ca_name })
     }
 
     fn page(
@@ -157,7 +164,7 @@ impl LetterWriter {
                 out_dir.join("letters/queue").join(l.kind)
             };
             let file = folder.join(format!("{}.pdf", app.id));
-            let pdf = letter_pdf::render(std::slice::from_ref(&page), &self.font)?;
+            let pdf = self.render(std::slice::from_ref(&page))?;
             crate::fsio::write_atomic(&file, &pdf, true)?;
             out.push(Prepared {
                 written: WrittenLetter {
@@ -201,7 +208,7 @@ impl LetterWriter {
             let parts = these.chunks(PRINT_PART_LETTERS).count();
             for (i, chunk) in these.chunks(PRINT_PART_LETTERS).enumerate() {
                 let pages: Vec<Letter> = chunk.iter().map(|p| p.page.clone()).collect();
-                let pdf = letter_pdf::render(&pages, &self.font)?;
+                let pdf = self.render(&pages)?;
                 let name = if parts == 1 {
                     format!("print-{kind}-{tag}.pdf")
                 } else {
@@ -242,5 +249,26 @@ impl LetterWriter {
         crate::fsio::write_atomic(&manifest, &w.into_inner()?, false)?;
         files.push(manifest);
         Ok(files)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_layout_is_the_default_and_an_edit_moves_the_page() {
+        let shipped =
+            letter_pdf::Layout::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/letters/layout.toml"))
+                .unwrap();
+        let default = letter_pdf::Layout::default();
+        assert_eq!(format!("{shipped:?}"), format!("{default:?}"));
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("layout.toml"), "addr_top_mm = 30.0\n").unwrap();
+        let moved = letter_pdf::Layout::load(&tmp.path().join("layout.toml")).unwrap();
+        assert_eq!((moved.addr_top_mm, moved.title_size_pt), (30.0, default.title_size_pt));
+        std::fs::write(tmp.path().join("layout.toml"), "adr_top_mm = 30.0\n").unwrap();
+        let err = format!("{:#}", letter_pdf::Layout::load(&tmp.path().join("layout.toml")).unwrap_err());
+        assert!(err.contains("layout.toml") && err.contains("adr_top_mm"), "{err}");
     }
 }
