@@ -240,6 +240,7 @@ fn every_screening_reason_code_appears_in_the_samples() {
 
 #[test]
 fn every_pin_letter_of_a_sample_day_opens_its_pkcs12() {
+    ensure_poppler();
     let tmp = tempfile::tempdir().unwrap();
     let day = run(tmp.path(), &samples().join("2026-11-19"), d(2026, 11, 19));
     let with_keys: Vec<_> = day.issue.issued.iter().filter(|i| i.p12_file.is_some()).collect();
@@ -316,6 +317,7 @@ fn every_pin_letter_of_a_sample_day_opens_its_pkcs12() {
 
 #[test]
 fn deficiency_notices_and_receipt_forms_are_printed_once() {
+    ensure_poppler();
     let tmp = tempfile::tempdir().unwrap();
     let day = run(tmp.path(), &samples().join("2026-11-19"), d(2026, 11, 19));
     let letters = tmp.path().join("out/2026-11-19/letters");

@@ -82,6 +82,7 @@ fn openssl(args: &[&str], pin: Option<&str>) -> (bool, String) {
 
 #[test]
 fn invoiced_products_issue_at_once_and_before_issue_ones_after_payment() {
+    ensure_poppler();
     let tmp = tempfile::tempdir().unwrap();
     let day = day(tmp.path());
     let first = run(tmp.path(), &day.dir, d(2026, 11, 19));

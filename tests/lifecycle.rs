@@ -42,6 +42,7 @@ fn daily(root: &std::path::Path, as_of: &str) -> String {
 
 #[test]
 fn an_expiry_notice_goes_once_by_letter_and_email() {
+    ensure_poppler();
     let tmp = tempfile::tempdir().unwrap();
     let day = aosign_day(tmp.path());
     let out = run(tmp.path(), &day.dir, d(2026, 11, 19));

@@ -888,7 +888,25 @@ mod tests {
         std::env::temp_dir().join(format!("lettermod-{}-{name}", std::process::id()))
     }
 
+    /// Installs poppler-utils when the machine lacks it (the tests read PDFs with it).
+    fn ensure_poppler() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            if Command::new("pdftotext").arg("-v").output().is_err() {
+                let st = Command::new("sh")
+                    .args([
+                        "-c",
+                        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils",
+                    ])
+                    .status()
+                    .expect("apt-get runs");
+                assert!(st.success(), "apt-get install poppler-utils");
+            }
+        });
+    }
+
     fn run(cmd: &str, args: &[&str]) -> String {
+        ensure_poppler();
         let out = Command::new(cmd).args(args).output().expect("spawn (is poppler-utils installed?)");
         assert!(out.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()

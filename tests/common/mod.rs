@@ -279,3 +279,22 @@ pub fn cli(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Installs poppler-utils (pdftotext, pdftoppm) when the machine lacks it: the letter tests
+/// read PDFs with a tool we did not write. Serialised, since apt allows one user at a time.
+pub fn ensure_poppler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let have = std::process::Command::new("pdftotext").arg("-v").output().is_ok();
+        if !have {
+            let st = std::process::Command::new("sh")
+                .args([
+                    "-c",
+                    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils",
+                ])
+                .status()
+                .expect("apt-get runs");
+            assert!(st.success(), "apt-get install poppler-utils");
+        }
+    });
+}
