@@ -82,6 +82,22 @@ pub struct PaymentCounts {
     pub newly_paid: usize,
 }
 
+/// A `credits` row selected as (id, source_format, account, date, amount, payer_raw,
+/// payer_code, edi, origin, …).
+fn credit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Credit> {
+    Ok(Credit {
+        id: r.get(0)?,
+        source_format: r.get(1)?,
+        account: r.get(2)?,
+        date: r.get::<_, String>(3)?.parse().unwrap_or_default(),
+        amount: r.get(4)?,
+        payer_raw: r.get(5)?,
+        payer_code: r.get(6)?,
+        edi: r.get(7)?,
+        origin: r.get(8)?,
+    })
+}
+
 /// A `credits` row selected as (id, date, amount, payer_raw, status, application_ids,
 /// expected, difference, reason).
 fn payment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentRow> {
@@ -125,19 +141,7 @@ impl Ledger {
             "SELECT id, source_format, account, date, amount, payer_raw, payer_code, edi, origin FROM credits
              WHERE status IN ('unmatched', 'ambiguous') AND manual = 0 ORDER BY date, id",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Credit {
-                id: r.get(0)?,
-                source_format: r.get(1)?,
-                account: r.get(2)?,
-                date: r.get::<_, String>(3)?.parse().unwrap_or_default(),
-                amount: r.get(4)?,
-                payer_raw: r.get(5)?,
-                payer_code: r.get(6)?,
-                edi: r.get(7)?,
-                origin: r.get(8)?,
-            })
-        })?;
+        let rows = stmt.query_map([], credit_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -148,22 +152,7 @@ impl Ledger {
             .query_row(
                 "SELECT id, source_format, account, date, amount, payer_raw, payer_code, edi, origin, status FROM credits WHERE id = ?1",
                 [id],
-                |r| {
-                    Ok((
-                        Credit {
-                            id: r.get(0)?,
-                            source_format: r.get(1)?,
-                            account: r.get(2)?,
-                            date: r.get::<_, String>(3)?.parse().unwrap_or_default(),
-                            amount: r.get(4)?,
-                            payer_raw: r.get(5)?,
-                            payer_code: r.get(6)?,
-                            edi: r.get(7)?,
-                            origin: r.get(8)?,
-                        },
-                        r.get(9)?,
-                    ))
-                },
+                |r| Ok((credit_row(r)?, r.get(9)?)),
             )
             .optional()?)
     }
