@@ -32,44 +32,6 @@ const FOLD_Y_MM: [f32; 2] = [99.0, 198.0];
 /// Fold marks: short strokes at the left edge.
 const FOLD_MARK_LEN_MM: f32 = 5.0;
 
-/// Address block: must stay inside the envelope window (≈ x 20–110, y 12–60 mm)
-/// with a few mm of slack for the sheet shifting in the envelope.
-const ADDR_X_MM: f32 = 24.0;
-const ADDR_MAX_X_MM: f32 = 106.0;
-const ADDR_TOP_MM: f32 = 22.0; // top of the first line box
-const ADDR_MAX_BOTTOM_MM: f32 = 55.0; // bottom of the last line box
-const ADDR_SIZE_PT: f32 = 11.0;
-const ADDR_NAME_SIZE_PT: f32 = 12.0;
-const ADDR_MIN_SIZE_PT: f32 = 7.5;
-
-/// Reference line, under the address block (outside the window area proper).
-const REF_BASELINE_MM: f32 = 70.0;
-const REF_SIZE_PT: f32 = 9.5;
-
-/// Text column of the body.
-const MARGIN_L_MM: f32 = 20.0;
-const MARGIN_R_MM: f32 = 190.0;
-
-const TITLE_BASELINE_MM: f32 = 112.0;
-const TITLE_SIZE_PT: f32 = 16.0;
-
-const BODY_TOP_MM: f32 = 122.0; // first body baseline
-const BODY_SIZE_PT: f32 = 10.5;
-const BODY_LEADING: f32 = 1.7; // line pitch as a multiple of the font size
-const PARA_GAP_MM: f32 = 2.0;
-
-const BOX_GAP_MM: f32 = 5.0; // space between the body and the secret box
-/// Minimum distance between the box and the second fold (box stays in the middle panel).
-const BOX_FOLD_CLEAR_MM: f32 = 4.0;
-const BOX_W_MM: f32 = 130.0;
-const BOX_PAD_MM: f32 = 4.0;
-const LABEL_SIZE_PT: f32 = 10.5;
-const SECRET_SIZE_PT: f32 = 20.0;
-
-const FOOTER_SIZE_PT: f32 = 9.0;
-const FOOTER_BOTTOM_MM: f32 = 282.0; // last footer baseline
-const FOOTER_LEADING: f32 = 1.5;
-
 fn mm(v: f32) -> f32 {
     v * PT_PER_MM
 }
@@ -751,32 +713,37 @@ pub struct Layout {
 impl Default for Layout {
     fn default() -> Self {
         Layout {
-            addr_x_mm: ADDR_X_MM,
-            addr_max_x_mm: ADDR_MAX_X_MM,
-            addr_top_mm: ADDR_TOP_MM,
-            addr_max_bottom_mm: ADDR_MAX_BOTTOM_MM,
-            addr_size_pt: ADDR_SIZE_PT,
-            addr_name_size_pt: ADDR_NAME_SIZE_PT,
-            addr_min_size_pt: ADDR_MIN_SIZE_PT,
-            ref_baseline_mm: REF_BASELINE_MM,
-            ref_size_pt: REF_SIZE_PT,
-            margin_l_mm: MARGIN_L_MM,
-            margin_r_mm: MARGIN_R_MM,
-            title_baseline_mm: TITLE_BASELINE_MM,
-            title_size_pt: TITLE_SIZE_PT,
-            body_top_mm: BODY_TOP_MM,
-            body_size_pt: BODY_SIZE_PT,
-            body_leading: BODY_LEADING,
-            para_gap_mm: PARA_GAP_MM,
-            box_gap_mm: BOX_GAP_MM,
-            box_fold_clear_mm: BOX_FOLD_CLEAR_MM,
-            box_w_mm: BOX_W_MM,
-            box_pad_mm: BOX_PAD_MM,
-            label_size_pt: LABEL_SIZE_PT,
-            secret_size_pt: SECRET_SIZE_PT,
-            footer_size_pt: FOOTER_SIZE_PT,
-            footer_bottom_mm: FOOTER_BOTTOM_MM,
-            footer_leading: FOOTER_LEADING,
+            // Address block: must stay inside the envelope window (≈ x 20–110, y 12–60 mm)
+            // with a few mm of slack for the sheet shifting in the envelope.
+            addr_x_mm: 24.0,
+            addr_max_x_mm: 106.0,
+            addr_top_mm: 22.0,        // top of the first line box
+            addr_max_bottom_mm: 55.0, // bottom of the last line box
+            addr_size_pt: 11.0,
+            addr_name_size_pt: 12.0,
+            addr_min_size_pt: 7.5,
+            // Reference line, under the address block (outside the window area proper).
+            ref_baseline_mm: 70.0,
+            ref_size_pt: 9.5,
+            // Text column of the body.
+            margin_l_mm: 20.0,
+            margin_r_mm: 190.0,
+            title_baseline_mm: 112.0,
+            title_size_pt: 16.0,
+            body_top_mm: 122.0, // first body baseline
+            body_size_pt: 10.5,
+            body_leading: 1.7, // line pitch as a multiple of the font size
+            para_gap_mm: 2.0,
+            box_gap_mm: 5.0, // space between the body and the secret box
+            // Minimum distance between the box and the second fold (box stays in the middle panel).
+            box_fold_clear_mm: 4.0,
+            box_w_mm: 130.0,
+            box_pad_mm: 4.0,
+            label_size_pt: 10.5,
+            secret_size_pt: 20.0,
+            footer_size_pt: 9.0,
+            footer_bottom_mm: 282.0, // last footer baseline
+            footer_leading: 1.5,
         }
     }
 }
