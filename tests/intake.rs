@@ -327,18 +327,7 @@ fn check_decides_like_run_and_writes_nothing() {
 
 #[test]
 fn an_xlsx_written_by_openpyxl_is_read_like_ours() {
-    let have = std::process::Command::new("python3")
-        .args(["-c", "import openpyxl"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !have {
-        let st = std::process::Command::new("python3")
-            .args(["-m", "pip", "install", "--quiet", "openpyxl"])
-            .status()
-            .unwrap();
-        assert!(st.success(), "pip install openpyxl");
-    }
+    ensure_python("openpyxl", "openpyxl");
     let tmp = tempfile::tempdir().unwrap();
     let day = clean_day(tmp.path(), "day");
     // Our builder writes CSV; openpyxl turns the same rows into a workbook with a title

@@ -58,18 +58,6 @@ fn mark_paid(root: &Path, ids: &[&str]) {
     }
 }
 
-fn ensure_python(module: &str, package: &str) {
-    let ok = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        let st = Command::new("python3").args(["-m", "pip", "install", "--quiet", package]).status().unwrap();
-        assert!(st.success(), "pip install {package}");
-    }
-}
-
 fn openssl(args: &[&str], pin: Option<&str>) -> (bool, String) {
     let mut cmd = Command::new("openssl");
     cmd.args(args);
@@ -271,11 +259,7 @@ fn pkilint_finds_nothing_at_warning_level() {
     mark_paid(tmp.path(), &["G1", "G2"]);
     let out = run(tmp.path(), &day.dir, d(2026, 11, 19));
     assert_eq!(out.issue.issued.len(), 2);
-    let have = Command::new("lint_pkix_cert").arg("--help").output().map(|o| o.status.success()).unwrap_or(false);
-    if !have {
-        let st = Command::new("python3").args(["-m", "pip", "install", "--quiet", "pkilint"]).status().unwrap();
-        assert!(st.success(), "pip install pkilint");
-    }
+    ensure_python("pkilint", "pkilint");
     let ca = tmp.path().join("state/ca");
     let mut certs = vec![ca.join("DEMO-root.crt.pem"), ca.join("DEMO-issuing.crt.pem")];
     certs.extend(out.issue.issued.iter().map(|i| i.cert_file.clone()));

@@ -157,18 +157,7 @@ fn transfers_import_refuses_a_bad_file_whole_and_reads_the_rest() {
 
 #[test]
 fn the_reconciliation_workbook_opens_in_openpyxl_with_numbers_dates_and_filters() {
-    let have = std::process::Command::new("python3")
-        .args(["-c", "import openpyxl"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !have {
-        assert!(std::process::Command::new("python3")
-            .args(["-m", "pip", "install", "--quiet", "openpyxl"])
-            .status()
-            .unwrap()
-            .success());
-    }
+    ensure_python("openpyxl", "openpyxl");
     let tmp = tempfile::tempdir().unwrap();
     let day = day(tmp.path());
     std::fs::create_dir_all(day.dir.join("transfers")).unwrap();

@@ -272,16 +272,6 @@ fn a_duplicate_id_with_other_contents_leaves_the_first_untouched() {
     assert_eq!(ledger.statuses().unwrap()["A1"].0, Status::Accepted);
 }
 
-fn ensure_pillow() {
-    let ok =
-        std::process::Command::new("python3").args(["-c", "import PIL"]).status().map(|s| s.success()).unwrap_or(false);
-    if !ok {
-        let st =
-            std::process::Command::new("python3").args(["-m", "pip", "install", "--quiet", "pillow"]).status().unwrap();
-        assert!(st.success(), "pip install pillow");
-    }
-}
-
 /// A JPEG carrying an EXIF block with an embedded thumbnail, as phone and scanner
 /// images do.
 fn jpeg_with_exif_thumbnail(w: u32, h: u32) -> Vec<u8> {
@@ -315,7 +305,7 @@ fn jpeg_with_exif_thumbnail(w: u32, h: u32) -> Vec<u8> {
 
 #[test]
 fn a_my_number_is_burned_out_before_the_scan_is_stored() {
-    ensure_pillow();
+    ensure_python("PIL", "pillow");
     let tmp = tempfile::tempdir().unwrap();
     let mut day = Day::new(tmp.path(), "day");
     day.clean("A1", "E1").clean("A2", "E2").clean("A3", "E3");

@@ -298,3 +298,18 @@ pub fn ensure_poppler() {
         }
     });
 }
+
+/// Installs a Python package when `import module` fails: the tests check our outputs with
+/// libraries we did not write (openpyxl, Pillow, cryptography, pkilint).
+pub fn ensure_python(module: &str, package: &str) {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        let st =
+            std::process::Command::new("python3").args(["-m", "pip", "install", "--quiet", package]).status().unwrap();
+        assert!(st.success(), "pip install {package}");
+    }
+}
