@@ -86,6 +86,7 @@ fn main() {
         out_dir: &out_dir,
         batch: BATCH,
         now,
+        sender: "certbatch DEMO 認証局",
     };
     waited += wait_idle();
     let load = Load::start();

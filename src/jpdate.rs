@@ -15,6 +15,16 @@ pub fn jst() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
 }
 
+/// A moment as the contract writes times: ISO 8601 to the second, with its offset.
+pub fn iso(t: chrono::DateTime<FixedOffset>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+/// Now in Japan, as [`iso`] writes it (run records, audit entries, the lock holder).
+pub fn now_iso() -> String {
+    iso(chrono::Utc::now().with_timezone(&jst()))
+}
+
 /// Today in Japan.
 pub fn today_jst() -> NaiveDate {
     chrono::Utc::now().with_timezone(&jst()).date_naive()
@@ -276,6 +286,13 @@ mod tests {
         assert_eq!(from_serial(61.0), Some(d(1900, 3, 1)));
         assert_eq!(from_serial(60.0), None);
         assert_eq!(from_serial(f64::NAN), None);
+    }
+
+    #[test]
+    fn iso_times_carry_the_japan_offset() {
+        use chrono::TimeZone;
+        assert_eq!(iso(jst().with_ymd_and_hms(2026, 11, 21, 9, 5, 7).unwrap()), "2026-11-21T09:05:07+09:00");
+        assert!(now_iso().ends_with("+09:00"));
     }
 
     #[test]

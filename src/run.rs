@@ -49,10 +49,6 @@ pub struct Outcome {
     pub issue: crate::issue::IssueReport,
 }
 
-fn now_jst() -> String {
-    chrono::Utc::now().with_timezone(&crate::jpdate::jst()).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
-}
-
 /// Loads what the ledger knows about the applications and envelopes the batch touches.
 pub fn load_prior(ledger: Option<&Ledger>, batch: &Batch, pipelines: &Pipelines, as_of: NaiveDate) -> Result<Prior> {
     let Some(ledger) = ledger else { return Ok(Prior::default()) };
@@ -131,7 +127,7 @@ pub fn import_transfers(
     };
     let mut ledger = Ledger::open(&opts.state_dir, opts.lock_wait)?;
     let name = format!("transfers-{}", opts.as_of);
-    let now = now_jst();
+    let now = crate::jpdate::now_iso();
     let run = RunWrite {
         batch: name.clone(),
         command: "transfers import".into(),
@@ -335,7 +331,7 @@ fn with_issued_status(mut decisions: Vec<Decision>, issue: &crate::issue::IssueR
 
 /// Runs (or checks) one batch folder.
 pub fn run_batch(opts: &Options) -> Result<Outcome> {
-    let started_at = now_jst();
+    let started_at = crate::jpdate::now_iso();
     let pipelines = pipelines::load(&opts.pipelines_dir)?;
     // Letter templates are rules too: a wrong one stops the run before any work.
     crate::letters::templates::Templates::load_dir(
@@ -392,7 +388,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         command: command.into(),
         as_of: opts.as_of,
         started_at,
-        finished_at: now_jst(),
+        finished_at: crate::jpdate::now_iso(),
         rows_read: batch.rows_read,
         applications: screening.decisions.len(),
         documents: batch.documents.len(),
@@ -435,6 +431,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
             out_dir: &out_dir,
             batch: &batch.name,
             now: issue_moment(opts.as_of),
+            sender: &mail_config.from_name,
         },
     )?;
     summary = summary.with_issue(&issue);

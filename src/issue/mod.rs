@@ -21,6 +21,7 @@ pub mod pfx;
 pub mod secrets;
 pub mod validity;
 
+use crate::jpdate::iso;
 use crate::ledger::issuance::{IssuedRecord, Reservation};
 use crate::ledger::Ledger;
 use crate::pipelines::Pipelines;
@@ -87,6 +88,9 @@ pub struct IssueContext<'a> {
     pub batch: &'a str,
     /// The moment of issue (the run's day at the current time of day).
     pub now: DateTime<FixedOffset>,
+    /// Who signs the letters (`pipelines/letters/mail.toml`'s `from_name`): one name on
+    /// every letter and mail, not the CA certificate's distinguished name.
+    pub sender: &'a str,
 }
 
 /// Proof that an application may be issued: screened `accepted`, and paid or invoiced.
@@ -302,10 +306,6 @@ fn pem(der: &[u8]) -> String {
     encode_string("CERTIFICATE", LineEnding::LF, der).expect("PEM encoding of bytes cannot fail")
 }
 
-fn iso(t: DateTime<FixedOffset>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
-}
-
 /// Removes what a killed run may have left of a reservation: its certificate files, its
 /// letters, and the print files and manifest of the run that reserved it.
 fn remove_leftovers(r: &Reservation) -> Result<()> {
@@ -380,9 +380,11 @@ pub fn issue_stage(ledger: &mut Ledger, ctx: &IssueContext) -> Result<IssueRepor
     }
     let ca = ca_source::open(ctx.pipelines_dir, ctx.state_dir, ctx.now, true)?;
     report.demo_ca = ca.ca.demo;
-    let ca_name = if ca.ca.demo { "certbatch DEMO 認証局（試験用）".to_string() } else { ca.ca.subject() };
-    let letters =
-        crate::letters::writer::LetterWriter::load(ctx.pipelines_dir, ctx.pipelines.products.keys().cloned(), ca_name)?;
+    let letters = crate::letters::writer::LetterWriter::load(
+        ctx.pipelines_dir,
+        ctx.pipelines.products.keys().cloned(),
+        ctx.sender.to_string(),
+    )?;
 
     // 2. Reserve serials.
     let mut jobs = Vec::new();

@@ -47,10 +47,6 @@ pub struct IssuedRow {
     pub download_expires: String,
 }
 
-fn now() -> String {
-    chrono::Utc::now().with_timezone(&crate::jpdate::jst()).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
-}
-
 impl Ledger {
     /// Records that an application's fee has been received (payments call this).
     pub fn mark_paid(&mut self, application_id: &str, on: NaiveDate) -> Result<()> {
@@ -61,7 +57,7 @@ impl Ledger {
         if n == 1 {
             self.conn.execute(
                 "INSERT INTO audit (at, event, application_id, detail) VALUES (?1, 'paid', ?2, ?3)",
-                params![now(), application_id, on.to_string()],
+                params![crate::jpdate::now_iso(), application_id, on.to_string()],
             )?;
         }
         Ok(())
@@ -125,7 +121,7 @@ impl Ledger {
             "INSERT INTO runs (batch, command, as_of, started_at, finished_at, rows_read, applications, new_applications,
                                changed_statuses, documents, new_documents, scans, summary)
              VALUES (?1, 'issue', ?2, ?2, ?2, 0, ?3, 0, 0, 0, 0, 0, '{}')",
-            params![run_batch, now(), reservations.len() as i64],
+            params![run_batch, crate::jpdate::now_iso(), reservations.len() as i64],
         )?;
         let run_id = tx.last_insert_rowid();
         for r in reservations {
@@ -136,7 +132,7 @@ impl Ledger {
             .with_context(|| format!("cannot reserve serial {} for {}", r.serial, r.application_id))?;
             tx.execute(
                 "INSERT INTO audit (at, event, application_id, serial, detail) VALUES (?1, 'reserved', ?2, ?3, '')",
-                params![now(), r.application_id, r.serial],
+                params![crate::jpdate::now_iso(), r.application_id, r.serial],
             )?;
         }
         tx.commit()?;
@@ -154,7 +150,7 @@ impl Ledger {
             tx.execute(
                 "INSERT INTO audit (at, event, application_id, serial, detail)
                  SELECT ?1, 'void', application_id, serial, ?3 FROM issuances WHERE serial = ?2",
-                params![now(), serial, reason],
+                params![crate::jpdate::now_iso(), serial, reason],
             )?;
         }
         tx.commit()?;
@@ -195,7 +191,7 @@ impl Ledger {
                 "INSERT INTO audit (at, event, application_id, serial, detail)
                  SELECT ?1, 'issued', application_id, serial, ?3 FROM issuances WHERE serial = ?2",
                 params![
-                    now(),
+                    crate::jpdate::now_iso(),
                     r.serial,
                     serde_json::json!({
                         "subject": r.subject, "not_before": r.not_before, "not_after": r.not_after,

@@ -49,8 +49,7 @@ pub fn acquire(state: &Path, wait: Duration) -> Result<StateLock> {
     // Say who holds it, for the message a waiting run prints.
     file.set_len(0)?;
     file.rewind()?;
-    let now = chrono::Utc::now().with_timezone(&crate::jpdate::jst());
-    write!(file, "pid {}, since {}", std::process::id(), now.format("%Y-%m-%dT%H:%M:%S%:z"))?;
+    write!(file, "pid {}, since {}", std::process::id(), crate::jpdate::now_iso())?;
     file.flush()?;
     Ok(StateLock { _file: file })
 }
