@@ -54,7 +54,7 @@ pub fn load(dir: &Path) -> Result<Pipelines> {
 pub fn load_product(file: &Path) -> Result<Product, Vec<String>> {
     let shown = file.display().to_string();
     let text = std::fs::read_to_string(file).map_err(|e| vec![format!("{shown}: cannot read: {e}")])?;
-    let product: Product = toml::from_str(&text).map_err(|e| vec![describe_toml_error(&shown, &text, &e)])?;
+    let product: Product = parse_toml(&shown, &text).map_err(|e| vec![e])?;
     let mut errors: Vec<RuleError> = product.validate();
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
     if product.id != stem {
@@ -70,7 +70,19 @@ pub fn load_product(file: &Path) -> Result<Product, Vec<String>> {
     }
 }
 
-fn describe_toml_error(file: &str, text: &str, e: &toml::de::Error) -> String {
+/// Parses a TOML rule file, the error in one line: `file, line N, at `key`: reason`.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, String> {
+    toml::from_str(text).map_err(|e| describe_toml_error(file, text, &e))
+}
+
+/// Reads and parses a TOML rule file, every error in one line.
+pub fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
+    parse_toml(&shown, &text).map_err(anyhow::Error::msg)
+}
+
+pub fn describe_toml_error(file: &str, text: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim();
     match e.span() {
         Some(span) => {

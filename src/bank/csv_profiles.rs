@@ -109,7 +109,7 @@ pub fn load_profiles(dir: &Path) -> Result<Vec<BankProfile>, String> {
 
 /// Parses and checks one profile; `file` names it in messages.
 pub fn parse_profile(text: &str, file: &str) -> Result<BankProfile, String> {
-    let p: BankProfile = toml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+    let p: BankProfile = crate::pipelines::parse_toml(file, text)?;
     let bad = |why: String| Err(format!("{file}: {why}"));
     if p.id.trim().is_empty() || p.id == crate::bank::zengin::FORMAT_NAME {
         return bad(format!("id \"{}\" cannot name a bank profile", p.id));
@@ -517,7 +517,7 @@ mod tests {
         ];
         for (case, text, want) in cases {
             let err = parse_profile(&text, "banks/x.toml").unwrap_err();
-            assert!(err.starts_with("banks/x.toml: ") && err.contains(want), "{case}: {err}");
+            assert!(err.starts_with("banks/x.toml") && err.contains(want), "{case}: {err}");
         }
     }
 

@@ -99,7 +99,8 @@ pub fn open(
     let config_path = pipelines.join(CA_CONFIG);
     if config_path.exists() {
         let text = std::fs::read_to_string(&config_path)?;
-        let cfg: CaConfig = toml::from_str(&text).with_context(|| format!("{}", config_path.display()))?;
+        let cfg: CaConfig =
+            crate::pipelines::parse_toml(&config_path.display().to_string(), &text).map_err(anyhow::Error::msg)?;
         let env_name = cfg.passphrase_env.as_deref().unwrap_or(PASSPHRASE_ENV);
         let Some(pass) = read_passphrase(env_name, cfg.passphrase_file.as_deref())? else {
             bail!("{}: no CA passphrase: set {env_name} or name a passphrase_file", config_path.display());

@@ -754,8 +754,7 @@ impl Layout {
         if !path.exists() {
             return Ok(Layout::default());
         }
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("{}", path.display()))
+        crate::pipelines::read_toml(path)
     }
 }
 

@@ -6,7 +6,7 @@ use crate::issue::Issued;
 use crate::mail::{download_url_mail, review_result_mail, Sender};
 use crate::record::{Application, Status};
 use crate::screen::{Change, Decision};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Deserialize;
 use std::path::Path;
@@ -24,9 +24,7 @@ pub struct MailConfig {
 
 impl MailConfig {
     pub fn load(pipelines_dir: &Path) -> Result<MailConfig> {
-        let path = pipelines_dir.join("letters/mail.toml");
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("{}", path.display()))
+        crate::pipelines::read_toml(&pipelines_dir.join("letters/mail.toml"))
     }
 
     fn sender(&self) -> Sender {

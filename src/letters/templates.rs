@@ -74,7 +74,7 @@ fn placeholders(text: &str) -> Vec<&str> {
 /// Loads and checks one template file.
 pub fn load(path: &Path) -> Result<Template> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let t: Template = toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    let t: Template = crate::pipelines::parse_toml(&path.display().to_string(), &text).map_err(anyhow::Error::msg)?;
     for part in std::iter::once(&t.title).chain(&t.paragraphs).chain(&t.footer).chain(std::iter::once(&t.secret_label))
     {
         for key in placeholders(part) {
