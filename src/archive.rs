@@ -73,7 +73,12 @@ pub fn store(state: &Path, bytes: &[u8], ext: &str) -> Result<String> {
 
 /// Archives one listed scan: reads it, masks it when `mask` is given, stores it.
 pub fn archive_scan(state: &Path, scans_root: &Path, file: &str, mask: Option<Rect>) -> Result<String> {
-    let bytes = std::fs::read(scans_root.join(file)).with_context(|| format!("cannot read scans/{file}"))?;
+    let path = scans_root.join(file);
+    let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    // Masking decodes and re-encodes the pixels: hold their share of the decoding budget.
+    let pixels = if mask.is_some() { crate::intake::scans::decoded_size(&path).unwrap_or(0) * 2 } else { 0 };
+    let _held = crate::intake::scans::budget().hold(len + pixels);
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read scans/{file}"))?;
     match mask {
         Some(region) => store(state, &mask_image(&bytes, region)?, "png"),
         None => {

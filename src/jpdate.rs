@@ -39,19 +39,55 @@ impl fmt::Display for DateError {
     }
 }
 
-struct Era {
-    names: &'static [&'static str],
-    first_day: (i32, u32, u32),
-    last_day: Option<(i32, u32, u32)>,
+/// A Japanese era: its names as people and banks write them, and the days it covers.
+/// This is the one era table: forms, statements (Zengin, bank CSV) and letters use it.
+pub struct Era {
+    pub names: &'static [&'static str],
+    pub first_day: (i32, u32, u32),
+    pub last_day: Option<(i32, u32, u32)>,
 }
 
-const ERAS: &[Era] = &[
-    Era { names: &["令和", "令", "R"], first_day: (2019, 5, 1), last_day: None },
-    Era { names: &["平成", "平", "H"], first_day: (1989, 1, 8), last_day: Some((2019, 4, 30)) },
-    Era { names: &["昭和", "昭", "S"], first_day: (1926, 12, 25), last_day: Some((1989, 1, 7)) },
-    Era { names: &["大正", "大", "T"], first_day: (1912, 7, 30), last_day: Some((1926, 12, 24)) },
-    Era { names: &["明治", "明", "M"], first_day: (1868, 10, 23), last_day: Some((1912, 7, 29)) },
-];
+pub const REIWA: Era = Era { names: &["令和", "令", "R"], first_day: (2019, 5, 1), last_day: None };
+pub const HEISEI: Era = Era { names: &["平成", "平", "H"], first_day: (1989, 1, 8), last_day: Some((2019, 4, 30)) };
+const SHOWA: Era = Era { names: &["昭和", "昭", "S"], first_day: (1926, 12, 25), last_day: Some((1989, 1, 7)) };
+const TAISHO: Era = Era { names: &["大正", "大", "T"], first_day: (1912, 7, 30), last_day: Some((1926, 12, 24)) };
+const MEIJI: Era = Era { names: &["明治", "明", "M"], first_day: (1868, 10, 23), last_day: Some((1912, 7, 29)) };
+
+/// Every era a form may use (birth dates reach back to 明治), newest first.
+pub const ERAS: &[&Era] = &[&REIWA, &HEISEI, &SHOWA, &TAISHO, &MEIJI];
+/// The eras a bank statement may use: a 昭和 date in a bank export is an error.
+pub const RECENT_ERAS: &[&Era] = &[&REIWA, &HEISEI];
+
+impl Era {
+    /// The date of era year `year`, or `None` when it does not exist or lies outside the
+    /// era (平成31年5月1日 is not a date: 平成 ended on 2019-04-30).
+    pub fn date(&self, year: u32, month: u32, day: u32) -> Option<NaiveDate> {
+        if year == 0 {
+            return None;
+        }
+        let (fy, fm, fd) = self.first_day;
+        let date = NaiveDate::from_ymd_opt(fy + year as i32 - 1, month, day)?;
+        if date < ymd(fy, fm, fd) {
+            return None;
+        }
+        if let Some((ly, lm, ld)) = self.last_day {
+            if date > ymd(ly, lm, ld) {
+                return None;
+            }
+        }
+        Some(date)
+    }
+}
+
+/// An era date among `eras` (`令和8年11月20日`, `令和元年5月1日`, `R8.11.20`, `R08/11/20`,
+/// `h31.4.30`); `None` when it names none of them or is not a date of its era.
+pub fn parse_era_date(raw: &str, eras: &[&Era]) -> Option<NaiveDate> {
+    let s = normalise(raw);
+    let era = eras.iter().find_map(|e| e.names.iter().find_map(|n| s.strip_prefix(n).map(|rest| (e, rest))));
+    let (era, rest) = era?;
+    let (y, m, d) = three_numbers(&rest.trim_start().replacen('元', "1", 1))?;
+    era.date(y, m, d)
+}
 
 fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("era boundaries are valid dates")
@@ -59,19 +95,10 @@ fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// Full-width digits and punctuation to ASCII, trimmed; 元年 kept as is.
 fn normalise(s: &str) -> String {
-    s.trim()
+    crate::text::fold(s)
         .chars()
         .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            '／' => '/',
-            '．' => '.',
-            '－' | '‐' | '−' => '-',
-            'Ｒ' | 'ｒ' | 'r' => 'R',
-            'Ｈ' | 'ｈ' | 'h' => 'H',
-            'Ｓ' | 'ｓ' | 's' => 'S',
-            'Ｔ' | 'ｔ' | 't' => 'T',
-            'Ｍ' | 'ｍ' | 'm' => 'M',
-            '\u{3000}' => ' ',
+            'r' | 'h' | 's' | 't' | 'm' => c.to_ascii_uppercase(),
             _ => c,
         })
         .collect::<String>()
@@ -300,5 +327,21 @@ mod tests {
         assert_eq!(to_era_string(d(2026, 11, 20)), "令和8年11月20日");
         assert_eq!(to_era_string(d(2019, 5, 1)), "令和元年5月1日");
         assert_eq!(to_era_string(d(2019, 4, 30)), "平成31年4月30日");
+    }
+
+    #[test]
+    fn era_dates_exist_only_inside_their_era() {
+        let cases = [
+            ("reiwa gannen", &REIWA, (1, 5, 1), Some((2019, 5, 1))),
+            ("reiwa before its start", &REIWA, (1, 4, 30), None),
+            ("heisei last day", &HEISEI, (31, 4, 30), Some((2019, 4, 30))),
+            ("heisei after its end", &HEISEI, (31, 5, 1), None),
+            ("heisei first day", &HEISEI, (1, 1, 8), Some((1989, 1, 8))),
+            ("year zero", &REIWA, (0, 1, 1), None),
+        ];
+        for (case, era, (y, m, d), want) in cases {
+            let want = want.map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap());
+            assert_eq!(era.date(y, m, d), want, "{case}");
+        }
     }
 }

@@ -39,6 +39,8 @@ pub mod record;
 pub mod report;
 pub mod run;
 pub mod screen;
+pub mod text;
+pub mod textfile;
 
 #[cfg(test)]
 pub mod testkit;

@@ -553,13 +553,10 @@ impl Product {
 
 /// `２年` → `2y`, `1年+30日` → `1y+30d`, `2` → `2y`, `3Y` → `3y`.
 pub fn normalise_term(raw: &str) -> String {
-    let mut s: String = raw
-        .trim()
+    let mut s: String = crate::text::to_ascii(raw.trim())
         .chars()
         .filter(|c| !c.is_whitespace())
         .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            '＋' => '+',
             '年' => 'y',
             '日' => 'd',
             c => c.to_ascii_lowercase(),

@@ -266,15 +266,6 @@ pub fn daily(opts: &Options) -> Result<DailyReport> {
     Ok(report)
 }
 
-/// Finance's decisions for unsettled credits, if the batch carries them.
-fn read_decisions(dir: &Path) -> Result<Option<crate::payments::StatementFile>> {
-    let path = dir.join("payment_decisions.csv");
-    if !path.is_file() {
-        return Ok(None);
-    }
-    Ok(Some(crate::payments::StatementFile { shown: "payment_decisions.csv".into(), bytes: std::fs::read(&path)? }))
-}
-
 /// Runs the payments stage and writes finance's files into `out_dir`.
 #[allow(clippy::too_many_arguments)]
 pub fn reconcile(
@@ -406,8 +397,8 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
 
     // Payments: the day's statements and finance's decisions, before issuance, so an
     // application paid today is issued today.
-    let statements = crate::payments::read_transfers(&batch.dir.join("transfers"))?;
-    let decisions = read_decisions(&batch.dir)?;
+    let statements = batch.statements.clone();
+    let decisions = batch.decisions.clone();
     let pay = reconcile(
         ledger,
         counts.run_id,

@@ -278,7 +278,6 @@ fn folder_level_problems_stop_the_run_with_one_clear_line() {
 
     let cases: &[(&str, &std::path::Path, &str)] = &[
         ("missing folder", &missing, "does not exist"),
-        ("empty folder", &empty, "is empty"),
         ("xlsx that is not a zip", &not_zip, "not an xlsx workbook"),
         ("no applications sheet", &wrong_sheet, "no sheet named \"applications\" (sheets found: Sheet1)"),
         ("foreign header", &foreign, "no header row in English or Japanese"),
@@ -290,6 +289,11 @@ fn folder_level_problems_stop_the_run_with_one_clear_line() {
         assert_eq!(stderr.lines().count(), 1, "{name}: one line: {stderr}");
         assert!(stderr.contains(hint), "{name}: {stderr}");
     }
+    // A day on which nothing arrived is an ordinary day, not a failure.
+    let (code, stdout, stderr) =
+        cli(&["--state", state, "--out", out, "--as-of", "2026-11-19", "run", empty.to_str().unwrap()]);
+    assert_eq!(code, 0, "empty folder: {stderr}");
+    assert!(stdout.contains("nothing to read"), "{stdout}");
     // Nothing was recorded by any of them.
     assert!(
         !root.join("state/ledger.sqlite3").exists() || {

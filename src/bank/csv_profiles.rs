@@ -17,8 +17,9 @@
 //! description|balance`. Two equal payments on one day differ by their balance; where an
 //! export has no balance, a repeat within one file gets `#2`, `#3`.
 
-use crate::bank::statement::{to_ascii, yen_for_backslash, Statement, StatementError, ERAS};
+use crate::bank::statement::{yen_for_backslash, Statement, StatementError};
 use crate::payments::model::Credit;
+use crate::text::to_ascii;
 use chrono::format::{Item, StrftimeItems};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -227,16 +228,13 @@ pub fn parse_csv(bytes: &[u8], file: &str, profile: &BankProfile) -> Result<Stat
     Ok(statement)
 }
 
-/// The bytes as text: UTF-8 (BOM dropped) when they are UTF-8, else Shift_JIS.
+/// The bytes as text, by the one decoder (UTF-8 or Shift_JIS, line by line); a file that
+/// is not text at all (UTF-16) reads as nothing, so no profile recognises it.
 fn decode(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::SHIFT_JIS.decode_without_bom_handling(bytes).0.into_owned(),
-    }
+    crate::textfile::decode(bytes, "").map(|d| d.text).unwrap_or_default()
 }
 
-/// A CSV record and the physical line it starts on (1-based).
+/// A CSV record and the row it is, as a spreadsheet numbers it.
 struct Row {
     line: usize,
     cells: Vec<String>,
@@ -247,34 +245,10 @@ struct Rows {
     errors: Vec<(usize, String)>,
 }
 
-/// Every record of the text; `limit` stops early (header search). Line numbers are
-/// counted here because the csv crate's own positions do not count skipped blank lines:
-/// a record starts at the first byte after the previous one that is not a line break.
+/// Every record of the text; `limit` stops early (header search).
 fn rows(text: &str, limit: Option<usize>) -> Rows {
-    let bytes = text.as_bytes();
-    let newlines: Vec<usize> = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i).collect();
-    let line_of = |from: u64| {
-        let mut at = from as usize;
-        while bytes.get(at).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
-            at += 1;
-        }
-        newlines.partition_point(|&n| n < at) + 1
-    };
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut out = Rows { rows: Vec::new(), errors: Vec::new() };
-    let mut record = csv::StringRecord::new();
-    loop {
-        if limit.is_some_and(|l| out.rows.len() >= l) {
-            break;
-        }
-        let start = reader.position().byte();
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => out.rows.push(Row { line: line_of(start), cells: record.iter().map(str::to_string).collect() }),
-            Err(e) => out.errors.push((line_of(start), format!("unreadable CSV: {e}"))),
-        }
-    }
-    out
+    let r = crate::textfile::csv_records(text, limit);
+    Rows { rows: r.records.into_iter().map(|r| Row { line: r.row, cells: r.cells }).collect(), errors: r.errors }
 }
 
 /// A header name for comparison: full-width → ASCII, no spaces, no BOM.
@@ -449,25 +423,7 @@ pub(crate) fn parse_date(raw: &str, formats: &[String]) -> Option<NaiveDate> {
 
 /// `令和8年11月20日`, `令和元年5月1日`, `R8.11.20`, `R08/11/20`, `H31.4.30`.
 fn parse_era(s: &str) -> Option<NaiveDate> {
-    for era in ERAS {
-        for name in era.names {
-            let Some(rest) = s.strip_prefix(name).or_else(|| s.strip_prefix(&name.to_ascii_lowercase())) else {
-                continue;
-            };
-            let rest = rest.replacen('元', "1", 1);
-            let numbers: Vec<u32> = rest
-                .split(|c: char| !c.is_ascii_digit())
-                .filter(|t| !t.is_empty())
-                .filter_map(|t| t.parse().ok())
-                .collect();
-            let tail_ok = rest.trim_end().ends_with(|c: char| c.is_ascii_digit() || c == '日');
-            return match numbers.as_slice() {
-                [y, m, d] if tail_ok => era.date(*y, *m, *d),
-                _ => None,
-            };
-        }
-    }
-    None
+    crate::jpdate::parse_era_date(s, crate::jpdate::RECENT_ERAS)
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@
 use crate::bank::csv_profiles::{self, BankProfile};
 use crate::bank::zengin;
 use crate::payments::model::Credit;
-use chrono::NaiveDate;
 
 /// What one statement file gave.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -85,52 +84,6 @@ fn known_names(profiles: &[BankProfile]) -> String {
     let mut names: Vec<&str> = profiles.iter().map(|p| p.id.as_str()).collect();
     names.push(zengin::FORMAT_NAME);
     names.join(", ")
-}
-
-/// A Japanese era: its names as statements write them and the days it covers.
-pub(crate) struct Era {
-    pub names: &'static [&'static str],
-    pub first_day: (i32, u32, u32),
-    pub last_day: Option<(i32, u32, u32)>,
-}
-
-pub(crate) const REIWA: Era = Era { names: &["令和", "令", "R"], first_day: (2019, 5, 1), last_day: None };
-pub(crate) const HEISEI: Era =
-    Era { names: &["平成", "平", "H"], first_day: (1989, 1, 8), last_day: Some((2019, 4, 30)) };
-/// Statements are recent; older eras are not read (a 昭和 date in a bank export is an error).
-pub(crate) const ERAS: &[&Era] = &[&REIWA, &HEISEI];
-
-impl Era {
-    /// The date of era year `year`, or `None` when it does not exist or lies outside the
-    /// era (平成31年5月1日 is not a date: 平成 ended on 2019-04-30).
-    pub fn date(&self, year: u32, month: u32, day: u32) -> Option<NaiveDate> {
-        if year == 0 {
-            return None;
-        }
-        let (fy, fm, fd) = self.first_day;
-        let date = NaiveDate::from_ymd_opt(fy + year as i32 - 1, month, day)?;
-        if date < NaiveDate::from_ymd_opt(fy, fm, fd)? {
-            return None;
-        }
-        if let Some((ly, lm, ld)) = self.last_day {
-            if date > NaiveDate::from_ymd_opt(ly, lm, ld)? {
-                return None;
-            }
-        }
-        Some(date)
-    }
-}
-
-/// Full-width ASCII (digits, letters, punctuation) to ASCII and the ideographic space to
-/// a space, so that `２０２６／１１／２０` and `１１，０００` read like their ASCII forms.
-pub(crate) fn to_ascii(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            _ => c,
-        })
-        .collect()
 }
 
 /// Shift_JIS byte 0x5C is ¥ in bank text (JIS X 0201), but decoders give `\`; payer names
@@ -213,21 +166,5 @@ mod tests {
             err.to_string().starts_with("m.csv: there is no bank profile named \"resona\" (known: generic,"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn era_dates_exist_only_inside_their_era() {
-        let cases = [
-            ("reiwa gannen", &REIWA, (1, 5, 1), Some((2019, 5, 1))),
-            ("reiwa before its start", &REIWA, (1, 4, 30), None),
-            ("heisei last day", &HEISEI, (31, 4, 30), Some((2019, 4, 30))),
-            ("heisei after its end", &HEISEI, (31, 5, 1), None),
-            ("heisei first day", &HEISEI, (1, 1, 8), Some((1989, 1, 8))),
-            ("year zero", &REIWA, (0, 1, 1), None),
-        ];
-        for (case, era, (y, m, d), want) in cases {
-            let want = want.map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap());
-            assert_eq!(era.date(y, m, d), want, "{case}");
-        }
     }
 }

@@ -45,7 +45,8 @@
 //!   The account is `bank-branch-type-number` with the number padded to 7 digits, the
 //!   same for both kinds.
 
-use crate::bank::statement::{yen_for_backslash, Statement, StatementError, HEISEI, REIWA};
+use crate::bank::statement::{yen_for_backslash, Statement, StatementError};
+use crate::jpdate::{HEISEI, REIWA};
 use crate::payments::model::Credit;
 use chrono::{FixedOffset, Months, NaiveDate};
 use encoding_rs::SHIFT_JIS;

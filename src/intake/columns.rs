@@ -70,10 +70,10 @@ pub const DOCUMENTS: &[Column] = &[
 
 /// Headers compared without case, spaces, full-width forms or a trailing `*`.
 fn header_key(s: &str) -> String {
-    s.chars()
+    crate::text::to_ascii(s)
+        .chars()
         .filter_map(|c| match c {
-            'Ａ'..='Ｚ' | 'ａ'..='ｚ' | '０'..='９' | '＿' => char::from_u32(c as u32 - 0xFEE0),
-            ' ' | '\u{3000}' | '*' | '＊' | '\u{FEFF}' => None,
+            ' ' | '*' | '\u{FEFF}' => None,
             '-' => Some('_'),
             c => Some(c),
         })
@@ -198,6 +198,7 @@ mod tests {
                 .map(|(i, r)| Row { number: i + 1, cells: r.into_iter().map(|s| Cell::Text(s.into())).collect() })
                 .collect(),
             notes: vec![],
+            unreadable_rows: vec![],
         }
     }
 

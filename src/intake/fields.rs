@@ -12,6 +12,7 @@ use crate::finding::{Code, Finding, Location, Severity};
 use crate::jpdate::{from_serial, parse_date};
 use crate::pipelines::Pipelines;
 use crate::record::{Application, DocumentRow, Owner, Rect};
+use crate::text::{fold, single_line};
 use chrono::{Datelike, NaiveDate};
 
 /// An applications row read as far as it goes.
@@ -87,7 +88,20 @@ impl<'a> Cells<'a> {
                 self.invalid(key, format!("{}の欄が数式エラー（{e}）です", ja_name(key)));
                 return None;
             }
-            Some(c) => Some(c.display().trim().to_string()).filter(|s| !s.is_empty()),
+            Some(c) => match single_line(&c.display()) {
+                Ok(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+                Err(ctl) => {
+                    self.invalid(
+                        key,
+                        format!(
+                            "{}に印刷も証明もできない制御文字（U+{:04X}）が含まれています",
+                            ja_name(key),
+                            ctl.ch as u32
+                        ),
+                    );
+                    return None;
+                }
+            },
         };
         match value {
             Some(v) if v.contains('\u{FFFD}') => {
@@ -144,25 +158,13 @@ impl<'a> Cells<'a> {
     }
 }
 
-/// Full-width ASCII to ASCII, for values that are ASCII by nature (email, digits).
-pub fn fold_width(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            'ー' | '−' | '‐' => '-',
-            c => c,
-        })
-        .collect()
-}
-
 fn is_valid_id(s: &str) -> bool {
     (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `123-4567`, `1234567` or `〒123-4567` → `123-4567`.
 pub fn normalise_postal(raw: &str) -> Option<String> {
-    let digits: String = fold_width(raw).chars().filter(|c| !matches!(c, '〒' | '-' | ' ')).collect();
+    let digits: String = fold(raw).chars().filter(|c| !matches!(c, '〒' | '-' | ' ')).collect();
     (digits.len() == 7 && digits.bytes().all(|b| b.is_ascii_digit()))
         .then(|| format!("{}-{}", &digits[..3], &digits[3..]))
 }
@@ -206,7 +208,7 @@ fn parse_yes_no(raw: &Cell) -> Option<bool> {
         Cell::Bool(b) => Some(*b),
         Cell::Number(n) if *n == 0.0 || *n == 1.0 => Some(*n == 1.0),
         Cell::Empty => Some(false),
-        c => match fold_width(c.display().trim()).to_lowercase().as_str() {
+        c => match fold(c.display().trim()).to_lowercase().as_str() {
             "yes" | "y" | "true" | "1" | "はい" | "有" | "あり" | "○" | "〇" => Some(true),
             "no" | "n" | "false" | "0" | "いいえ" | "無" | "なし" | "×" | "" => Some(false),
             _ => None,
@@ -215,7 +217,7 @@ fn parse_yes_no(raw: &Cell) -> Option<bool> {
 }
 
 fn parse_rect(raw: &str) -> Option<Rect> {
-    let nums: Vec<u32> = fold_width(raw)
+    let nums: Vec<u32> = fold(raw)
         .split([',', '、', ' '])
         .filter(|s| !s.is_empty())
         .map(|s| s.trim().parse::<u32>())
@@ -304,7 +306,7 @@ pub fn read_application(table: &Table, header: &HeaderMap, row: &Row, pipelines:
         n
     });
     let address = c.text("address", true);
-    let email = c.text("email", true).map(|s| fold_width(&s)).and_then(|e| {
+    let email = c.text("email", true).map(|s| fold(&s)).and_then(|e| {
         if is_plausible_email(&e) {
             Some(e)
         } else {
@@ -312,13 +314,13 @@ pub fn read_application(table: &Table, header: &HeaderMap, row: &Row, pipelines:
             None
         }
     });
-    let phone = c.text("phone", false).map(|s| fold_width(&s));
+    let phone = c.text("phone", false).map(|s| fold(&s));
     if let Some(p) = &phone {
         if !is_plausible_phone(p) {
             c.invalid("phone", format!("電話番号「{p}」の形式が正しくありません"));
         }
     }
-    let corporate_number = c.text("corporate_number", false).map(|s| fold_width(&s).replace(['-', ' '], ""));
+    let corporate_number = c.text("corporate_number", false).map(|s| fold(&s).replace(['-', ' '], ""));
     let org_name = c.text("org_name", false);
     let org_kana = c.text("org_kana", false);
     let org_representative = c.text("org_representative", false);
@@ -335,8 +337,7 @@ pub fn read_application(table: &Table, header: &HeaderMap, row: &Row, pipelines:
     let proxy_address = c.text("proxy_address", false);
     let payer_name = c.text("payer_name", false);
     let renewal_of = c.text("renewal_of", false).and_then(|raw| {
-        let hex: String =
-            fold_width(&raw).chars().filter(|ch| !matches!(ch, ':' | ' ')).collect::<String>().to_lowercase();
+        let hex: String = fold(&raw).chars().filter(|ch| !matches!(ch, ':' | ' ')).collect::<String>().to_lowercase();
         if !hex.is_empty() && hex.len() <= 40 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             Some(hex)
         } else {
@@ -348,7 +349,7 @@ pub fn read_application(table: &Table, header: &HeaderMap, row: &Row, pipelines:
         Some(Cell::Number(n)) if n.fract() == 0.0 && (0.0..=1000.0).contains(n) => *n as u32,
         _ => match c.text("card_readers", false) {
             None => 0,
-            Some(raw) => fold_width(&raw).parse::<u32>().unwrap_or_else(|_| {
+            Some(raw) => fold(&raw).parse::<u32>().unwrap_or_else(|_| {
                 c.invalid("card_readers", format!("カードリーダー台数「{raw}」は数字で記入してください"));
                 0
             }),
@@ -356,9 +357,7 @@ pub fn read_application(table: &Table, header: &HeaderMap, row: &Row, pipelines:
     };
     let domains: Vec<String> = c
         .text("domains", false)
-        .map(|s| {
-            fold_width(&s).split([' ', ',', ';', '\n']).filter(|d| !d.is_empty()).map(|d| d.to_lowercase()).collect()
-        })
+        .map(|s| fold(&s).split([' ', ',', ';', '\n']).filter(|d| !d.is_empty()).map(|d| d.to_lowercase()).collect())
         .unwrap_or_default();
     let csr_file = c.text("csr_file", false).and_then(|raw| match normalise_listed_path(&raw) {
         Ok(p) => Some(p),

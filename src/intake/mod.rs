@@ -29,6 +29,48 @@ pub struct BatchNote {
     pub message: String,
 }
 
+/// A file from the batch folder (or the command line), read whole: a bank statement or
+/// finance's decisions.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// The path as shown in messages (`transfers/smbc.csv`).
+    pub shown: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What a table row that is not data was, for the account of every row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Header,
+    /// Text above the header (a title line such as 「申込一覧 2026-11-20」).
+    Title,
+    /// A row whose cells are all empty.
+    Blank,
+    /// A CSV record that could not be read.
+    Unreadable,
+}
+
+impl RowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowKind::Header => "header",
+            RowKind::Title => "title",
+            RowKind::Blank => "blank",
+            RowKind::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// The rows of one table that are not applications or documents, so that every row of
+/// every input is accounted for in the outputs.
+#[derive(Debug, Clone)]
+pub struct OtherRows {
+    pub file: String,
+    pub sheet: Option<String>,
+    /// (row, kind, what it held or why it could not be read).
+    pub rows: Vec<(usize, RowKind, String)>,
+}
+
 /// One day's folder, read.
 #[derive(Debug, Clone)]
 pub struct Batch {
@@ -41,8 +83,16 @@ pub struct Batch {
     pub documents: Vec<ReadDocument>,
     /// Listed path → what the file is.
     pub scans: BTreeMap<String, ScanOutcome>,
+    /// Every file and link under `scans/`, as found.
+    pub scan_tree: scans::ScanTree,
     /// Files under `scans/` that no row lists.
     pub unlisted_scans: Vec<String>,
+    /// Bank statements under `transfers/`, in path order.
+    pub statements: Vec<InputFile>,
+    /// Finance's `payment_decisions.csv`, if present.
+    pub decisions: Option<InputFile>,
+    /// Header, title, blank and unreadable rows of each table.
+    pub other_rows: Vec<OtherRows>,
     pub notes: Vec<BatchNote>,
 }
 
@@ -60,10 +110,11 @@ pub fn read_batch(dir: &Path, pipelines: &Pipelines) -> Result<Batch> {
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "batch".into());
     let (apps_table, docs_table, mut notes) = read_tables(dir)?;
+    let mut other_rows = Vec::new();
 
     let mut rows_read = 0;
     let applications = match &apps_table {
-        Some(t) => data_rows(t, APPLICATIONS, &mut notes)?
+        Some(t) => data_rows(t, APPLICATIONS, &mut notes, &mut other_rows)?
             .map(|(h, rows)| {
                 rows.iter()
                     .map(|r| {
@@ -76,7 +127,7 @@ pub fn read_batch(dir: &Path, pipelines: &Pipelines) -> Result<Batch> {
         None => Vec::new(),
     };
     let documents: Vec<ReadDocument> = match &docs_table {
-        Some(t) => data_rows(t, DOCUMENTS, &mut notes)?
+        Some(t) => data_rows(t, DOCUMENTS, &mut notes, &mut other_rows)?
             .map(|(h, rows)| {
                 rows.iter()
                     .map(|r| {
@@ -108,16 +159,82 @@ pub fn read_batch(dir: &Path, pipelines: &Pipelines) -> Result<Batch> {
     let scans = scans::check_all(&scans_root, &listed, &|| bar.inc(1));
     bar.finish_and_clear();
     for link in &tree.links {
-        notes.push(BatchNote {
-            location: Location::file(format!("scans/{link}")),
-            message: "symbolic link in scans/ ignored (links are not followed)".into(),
-        });
+        let (location, message) = if link.is_empty() {
+            ("scans/".to_string(), "is itself a symbolic link: nothing under it is read (links are not followed)")
+        } else {
+            (format!("scans/{link}"), "symbolic link in scans/ ignored (links are not followed)")
+        };
+        notes.push(BatchNote { location: Location::file(location), message: message.into() });
     }
     for e in &tree.errors {
         notes.push(BatchNote { location: Location::file("scans/"), message: format!("cannot read: {e}") });
     }
     let unlisted_scans: Vec<String> = tree.files.iter().filter(|f| !listed.contains(*f)).cloned().collect();
-    Ok(Batch { name, dir: dir.to_path_buf(), rows_read, applications, documents, scans, unlisted_scans, notes })
+    let statements = read_transfers(&dir.join("transfers"), &mut notes)?;
+    let decisions_path = dir.join("payment_decisions.csv");
+    refuse_link(&decisions_path, "payment_decisions.csv")?;
+    let decisions = if decisions_path.is_file() {
+        Some(InputFile {
+            shown: "payment_decisions.csv".into(),
+            bytes: table::read_capped(&decisions_path, "payment_decisions.csv")?,
+        })
+    } else {
+        None
+    };
+    Ok(Batch {
+        name,
+        dir: dir.to_path_buf(),
+        rows_read,
+        applications,
+        documents,
+        scans,
+        scan_tree: tree,
+        unlisted_scans,
+        statements,
+        decisions,
+        other_rows,
+        notes,
+    })
+}
+
+/// Every file under `transfers/` (any depth, in path order), without following links: a
+/// link is named in the notes and not read.
+pub fn read_transfers(dir: &Path, notes: &mut Vec<BatchNote>) -> Result<Vec<InputFile>> {
+    let mut out = Vec::new();
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        notes.push(BatchNote {
+            location: Location::file("transfers/"),
+            message: "is itself a symbolic link: no statement is read (links are not followed)".into(),
+        });
+        return Ok(out);
+    }
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    let base = dir.parent().unwrap_or(dir);
+    for entry in walkdir::WalkDir::new(dir).follow_links(false).follow_root_links(false).sort_by_file_name() {
+        let entry = entry?;
+        let shown = entry.path().strip_prefix(base).unwrap_or(entry.path()).display().to_string();
+        if entry.path_is_symlink() {
+            notes.push(BatchNote {
+                location: Location::file(shown),
+                message: "symbolic link in transfers/ ignored (links are not followed)".into(),
+            });
+        } else if entry.file_type().is_file() {
+            let bytes = table::read_capped(entry.path(), &shown)?;
+            out.push(InputFile { shown, bytes });
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses a path in the batch folder that is a symbolic link: links are never followed
+/// (a `scans -> /` link would otherwise walk the whole machine).
+pub fn refuse_link(path: &Path, shown: &str) -> Result<()> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        bail!("{shown} is a symbolic link; links are not followed: copy the file into the batch folder");
+    }
+    Ok(())
 }
 
 fn read_tables(dir: &Path) -> Result<(Option<Table>, Option<Table>, Vec<BatchNote>)> {
@@ -125,6 +242,9 @@ fn read_tables(dir: &Path) -> Result<(Option<Table>, Option<Table>, Vec<BatchNot
     let xlsx = dir.join("applications.xlsx");
     let apps_csv = dir.join("applications.csv");
     let docs_csv = dir.join("documents.csv");
+    for (path, shown) in [(&xlsx, "applications.xlsx"), (&apps_csv, "applications.csv"), (&docs_csv, "documents.csv")] {
+        refuse_link(path, shown)?;
+    }
     if xlsx.exists() && apps_csv.exists() {
         bail!(
             "{}: both applications.xlsx and applications.csv are present; keep one so no row is read twice or missed",
@@ -132,14 +252,14 @@ fn read_tables(dir: &Path) -> Result<(Option<Table>, Option<Table>, Vec<BatchNot
         );
     }
     if xlsx.exists() {
-        let apps = table::read_xlsx_sheet(&xlsx, "applications.xlsx", APPLICATION_SHEETS)?;
-        let Some(apps) = apps else {
+        let mut book = table::Workbook::open(&xlsx, "applications.xlsx")?;
+        let Some(apps) = book.sheet(APPLICATION_SHEETS)? else {
             bail!(
                 "applications.xlsx: no sheet named \"applications\" (sheets found: {})",
-                table::xlsx_sheet_names(&xlsx).join(", ")
+                book.sheet_names().join(", ")
             );
         };
-        let docs = table::read_xlsx_sheet(&xlsx, "applications.xlsx", DOCUMENT_SHEETS)?;
+        let docs = book.sheet(DOCUMENT_SHEETS)?;
         if docs.is_none() {
             notes.push(BatchNote {
                 location: Location::file("applications.xlsx"),
@@ -164,13 +284,6 @@ fn read_tables(dir: &Path) -> Result<(Option<Table>, Option<Table>, Vec<BatchNot
         };
         return Ok((Some(apps), docs, notes));
     }
-    let empty = std::fs::read_dir(dir)?.next().is_none();
-    if empty {
-        bail!(
-            "batch folder {} is empty: expected applications.xlsx or applications.csv and documents.csv",
-            dir.display()
-        );
-    }
     if docs_csv.exists() {
         // A day on which only late documents arrived.
         notes.push(BatchNote {
@@ -179,31 +292,38 @@ fn read_tables(dir: &Path) -> Result<(Option<Table>, Option<Table>, Vec<BatchNot
         });
         return Ok((None, Some(table::read_csv(&docs_csv, "documents.csv")?), notes));
     }
-    if dir.join("transfers").is_dir() {
-        notes.push(BatchNote {
-            location: Location::file("transfers/"),
-            message: "only bank statements in this folder".into(),
-        });
-        return Ok((None, None, notes));
-    }
-    bail!("batch folder {} has no applications.xlsx and no applications.csv", dir.display());
+    // A day with nothing but statements, or nothing at all: an ordinary quiet day.
+    let what = if dir.join("transfers").is_dir() {
+        "only bank statements in this folder"
+    } else {
+        "nothing to read in this folder"
+    };
+    notes.push(BatchNote { location: Location::file("applications.csv"), message: format!("absent: {what}") });
+    Ok((None, None, notes))
 }
 
 /// The data rows of a table (after its header, blank ones skipped), or `None` for a
-/// table with no rows at all. A header that cannot be mapped stops the run.
+/// table with no rows at all. A header that cannot be mapped stops the run. Every other
+/// row (header, title above it, blank, unreadable) goes to `other`.
 fn data_rows<'t>(
     t: &'t Table,
     columns: &'static [columns::Column],
     notes: &mut Vec<BatchNote>,
+    other: &mut Vec<OtherRows>,
 ) -> Result<Option<(columns::HeaderMap, Vec<&'t table::Row>)>> {
     let place = Location { file: t.file.clone(), sheet: t.sheet.clone(), row: None, column: None };
     for n in &t.notes {
         notes.push(BatchNote { location: Location { row: n.row, ..place.clone() }, message: n.message.clone() });
     }
+    let mut rows_of = OtherRows { file: t.file.clone(), sheet: t.sheet.clone(), rows: Vec::new() };
+    for (row, why) in &t.unreadable_rows {
+        rows_of.rows.push((*row, RowKind::Unreadable, why.clone()));
+    }
     let header = match map_header(t, columns) {
         Ok(h) => h,
         Err(HeaderError::Empty) => {
             notes.push(BatchNote { location: place, message: "is empty: no rows read".into() });
+            other.push(rows_of);
             return Ok(None);
         }
         Err(e) => bail!("{}", describe(&e, t)),
@@ -220,8 +340,22 @@ fn data_rows<'t>(
             message: format!("columns named twice, only the first is read: {}", header.repeated.join(", ")),
         });
     }
-    let rows: Vec<&table::Row> =
-        t.rows.iter().filter(|r| r.number > header.header_row && r.cells.iter().any(|c| !c.is_blank())).collect();
+    let mut rows: Vec<&table::Row> = Vec::new();
+    for r in &t.rows {
+        let blank = r.cells.iter().all(|c| c.is_blank());
+        let shown = || crate::text::for_display(&r.cells.iter().map(|c| c.display()).collect::<Vec<_>>().join(","));
+        if r.number == header.header_row {
+            rows_of.rows.push((r.number, RowKind::Header, String::new()));
+        } else if blank {
+            rows_of.rows.push((r.number, RowKind::Blank, String::new()));
+        } else if r.number < header.header_row {
+            rows_of.rows.push((r.number, RowKind::Title, shown()));
+        } else {
+            rows.push(r);
+        }
+    }
+    rows_of.rows.sort_by_key(|(row, _, _)| *row);
+    other.push(rows_of);
     if rows.is_empty() {
         notes.push(BatchNote { location: place, message: "has a header but no rows".into() });
     }

@@ -16,6 +16,11 @@ use std::path::{Component, Path};
 pub const MAX_SIDE: u32 = 15_000;
 /// Largest decoded image buffer accepted.
 pub const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+/// Largest scan file read: an A3 colour page at 600 dpi is under 100 MiB even as TIFF.
+pub const MAX_SCAN_BYTES: u64 = 128 * 1024 * 1024;
+/// Bytes of files and decoded pixels held at once by all threads together, so memory is
+/// bounded by this, not by the number of cores times the per-image limit.
+pub const DECODE_BUDGET: u64 = 1024 * 1024 * 1024;
 /// File extensions the contract names for scans; CSRs (`.csr`, `.pem`, `.der`) are listed
 /// by `csr_file` and only read, not decoded as images.
 pub const SCAN_EXTENSIONS: &[&str] = &["pdf", "jpg", "jpeg", "png", "tif", "tiff"];
@@ -127,10 +132,14 @@ pub struct ScanTree {
 /// Walks `scans/` without following links. A missing folder is an empty tree.
 pub fn walk(root: &Path) -> ScanTree {
     let mut tree = ScanTree::default();
+    if std::fs::symlink_metadata(root).is_ok_and(|m| m.file_type().is_symlink()) {
+        tree.links.push(String::new());
+        return tree;
+    }
     if !root.is_dir() {
         return tree;
     }
-    for entry in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(root).follow_links(false).follow_root_links(false).sort_by_file_name() {
         match entry {
             Ok(e) => {
                 let rel = e.path().strip_prefix(root).unwrap_or(e.path());
@@ -149,6 +158,9 @@ pub fn walk(root: &Path) -> ScanTree {
 
 /// Resolves `rel` under `root`, refusing any component that is a link.
 fn open_inside(root: &Path, rel: &str) -> Result<std::path::PathBuf, ScanOutcome> {
+    if std::fs::symlink_metadata(root).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(ScanOutcome::Refused("scans/ itself is a symbolic link; links are not followed".into()));
+    }
     let mut path = root.to_path_buf();
     for comp in Path::new(rel).components() {
         let Component::Normal(part) = comp else {
@@ -170,21 +182,39 @@ fn open_inside(root: &Path, rel: &str) -> Result<std::path::PathBuf, ScanOutcome
     Ok(path)
 }
 
-/// Reads, hashes and decodes one listed file.
+/// Reads, hashes and decodes one listed file, holding its share of [`DECODE_BUDGET`]
+/// while it does.
 pub fn check_one(root: &Path, rel: &str) -> ScanOutcome {
     let path = match open_inside(root, rel) {
         Ok(p) => p,
         Err(outcome) => return outcome,
     };
-    if !path.is_file() {
-        return ScanOutcome::Unreadable("not a regular file".into());
+    let meta = match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() => m,
+        Ok(_) => return ScanOutcome::Unreadable("not a regular file".into()),
+        Err(e) => return ScanOutcome::Unreadable(e.to_string()),
+    };
+    if meta.len() > MAX_SCAN_BYTES {
+        return ScanOutcome::Unreadable(format!(
+            "the file is {} MiB, more than the {} MiB a scan may be; scan it again at a lower resolution",
+            meta.len() >> 20,
+            MAX_SCAN_BYTES >> 20
+        ));
     }
+    let ext = rel.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+    // What decoding will hold besides the file: the pixels of an image (from its header),
+    // a few times the file for a PDF's objects.
+    let extra = if SCAN_EXTENSIONS.contains(&ext.as_str()) && ext != "pdf" {
+        decoded_size(&path).unwrap_or(0)
+    } else {
+        meta.len().saturating_mul(4)
+    };
+    let _held = budget().hold(meta.len().saturating_add(extra));
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) => return ScanOutcome::Unreadable(e.to_string()),
     };
     let sha256 = crate::record::hex(&Sha256::digest(&bytes));
-    let ext = rel.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
     if bytes.starts_with(b"%PDF") {
         return match pdf_pages(&bytes) {
             Ok(pages) => ScanOutcome::Pdf { sha256, pages },
@@ -204,6 +234,67 @@ pub fn check_one(root: &Path, rel: &str) -> ScanOutcome {
         Ok((width, height, format)) => ScanOutcome::Image { sha256, width, height, format },
         Err(e) => ScanOutcome::Unreadable(e),
     }
+}
+
+/// The decoded size an image's header announces (under [`limits`]), read without
+/// decoding; `None` when the header cannot be read (decoding will then fail quickly).
+pub fn decoded_size(path: &Path) -> Option<u64> {
+    use image::ImageDecoder;
+    let file = std::fs::File::open(path).ok()?;
+    let mut reader = image::ImageReader::new(std::io::BufReader::new(file)).with_guessed_format().ok()?;
+    reader.limits(limits());
+    let decoder = reader.into_decoder().ok()?;
+    Some(decoder.total_bytes().min(MAX_ALLOC))
+}
+
+/// A shared allowance of bytes: a thread holds its file's share while it reads and
+/// decodes, and waits when the others hold too much. A share larger than the whole budget
+/// is cut to the budget, so every file is read in the end, alone if need be.
+pub struct Budget {
+    capacity: u64,
+    used: std::sync::Mutex<u64>,
+    freed: std::sync::Condvar,
+}
+
+/// Bytes held from a [`Budget`], given back when dropped.
+pub struct Held<'b> {
+    budget: &'b Budget,
+    bytes: u64,
+}
+
+impl Budget {
+    pub const fn new(capacity: u64) -> Budget {
+        Budget { capacity, used: std::sync::Mutex::new(0), freed: std::sync::Condvar::new() }
+    }
+
+    pub fn hold(&self, bytes: u64) -> Held<'_> {
+        let bytes = bytes.min(self.capacity);
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        while *used + bytes > self.capacity {
+            used = self.freed.wait(used).unwrap_or_else(|p| p.into_inner());
+        }
+        *used += bytes;
+        Held { budget: self, bytes }
+    }
+
+    /// Bytes held now (for tests).
+    pub fn in_use(&self) -> u64 {
+        *self.used.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let mut used = self.budget.used.lock().unwrap_or_else(|p| p.into_inner());
+        *used -= self.bytes;
+        self.budget.freed.notify_all();
+    }
+}
+
+/// The process's decoding budget, shared by intake and the archive's masking.
+pub fn budget() -> &'static Budget {
+    static BUDGET: Budget = Budget::new(DECODE_BUDGET);
+    &BUDGET
 }
 
 /// Decoding limits that stop decompression bombs.
@@ -308,6 +399,34 @@ mod tests {
         assert!(decode_image(&jpeg).is_ok());
         assert!(decode_image(&jpeg[..jpeg.len() / 2]).is_err());
         assert!(decode_image(b"hello").is_err());
+    }
+
+    #[test]
+    fn the_budget_bounds_what_threads_hold_together() {
+        let b = std::sync::Arc::new(Budget::new(100));
+        let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        std::thread::scope(|s| {
+            for i in 0..8u64 {
+                let (b, peak) = (b.clone(), peak.clone());
+                s.spawn(move || {
+                    let _h = b.hold(30 + i * 20);
+                    peak.fetch_max(b.in_use(), std::sync::atomic::Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                });
+            }
+        });
+        assert!(peak.load(std::sync::atomic::Ordering::SeqCst) <= 100);
+        assert_eq!(b.in_use(), 0, "every share is given back");
+    }
+
+    #[test]
+    fn a_scans_folder_that_is_a_link_is_not_walked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/etc", dir.path().join("scans")).unwrap();
+        let tree = walk(&dir.path().join("scans"));
+        assert!(tree.files.is_empty());
+        assert_eq!(tree.links, vec![String::new()]);
+        assert!(matches!(check_one(&dir.path().join("scans"), "passwd"), ScanOutcome::Refused(_)));
     }
 
     #[test]

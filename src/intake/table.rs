@@ -5,6 +5,7 @@
 //! line is valid UTF-8 and Shift_JIS (CP932) otherwise, so a file with mixed encodings is
 //! still read whole and the odd lines are named in a [`TableNote`].
 
+use crate::textfile::{csv_records, decode};
 use chrono::NaiveDate;
 use std::path::Path;
 
@@ -55,8 +56,12 @@ pub struct Row {
 pub struct Table {
     pub file: String,
     pub sheet: Option<String>,
+    /// Every row that holds at least one cell, in order (blank ones included: the header
+    /// finder and the row accounting decide what blank means).
     pub rows: Vec<Row>,
     pub notes: Vec<TableNote>,
+    /// Rows that could not be read at all, with why (a CSV record with a stray quote).
+    pub unreadable_rows: Vec<(usize, String)>,
 }
 
 /// Something about the whole table worth telling staff (mixed encodings, …).
@@ -73,115 +78,180 @@ pub enum TableError {
     Io { file: String, source: std::io::Error },
     #[error("{file}: not an xlsx workbook ({reason}); save it from the spreadsheet program as .xlsx or as CSV")]
     NotXlsx { file: String, reason: String },
-    #[error("{file}: no sheet named {wanted:?} (sheets found: {found})")]
-    NoSheet { file: String, wanted: String, found: String },
+    #[error("{file}: {reason}")]
+    TooLarge { file: String, reason: String },
     #[error("{file}: {reason}")]
     Encoding { file: String, reason: String },
 }
 
-/// Opens an xlsx workbook and reads the first sheet whose name is one of `names`
-/// (compared without case). `Ok(None)` when the workbook has no such sheet.
-pub fn read_xlsx_sheet(path: &Path, shown: &str, names: &[&str]) -> Result<Option<Table>, TableError> {
-    use calamine::{open_workbook, Reader, Xlsx};
-    let mut book: Xlsx<_> = open_workbook(path).map_err(|e: calamine::XlsxError| match e {
-        calamine::XlsxError::Io(source) => TableError::Io { file: shown.into(), source },
-        other => TableError::NotXlsx { file: shown.into(), reason: other.to_string() },
-    })?;
-    let sheet_names = book.sheet_names();
-    let Some(sheet) = sheet_names.iter().find(|s| names.iter().any(|n| s.trim().eq_ignore_ascii_case(n))).cloned()
-    else {
-        return Ok(None);
-    };
-    let range =
-        book.worksheet_range(&sheet).map_err(|e| TableError::NotXlsx { file: shown.into(), reason: e.to_string() })?;
-    let first_row = range.start().map_or(0, |(r, _)| r as usize);
-    let first_col = range.start().map_or(0, |(_, c)| c as usize);
-    let rows = range
-        .rows()
-        .enumerate()
-        .map(|(i, cells)| {
-            let mut out = vec![Cell::Empty; first_col];
-            out.extend(cells.iter().map(cell_from_xlsx));
-            Row { number: first_row + i + 1, cells: out }
-        })
-        .collect();
-    Ok(Some(Table { file: shown.into(), sheet: Some(sheet), rows, notes: Vec::new() }))
+/// Largest applications file read (a day of 100,000 applications is about 20 MB).
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+/// Largest inflated size of one part of a workbook, and of all parts together: a small
+/// zip may claim gigabytes (a zip bomb); it is refused before anything is inflated for use.
+pub const MAX_XLSX_PART_BYTES: u64 = 512 * 1024 * 1024;
+pub const MAX_XLSX_TOTAL_BYTES: u64 = 1024 * 1024 * 1024;
+/// Cells kept per sheet and the widest column read. A sheet is read as a stream of its
+/// cells, so memory follows what the sheet holds, not the range it claims (one cell at
+/// XFD1048576 is one cell, not a 17-billion-cell grid).
+pub const MAX_CELLS: usize = 5_000_000;
+pub const MAX_COLUMNS: u32 = 256;
+
+/// Reads a file whole, refusing one larger than [`MAX_FILE_BYTES`] before reading it.
+pub fn read_capped(path: &Path, shown: &str) -> Result<Vec<u8>, TableError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|source| TableError::Io { file: shown.into(), source })?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| TableError::Io { file: shown.into(), source })?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(TableError::TooLarge {
+            file: shown.into(),
+            reason: format!("is larger than {} MiB; split the day into several folders", MAX_FILE_BYTES >> 20),
+        });
+    }
+    Ok(bytes)
 }
 
-/// The sheet names of a workbook, for messages.
-pub fn xlsx_sheet_names(path: &Path) -> Vec<String> {
-    use calamine::{open_workbook, Reader, Xlsx};
-    open_workbook::<Xlsx<_>, _>(path).map(|b| b.sheet_names()).unwrap_or_default()
+/// Inflates every part of the zip into nothing, counting, so a bomb is refused before
+/// calamine inflates anything for real (declared sizes can lie, so they are not trusted).
+fn check_zip_bounds(bytes: &[u8], shown: &str) -> Result<(), TableError> {
+    use std::io::Read;
+    let not_xlsx = |reason: String| TableError::NotXlsx { file: shown.into(), reason };
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| not_xlsx(e.to_string()))?;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).map_err(|e| not_xlsx(e.to_string()))?;
+        let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
+        let inflated = std::io::copy(&mut (&mut part).take(MAX_XLSX_PART_BYTES + 1), &mut std::io::sink())
+            .map_err(|e| not_xlsx(format!("{name}: {e}")))?;
+        total += inflated;
+        if inflated > MAX_XLSX_PART_BYTES || total > MAX_XLSX_TOTAL_BYTES {
+            return Err(TableError::TooLarge {
+                file: shown.into(),
+                reason: format!(
+                    "inflates to more than {} MiB (part {name}); it is not a day's applications (a zip bomb?)",
+                    if inflated > MAX_XLSX_PART_BYTES { MAX_XLSX_PART_BYTES } else { MAX_XLSX_TOTAL_BYTES } >> 20
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
-fn cell_from_xlsx(d: &calamine::Data) -> Cell {
-    use calamine::Data;
+/// An opened workbook, checked against zip bombs.
+pub struct Workbook {
+    book: calamine::Xlsx<std::io::Cursor<Vec<u8>>>,
+    shown: String,
+}
+
+impl Workbook {
+    /// Opens a workbook from its bytes.
+    pub fn from_bytes(bytes: Vec<u8>, shown: &str) -> Result<Workbook, TableError> {
+        check_zip_bounds(&bytes, shown)?;
+        use calamine::Reader;
+        let book = calamine::Xlsx::new(std::io::Cursor::new(bytes))
+            .map_err(|e: calamine::XlsxError| TableError::NotXlsx { file: shown.into(), reason: e.to_string() })?;
+        Ok(Workbook { book, shown: shown.into() })
+    }
+
+    pub fn open(path: &Path, shown: &str) -> Result<Workbook, TableError> {
+        Workbook::from_bytes(read_capped(path, shown)?, shown)
+    }
+
+    pub fn sheet_names(&self) -> Vec<String> {
+        use calamine::Reader;
+        self.book.sheet_names()
+    }
+
+    /// Reads the first sheet whose name is one of `names` (compared without case), as a
+    /// stream of cells. `Ok(None)` when the workbook has no such sheet.
+    pub fn sheet(&mut self, names: &[&str]) -> Result<Option<Table>, TableError> {
+        let Some(sheet) =
+            self.sheet_names().into_iter().find(|s| names.iter().any(|n| s.trim().eq_ignore_ascii_case(n)))
+        else {
+            return Ok(None);
+        };
+        let shown = self.shown.clone();
+        let bad = |e: calamine::XlsxError| TableError::NotXlsx { file: shown.clone(), reason: e.to_string() };
+        let mut reader = self.book.worksheet_cells_reader(&sheet).map_err(bad)?;
+        let mut grid: std::collections::BTreeMap<u32, Vec<(u32, Cell)>> = std::collections::BTreeMap::new();
+        let mut cells = 0usize;
+        let mut wide: Option<(u32, u32)> = None;
+        while let Some(cell) = reader.next_cell().map_err(bad)? {
+            let (row, col) = cell.get_position();
+            let value = cell_from_xlsx(cell.get_value());
+            if col >= MAX_COLUMNS {
+                if value != Cell::Empty && wide.is_none() {
+                    wide = Some((row, col));
+                }
+                continue;
+            }
+            cells += 1;
+            if cells > MAX_CELLS {
+                return Err(TableError::TooLarge {
+                    file: shown.clone(),
+                    reason: format!(
+                        "sheet {sheet} holds more than {MAX_CELLS} cells; split the day into several folders"
+                    ),
+                });
+            }
+            grid.entry(row).or_default().push((col, value));
+        }
+        let mut notes = Vec::new();
+        if let Some((row, col)) = wide {
+            notes.push(TableNote {
+                row: Some(row as usize + 1),
+                message: format!(
+                    "cells beyond column {} (first at column {}) are not read: no contract column is that far right",
+                    MAX_COLUMNS,
+                    col + 1
+                ),
+            });
+        }
+        let rows = grid
+            .into_iter()
+            .map(|(row, mut cells)| {
+                cells.sort_by_key(|(c, _)| *c);
+                let width = cells.last().map_or(0, |(c, _)| *c as usize + 1);
+                let mut out = vec![Cell::Empty; width];
+                for (c, v) in cells {
+                    out[c as usize] = v;
+                }
+                Row { number: row as usize + 1, cells: out }
+            })
+            .collect();
+        Ok(Some(Table { file: shown, sheet: Some(sheet), rows, notes, unreadable_rows: Vec::new() }))
+    }
+}
+
+fn cell_from_xlsx(d: &calamine::DataRef<'_>) -> Cell {
+    use calamine::DataRef;
     match d {
-        Data::Empty => Cell::Empty,
-        Data::String(s) => Cell::Text(s.clone()),
-        Data::Int(i) => Cell::Number(*i as f64),
-        Data::Float(f) => Cell::Number(*f),
-        Data::Bool(b) => Cell::Bool(*b),
-        Data::DateTime(dt) => match dt.as_datetime() {
+        DataRef::Empty => Cell::Empty,
+        DataRef::String(s) => Cell::Text(s.clone()),
+        DataRef::SharedString(s) => Cell::Text((*s).to_string()),
+        DataRef::Int(i) => Cell::Number(*i as f64),
+        DataRef::Float(f) => Cell::Number(*f),
+        DataRef::Bool(b) => Cell::Bool(*b),
+        DataRef::DateTime(dt) => match dt.as_datetime() {
             Some(t) if !dt.is_duration() => Cell::Date(t.date()),
             _ => Cell::Number(dt.as_f64()),
         },
-        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
-        Data::Error(e) => Cell::Error(e.to_string()),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Text(s.clone()),
+        DataRef::Error(e) => Cell::Error(e.to_string()),
     }
 }
 
-/// Text decoded from bytes that may be UTF-8 (with or without BOM) or Shift_JIS (CP932).
-#[derive(Debug, Clone)]
-pub struct Decoded {
-    pub text: String,
-    /// The encoding most lines were in: `UTF-8` or `Shift_JIS`.
-    pub encoding: &'static str,
-    /// Lines (1-based) not in the main encoding.
-    pub odd_lines: Vec<usize>,
-    /// Lines that are neither; they hold U+FFFD where bytes could not be read.
-    pub bad_lines: Vec<usize>,
-}
-
-/// Decodes line by line. Valid UTF-8 with non-ASCII bytes is practically never meant as
-/// Shift_JIS, so each line is UTF-8 when it validates and CP932 otherwise.
-pub fn decode_text(bytes: &[u8], shown: &str) -> Result<Decoded, TableError> {
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(TableError::Encoding {
-            file: shown.into(),
-            reason: "is UTF-16 (Excel's \"Unicode text\"); save it as \"CSV UTF-8\" or as CSV (Shift_JIS)".into(),
-        });
-    }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut text = String::with_capacity(bytes.len() + bytes.len() / 2);
-    let mut utf8_lines = Vec::new();
-    let mut sjis_lines = Vec::new();
-    let mut bad_lines = Vec::new();
-    for (i, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
-        if line.is_ascii() {
-            text.push_str(std::str::from_utf8(line).expect("ASCII is UTF-8"));
-        } else if let Ok(s) = std::str::from_utf8(line) {
-            utf8_lines.push(i + 1);
-            text.push_str(s);
-        } else {
-            let (s, had_errors) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(line);
-            if had_errors {
-                bad_lines.push(i + 1);
-            } else {
-                sjis_lines.push(i + 1);
-            }
-            text.push_str(&s);
-        }
-    }
-    let (encoding, odd_lines) =
-        if sjis_lines.len() > utf8_lines.len() { ("Shift_JIS", utf8_lines) } else { ("UTF-8", sjis_lines) };
-    Ok(Decoded { text, encoding, odd_lines, bad_lines })
-}
-
-/// Reads a CSV file into a table; the header is not interpreted here.
+/// Reads a CSV file into a table; the header is not interpreted here. Rows are numbered as
+/// a spreadsheet shows them, whatever the line endings.
 pub fn read_csv(path: &Path, shown: &str) -> Result<Table, TableError> {
-    let bytes = std::fs::read(path).map_err(|source| TableError::Io { file: shown.into(), source })?;
-    let decoded = decode_text(&bytes, shown)?;
+    read_csv_bytes(&read_capped(path, shown)?, shown)
+}
+
+/// [`read_csv`] on bytes already read.
+pub fn read_csv_bytes(bytes: &[u8], shown: &str) -> Result<Table, TableError> {
+    let decoded = decode(bytes, shown).map_err(|e| TableError::Encoding { file: e.file, reason: e.reason })?;
     let mut notes = Vec::new();
     if !decoded.odd_lines.is_empty() {
         notes.push(TableNote {
@@ -202,25 +272,19 @@ pub fn read_csv(path: &Path, shown: &str) -> Result<Table, TableError> {
             ),
         });
     }
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(decoded.text.as_bytes());
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        match record {
-            Ok(rec) => {
-                let number = rec.position().map_or(rows.len() + 1, |p| p.line() as usize);
-                let cells = rec
-                    .iter()
-                    .map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) })
-                    .collect();
-                rows.push(Row { number, cells });
-            }
-            Err(e) => notes.push(TableNote {
-                row: e.position().map(|p| p.line() as usize),
-                message: format!("a record could not be read: {e}"),
-            }),
-        }
+    let records = csv_records(&decoded.text, None);
+    for (row, why) in &records.errors {
+        notes.push(TableNote { row: Some(*row), message: why.clone() });
     }
-    Ok(Table { file: shown.into(), sheet: None, rows, notes })
+    let rows = records
+        .records
+        .into_iter()
+        .map(|r| Row {
+            number: r.row,
+            cells: r.cells.into_iter().map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s) }).collect(),
+        })
+        .collect();
+    Ok(Table { file: shown.into(), sheet: None, rows, notes, unreadable_rows: records.errors })
 }
 
 fn list_lines(lines: &[usize]) -> String {
@@ -232,45 +296,6 @@ fn list_lines(lines: &[usize]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decodes_utf8_with_and_without_bom_and_sjis() {
-        let sjis = encoding_rs::SHIFT_JIS.encode("申込コード,氏名\nA1,山田\n").0.into_owned();
-        let cases: &[(&str, Vec<u8>, &str)] = &[
-            ("utf8", "申込コード\n".as_bytes().to_vec(), "UTF-8"),
-            ("utf8 bom", [b"\xEF\xBB\xBF".as_slice(), "申込コード\n".as_bytes()].concat(), "UTF-8"),
-            ("sjis", sjis, "Shift_JIS"),
-        ];
-        for (name, bytes, enc) in cases {
-            let d = decode_text(bytes, "x.csv").unwrap();
-            assert_eq!(d.encoding, *enc, "{name}");
-            assert!(d.text.starts_with("申込コード"), "{name}: {:?}", d.text);
-            assert!(d.odd_lines.is_empty() && d.bad_lines.is_empty(), "{name}");
-        }
-    }
-
-    #[test]
-    fn mixed_encodings_are_read_line_by_line_and_named() {
-        let mut bytes = encoding_rs::SHIFT_JIS.encode("申込コード,氏名\nA1,山田\nA2,佐藤\n").0.into_owned();
-        bytes.extend_from_slice("A3,鈴木\n".as_bytes());
-        let d = decode_text(&bytes, "x.csv").unwrap();
-        assert_eq!(d.encoding, "Shift_JIS");
-        assert_eq!(d.odd_lines, vec![4]);
-        assert!(d.text.contains("山田") && d.text.contains("鈴木"));
-    }
-
-    #[test]
-    fn undecodable_bytes_are_marked() {
-        let d = decode_text(b"a,b\n\x81\x20x,y\n", "x.csv").unwrap();
-        assert_eq!(d.bad_lines, vec![2]);
-        assert!(d.text.contains('\u{FFFD}'));
-    }
-
-    #[test]
-    fn utf16_is_refused_with_advice() {
-        let err = decode_text(&[0xFF, 0xFE, b'a', 0], "x.csv").unwrap_err().to_string();
-        assert!(err.contains("UTF-16"), "{err}");
-    }
 
     #[test]
     fn cells_display_as_typed() {

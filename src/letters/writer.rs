@@ -238,7 +238,7 @@ impl LetterWriter {
                 format!("{}-{}", l.application_id, l.kind),
                 l.kind.to_string(),
                 l.post.to_string(),
-                crate::report::csv_safe(&l.addressee),
+                crate::text::defuse(&l.addressee),
                 l.postal_code.clone(),
                 l.pages.to_string(),
                 l.file.to_string_lossy().into_owned(),

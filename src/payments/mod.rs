@@ -23,12 +23,7 @@ use chrono::NaiveDate;
 use model::{Credit, MatchDecision, MatchStatus};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A statement file as read from disk.
-#[derive(Debug, Clone)]
-pub struct StatementFile {
-    pub shown: String,
-    pub bytes: Vec<u8>,
-}
+pub use crate::intake::InputFile as StatementFile;
 
 /// What the stage did, for the summary.
 #[derive(Debug, Clone, Default)]
@@ -102,7 +97,7 @@ fn manual_decisions(
     new_credits: &BTreeMap<String, Credit>,
     problems: &mut Vec<String>,
 ) -> Result<Vec<(MatchDecision, Credit)>> {
-    let text = crate::intake::table::decode_text(&file.bytes, &file.shown)?.text;
+    let text = crate::textfile::decode(&file.bytes, &file.shown)?.text;
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let mut out = Vec::new();
     for (i, rec) in reader.records().enumerate() {
@@ -260,20 +255,4 @@ pub fn payments_stage(ledger: &mut Ledger, run_id: i64, input: PaymentsInput) ->
     }
     report.counts = ledger.record_payments(run_id, &write).context("cannot record payments")?;
     Ok(report)
-}
-
-/// Reads every file under `dir` (a batch's `transfers/`), without following links.
-pub fn read_transfers(dir: &std::path::Path) -> Result<Vec<StatementFile>> {
-    let mut out = Vec::new();
-    if !dir.is_dir() {
-        return Ok(out);
-    }
-    for entry in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name() {
-        let entry = entry?;
-        if entry.file_type().is_file() {
-            let rel = entry.path().strip_prefix(dir.parent().unwrap_or(dir)).unwrap_or(entry.path());
-            out.push(StatementFile { shown: rel.display().to_string(), bytes: std::fs::read(entry.path())? });
-        }
-    }
-    Ok(out)
 }

@@ -5,8 +5,8 @@
 //! header and filters; text from outside (payer names) is written as a string cell, which
 //! a spreadsheet never evaluates, and in the CSV it is defused like every other CSV cell.
 
-use super::csv_safe;
 use crate::ledger::payments::{OpenFeeRow, PaymentRow};
+use crate::text::defuse as csv_safe;
 use anyhow::Result;
 use chrono::NaiveDate;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet};
@@ -30,7 +30,7 @@ pub fn write_payments_csv(dir: &Path, rows: &[PaymentRow]) -> Result<()> {
             csv_safe(&r.transaction_id),
             r.date.clone(),
             r.amount.to_string(),
-            csv_safe(&r.payer_name),
+            csv_safe(&crate::text::for_display(&r.payer_name)),
             r.status.clone(),
             csv_safe(&r.application_ids),
             r.expected.to_string(),
@@ -78,18 +78,18 @@ fn payment_sheet(book: &mut Workbook, name: &str, rows: &[&PaymentRow]) -> Resul
     header(sheet, &cols)?;
     for (i, r) in rows.iter().enumerate() {
         let row = i as u32 + 1;
-        sheet.write_string(row, 0, &r.transaction_id)?;
+        sheet.write_string(row, 0, csv_safe(&r.transaction_id))?;
         match r.date.parse::<NaiveDate>() {
             Ok(d) => sheet.write_datetime_with_format(row, 1, date_cell(d)?, &date_fmt)?,
             Err(_) => sheet.write_string(row, 1, &r.date)?,
         };
         sheet.write_number_with_format(row, 2, r.amount as f64, &yen)?;
-        sheet.write_string(row, 3, &r.payer_name)?;
+        sheet.write_string(row, 3, csv_safe(&crate::text::for_display(&r.payer_name)))?;
         sheet.write_string(row, 4, &r.status)?;
-        sheet.write_string(row, 5, &r.application_ids)?;
+        sheet.write_string(row, 5, csv_safe(&r.application_ids))?;
         sheet.write_number_with_format(row, 6, r.expected as f64, &yen)?;
         sheet.write_number_with_format(row, 7, r.difference as f64, &yen)?;
-        sheet.write_string(row, 8, &r.reason)?;
+        sheet.write_string(row, 8, csv_safe(&r.reason))?;
     }
     filter(sheet, rows.len(), cols.len())?;
     sheet.autofit();
@@ -129,7 +129,7 @@ pub fn write_reconciliation(
     header(sheet, &cols)?;
     for (i, r) in open.iter().enumerate() {
         let row = i as u32 + 1;
-        sheet.write_string(row, 0, &r.application_id)?;
+        sheet.write_string(row, 0, csv_safe(&r.application_id))?;
         sheet.write_string(row, 1, &r.product)?;
         sheet.write_string(row, 2, &r.status)?;
         sheet.write_number_with_format(row, 3, r.due as f64, &yen)?;
@@ -151,9 +151,9 @@ pub fn write_reconciliation(
     header(sheet, &cols)?;
     for (i, (id, yen_amount, why)) in refunds.iter().enumerate() {
         let row = i as u32 + 1;
-        sheet.write_string(row, 0, id)?;
+        sheet.write_string(row, 0, csv_safe(id))?;
         sheet.write_number_with_format(row, 1, *yen_amount as f64, &yen)?;
-        sheet.write_string(row, 2, why)?;
+        sheet.write_string(row, 2, csv_safe(why))?;
     }
     filter(sheet, refunds.len(), cols.len())?;
     sheet.autofit();

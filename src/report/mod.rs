@@ -8,17 +8,9 @@ pub mod finance;
 pub mod summary;
 
 use crate::screen::Decision;
+use crate::text::defuse as csv_safe;
 use anyhow::Result;
 use std::path::Path;
-
-/// Makes text from outside inert in a spreadsheet: a leading `=`, `+`, `-`, `@`, tab or
-/// CR gets a `'` in front (OWASP's advice for CSV injection).
-pub fn csv_safe(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
-    }
-}
 
 /// `screening.csv`: `application_id,envelope_id,product,status,reasons,messages`, one row
 /// per decision, messages in the order of the reasons, `;`-separated.
@@ -73,25 +65,4 @@ pub fn write_batch_reports(dir: &Path, decisions: &[Decision], summary: &summary
     crate::fsio::write_atomic(&dir.join("report.txt"), summary.render().as_bytes(), false)?;
     crate::fsio::write_atomic(&dir.join("report.json"), &serde_json::to_vec_pretty(summary)?, false)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formulas_are_defused() {
-        let cases = [
-            ("=1+1", "'=1+1"),
-            ("+81", "'+81"),
-            ("-x", "'-x"),
-            ("@SUM", "'@SUM"),
-            ("\tx", "'\tx"),
-            ("ﾔﾏﾀﾞ", "ﾔﾏﾀﾞ"),
-            ("", ""),
-        ];
-        for (raw, want) in cases {
-            assert_eq!(csv_safe(raw), want, "{raw:?}");
-        }
-    }
 }

@@ -3,6 +3,7 @@
 use crate::intake::{Batch, BatchNote};
 use crate::ledger::RecordCounts;
 use crate::screen::{Change, Decision};
+use crate::text::for_display;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -88,7 +89,9 @@ impl Summary {
         for scan in batch.scans.values() {
             *s.scans_by_status.entry(scan.status().to_string()).or_default() += 1;
         }
-        s.notes = batch.notes.iter().chain(notes).map(|n| format!("{}: {}", n.location, n.message)).collect();
+        s.notes =
+            batch.notes.iter().chain(notes).map(|n| for_display(&format!("{}: {}", n.location, n.message))).collect();
+        s.unlisted_scans = s.unlisted_scans.iter().map(|f| for_display(f)).collect();
         s
     }
 
@@ -117,9 +120,9 @@ impl Summary {
             repeated_credits: p.counts.repeated_credits,
             decided_by_status: p.by_status.clone(),
             newly_paid: p.counts.newly_paid,
-            refused_files: p.refused.clone(),
-            already_imported: p.already_imported.clone(),
-            problems: p.problems.clone(),
+            refused_files: p.refused.iter().map(|x| for_display(x)).collect(),
+            already_imported: p.already_imported.iter().map(|x| for_display(x)).collect(),
+            problems: p.problems.iter().map(|x| for_display(x)).collect(),
         });
         self
     }

@@ -48,11 +48,7 @@ impl std::error::Error for CorporateNumberError {}
 /// Value of an ASCII or full-width (U+FF10..=U+FF19) digit, since forms
 /// typed in Japanese input mode give full-width digits.
 fn digit_value(c: char) -> Option<u8> {
-    match c {
-        '0'..='9' => Some(c as u8 - b'0'),
-        '０'..='９' => u8::try_from(c as u32 - '０' as u32).ok(),
-        _ => None,
-    }
+    crate::text::ascii_char(c).to_digit(10).and_then(|d| u8::try_from(d).ok())
 }
 
 /// Check digit for a 12-digit base number (most significant digit first).

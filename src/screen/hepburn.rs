@@ -6,6 +6,9 @@
 //!
 //! * long vowels dropped: おう/おお → O, うう → U, ー dropped (サトウ SATO,
 //!   オオノ ONO); えい and いい are kept (ケイコ KEIKO, ニイガタ NIIGATA);
+//!   but a word-final おお is OO (妹尾 セノオ SENOO, 高遠 タカトオ TAKATOO), and
+//!   where う begins a word of its own (浦, 内, 上, 梅) the pair may be written
+//!   out (松浦 マツウラ MATSUURA), as the passport offices' tables show;
 //! * ん → M before B/M/P (ナンバ NAMBA), otherwise N with no apostrophe
 //!   (シンイチ SHINICHI);
 //! * っ doubles the next consonant, but is T before CH (エッチュウ ETCHU);
@@ -431,6 +434,22 @@ fn tokenize(kana: &str) -> Result<Vec<Vec<Token>>, HepburnError> {
                     }
                     None => {
                         if !lengthened && is_long_vowel(word.last(), ch) {
+                            let at_word_end = chars.get(i).is_none_or(|&(c, _)| is_separator(c));
+                            if ch == 'お' && at_word_end {
+                                // Word-final おお is written OO (妹尾 セノオ SENOO, 高遠 タカトオ
+                                // TAKATOO): the passport rule for 末尾のオ.
+                                word.push(syllable(vec!["O".to_owned()]));
+                                lengthened = false;
+                                continue;
+                            }
+                            if ch == 'う' && starts_morpheme(&chars[i - 1..]) {
+                                // Not a long vowel when う begins a word of its own (松浦 マツウラ
+                                // MATSUURA), a long one otherwise (高知 コウチ KOCHI); the kana
+                                // cannot tell, so both spellings pass.
+                                word.push(syllable(vec![String::new(), "U".to_owned()]));
+                                lengthened = false;
+                                continue;
+                            }
                             lengthened = true;
                             continue;
                         }
@@ -456,8 +475,20 @@ fn tokenize(kana: &str) -> Result<Vec<Vec<Token>>, HepburnError> {
 }
 
 fn syllable(spellings: Vec<String>) -> Token {
-    let vowel = spellings.first().and_then(|s| s.chars().last()).unwrap_or('A');
+    let vowel = spellings.iter().find_map(|s| s.chars().last()).unwrap_or('A');
     Token::Syllable { spellings, vowel }
+}
+
+/// Words that begin with う and end many surnames (浦, 内, 上, 梅: 松浦 MATSUURA, 河内 KOUCHI,
+/// 尾上 ONOUE, 小梅 KOUME): after an O or U they make a vowel pair that need not be a long
+/// vowel. Kept short on purpose: ゆう+ま, ゆう+じ and the like are long vowels in given
+/// names (悠真 YUMA, 裕次郎 YUJIRO), and accepting YUUMA there would pass a wrong spelling.
+const U_WORDS: &[&str] = &["うら", "うち", "うえ", "うめ"];
+
+/// Whether the kana from here on begin one of [`U_WORDS`].
+fn starts_morpheme(rest: &[(char, usize)]) -> bool {
+    let head: String = rest.iter().take(2).map(|(c, _)| *c).collect();
+    U_WORDS.contains(&head.as_str())
 }
 
 /// お or う after an O, or う after a U: the passport drops it.
@@ -790,6 +821,29 @@ mod tests {
             ("ん before ヴ as B with N", ("ごんヴァ", "GONBA"), false),
             ("ん at end", ("けん", "KEN"), true),
             ("ん before m", ("ホンマ ケン", "KEN HOMMA"), true),
+            // The passport's full long-vowel rules (外務省; e.g. 新潟市 and 神奈川県 旅券
+            // pages): word-final オオ is OO; a vowel pair across two words of a name is
+            // no long vowel; ー is dropped.
+            ("final オオ is OO: 妹尾", ("セノオ", "SENOO"), true),
+            ("final オオ is OO: 高遠", ("タカトオ", "TAKATOO"), true),
+            ("final オオ is OO: 広尾", ("ヒロオ", "HIROO"), true),
+            ("final オオ as O is wrong", ("セノオ", "SENO"), false),
+            ("final オウ stays O: 高遠 タカトウ", ("タカトウ", "TAKATO"), true),
+            ("inner オオ is O: 大谷", ("オオタニ", "OTANI"), true),
+            ("inner オオ is O: 遠山", ("トオヤマ", "TOYAMA"), true),
+            ("ウウ across words: 松浦", ("マツウラ", "MATSUURA"), true),
+            ("ウウ across words, dropped", ("マツウラ", "MATSURA"), true),
+            ("オウ across words: 小内", ("コウチワ", "KOUCHIWA"), true),
+            ("オウ across words: 大内", ("オオウチ", "OUCHI"), true),
+            ("ー dropped: ニーナ", ("ニーナ", "NINA"), true),
+            ("ー kept is wrong", ("サリー", "SARII"), false),
+            ("斎藤", ("サイトウ", "SAITO"), true),
+            ("翔一", ("ショウイチ", "SHOICHI"), true),
+            ("亮太朗", ("リョウタロウ", "RYOTARO"), true),
+            ("発地", ("ホッチ", "HOTCHI"), true),
+            ("八丁", ("ハッチョウ", "HATCHO"), true),
+            ("哲平", ("テッペイ", "TEPPEI"), true),
+            ("信也", ("シンヤ", "SHINYA"), true),
         ];
         for &(name, (kana, romaji), expected) in cases {
             assert_eq!(romaji_matches(kana, romaji), Ok(expected), "case {name}: {kana} / {romaji}");
