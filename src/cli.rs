@@ -48,6 +48,13 @@ pub enum Command {
         #[command(subcommand)]
         action: LettersAction,
     },
+    /// Lifts the hold of applications that failed while being issued, once staff fixed the
+    /// cause (staff-queue.csv says which and why); the next run issues them.
+    Release {
+        /// Application ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
     /// The certification authority.
     Ca {
         #[command(subcommand)]
@@ -73,7 +80,8 @@ pub enum TransfersAction {
 
 #[derive(Debug, Subcommand)]
 pub enum LettersAction {
-    /// Deletes a batch's letter PDFs (PINs, passwords) once the mailroom confirms printing.
+    /// Deletes a batch's PIN and password letters and their print files once the mailroom
+    /// confirms printing; the deletion is recorded in the audit log and the manifests.
     Purge {
         /// The batch folder name under --out (e.g. 2026-11-19).
         batch: String,
@@ -109,13 +117,21 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                 lock_wait: Duration::from_secs(cli.wait),
             };
             let (pay, dir) = run::import_transfers(&opts, &files, bank.as_deref(), decisions.as_deref())?;
-            let mut summary = crate::report::summary::Summary {
-                command: "transfers import".into(),
-                as_of: as_of.to_string(),
-                ..Default::default()
-            };
-            summary = summary.with_payments(&pay);
-            print!("{}", summary.render());
+            println!("certbatch transfers import (as of {as_of})");
+            let by_status: Vec<String> = pay.by_status.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            println!(
+                "  credits        {} new ({} seen before); decided: {}; {} applications paid",
+                pay.counts.new_credits,
+                pay.counts.repeated_credits,
+                if by_status.is_empty() { "none".to_string() } else { by_status.join(", ") },
+                pay.counts.newly_paid
+            );
+            for f in &pay.already_imported {
+                println!("  imported before {}", crate::text::for_display(f));
+            }
+            for n in pay.refused.iter().chain(&pay.problems) {
+                println!("  payment note   {}", crate::text::for_display(n));
+            }
             println!("  written        {}", dir.display());
             Ok(())
         }
@@ -136,8 +152,26 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Letters { action: LettersAction::Purge { batch } } => {
-            let removed = crate::letters::purge(&cli.out, &batch)?;
-            println!("deleted {removed} letter files of batch {batch} (manifests kept)");
+            let mut ledger = crate::ledger::Ledger::open(&cli.state, Duration::from_secs(cli.wait))?;
+            let purged = crate::letters::purge(&cli.out, &batch)?;
+            ledger.record_purge(&batch, &purged)?;
+            crate::recovery::export_audit(&mut ledger, &cli.state)?;
+            println!(
+                "deleted {} letter files holding a PIN or password of batch {batch} (notices and manifests kept; recorded in audit.log)",
+                purged.len()
+            );
+            Ok(())
+        }
+        Command::Release { ids } => {
+            let mut ledger = crate::ledger::Ledger::open(&cli.state, Duration::from_secs(cli.wait))?;
+            for id in &ids {
+                if ledger.release(id, "certbatch release")? {
+                    println!("released {id}: the next run tries to issue it");
+                } else {
+                    println!("{id}: no hold to release");
+                }
+            }
+            crate::recovery::export_audit(&mut ledger, &cli.state)?;
             Ok(())
         }
         Command::Ca { action: CaAction::Init } => {
@@ -174,7 +208,7 @@ fn batch(
         lock_wait: Duration::from_secs(wait),
     };
     let outcome = run::run_batch(&opts)?;
-    print!("{}", outcome.summary.render());
+    print!("{}{}", outcome.summary.render(), outcome.summary.render_run());
     if mode == Mode::Check {
         // `check` shows every decision, since it writes no screening.csv.
         for d in &outcome.decisions {

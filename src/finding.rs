@@ -79,9 +79,27 @@ pub enum Code {
     CsrNameMismatch,
     WeakKey,
     InvalidDomain,
+    // Holds: an accepted application that waits for staff at issue (not screening codes;
+    // the contract is silent on them, the README names them).
+    LetterUnprintable,
+    LetterUnwritable,
+    CertificateUnbuildable,
+    CsrUnavailable,
+    OutputUnwritable,
+    IssueFailed,
 }
 
 impl Code {
+    /// The hold codes, which issuance gives, not screening.
+    pub const HOLDS: &'static [Code] = &[
+        Code::LetterUnprintable,
+        Code::LetterUnwritable,
+        Code::CertificateUnbuildable,
+        Code::CsrUnavailable,
+        Code::OutputUnwritable,
+        Code::IssueFailed,
+    ];
+
     pub const ALL: &'static [Code] = &[
         Code::MissingDocument,
         Code::StaleDocument,
@@ -101,6 +119,12 @@ impl Code {
         Code::CsrNameMismatch,
         Code::WeakKey,
         Code::InvalidDomain,
+        Code::LetterUnprintable,
+        Code::LetterUnwritable,
+        Code::CertificateUnbuildable,
+        Code::CsrUnavailable,
+        Code::OutputUnwritable,
+        Code::IssueFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -123,6 +147,12 @@ impl Code {
             Code::CsrNameMismatch => "csr_name_mismatch",
             Code::WeakKey => "weak_key",
             Code::InvalidDomain => "invalid_domain",
+            Code::LetterUnprintable => "letter_unprintable",
+            Code::LetterUnwritable => "letter_unwritable",
+            Code::CertificateUnbuildable => "certificate_unbuildable",
+            Code::CsrUnavailable => "csr_unavailable",
+            Code::OutputUnwritable => "output_unwritable",
+            Code::IssueFailed => "issue_failed",
         }
     }
 
@@ -131,6 +161,7 @@ impl Code {
         match self {
             Code::InvalidField | Code::UnknownValue | Code::DuplicateApplication => Severity::Reject,
             Code::NonJisCharacter => Severity::Warning,
+            c if Code::HOLDS.contains(&c) => Severity::Warning,
             _ => Severity::Deficient,
         }
     }

@@ -8,10 +8,34 @@ use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::Path;
 
+/// Creates `dir` and its missing parents, each new one 0700 when `private` (the state
+/// folder, secret letters) and 0755 otherwise, whatever the umask: a permissive umask
+/// must not leave a world-writable output folder. Existing folders are left as they are.
+pub fn create_dirs(dir: &Path, private: bool) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dirs(parent, private)?;
+    }
+    match std::fs::create_dir(dir) {
+        Ok(()) => set_mode(dir, if private { 0o700 } else { 0o755 }),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", dir.display())),
+    }
+}
+
+/// Sets a file's or folder's mode exactly (not through the umask).
+pub fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set the mode of {}", path.display()))
+}
+
 /// Writes `bytes` to `path` atomically, creating parent folders; `private` makes it 0600.
 pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     let dir = path.parent().context("an output path has a parent folder")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    create_dirs(dir, private)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .permissions(mode(private))
@@ -21,6 +45,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     tmp.as_file().sync_all().with_context(|| format!("cannot sync {}", path.display()))?;
     tmp.persist(path).with_context(|| format!("cannot move the new {} into place", path.display()))?;
     Ok(())
+}
+
+/// Whether `file` (relative to `base`) can be written: not a folder or other non-file,
+/// and its folder can be made (0700) and written to. Checked with a probe file, since
+/// permission bits say nothing to root and a folder may sit where a file should go. The
+/// message says what is in the way.
+pub fn probe_writable(base: &Path, file: &str) -> Result<(), String> {
+    let path = base.join(file);
+    if let Ok(m) = std::fs::symlink_metadata(&path) {
+        if !m.file_type().is_file() {
+            return Err(format!("{file} exists and is not a file"));
+        }
+    }
+    let dir = path.parent().ok_or_else(|| format!("{file} has no folder"))?;
+    create_dirs(dir, true).map_err(|e| format!("{e:#}"))?;
+    tempfile::Builder::new()
+        .prefix(".tmp-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))
 }
 
 #[cfg(unix)]
@@ -44,5 +88,14 @@ mod tests {
         write_atomic(&p, b"yy", false).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"yy");
         assert_eq!(std::fs::read_dir(p.parent().unwrap()).unwrap().count(), 1, "no temporary file left");
+    }
+
+    #[test]
+    fn new_folders_get_their_mode_whatever_the_umask() {
+        let dir = tempfile::tempdir().unwrap();
+        create_dirs(&dir.path().join("a/b"), true).unwrap();
+        create_dirs(&dir.path().join("c"), false).unwrap();
+        let mode = |p: &str| std::fs::metadata(dir.path().join(p)).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode("a"), mode("a/b"), mode("c")), (0o700, 0o700, 0o755));
     }
 }

@@ -20,6 +20,7 @@
 pub mod archive;
 pub mod bank;
 pub mod cli;
+pub mod config;
 pub mod csr;
 pub mod faults;
 pub mod finding;
@@ -36,9 +37,11 @@ pub mod pipelines;
 pub mod product;
 pub mod progress;
 pub mod record;
+pub mod recovery;
 pub mod report;
 pub mod run;
 pub mod screen;
+pub mod status;
 pub mod text;
 pub mod textfile;
 

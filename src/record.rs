@@ -143,62 +143,10 @@ pub struct DocumentRow {
     pub source: Location,
 }
 
-/// Where an application stands at the end of a run (batch contract section 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Accepted,
-    Deficient,
-    Rejected,
-    Issued,
-    RefundDue,
-    Revoked,
-}
-
-impl Status {
-    pub const ALL: &'static [Status] =
-        &[Status::Accepted, Status::Deficient, Status::Rejected, Status::Issued, Status::RefundDue, Status::Revoked];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Accepted => "accepted",
-            Status::Deficient => "deficient",
-            Status::Rejected => "rejected",
-            Status::Issued => "issued",
-            Status::RefundDue => "refund_due",
-            Status::Revoked => "revoked",
-        }
-    }
-
-    /// Still waiting for documents or review: later batches may change it.
-    pub fn is_open(self) -> bool {
-        matches!(self, Status::Accepted | Status::Deficient)
-    }
-}
-
-impl std::str::FromStr for Status {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Status::ALL.iter().copied().find(|st| st.as_str() == s).ok_or_else(|| format!("unknown status {s:?}"))
-    }
-}
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::status::Status;
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn statuses_round_trip() {
-        for s in Status::ALL {
-            assert_eq!(s.as_str().parse::<Status>(), Ok(*s));
-        }
-        assert!("pending".parse::<Status>().is_err());
-    }
-
     use super::*;
 
     #[test]

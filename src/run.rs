@@ -1,20 +1,38 @@
-//! One day's run, stage by stage: rules → intake → prior state → screening → (payments →
-//! issuance → letters, in later stages) → ledger → reports.
+//! One day's run, stage by stage, each a function over the previous stage's values:
 //!
-//! Each stage is a function over the previous stage's records; this module only wires
-//! them and does the I/O at the ends. `check` runs the same stages with a read-only ledger
-//! and writes nothing.
+//! ```text
+//! Config::load ─ intake ─> Batch ─ screen ─> Screening (Decision, Screened)
+//!                                              │ ledger records decisions
+//!                  payments::reconcile ─> PaymentsWrite, Clearance
+//!                                              │ ledger records credits, fees, paid
+//!   issue::eligible ─> IssueTicket ─ prepare ─> Job ─ sign ─> Signed (secrets)
+//!                 letters::secret::write(Signed) ─> letters; ledger records issued
+//!   letters::notices, mails, reports ─> OUT/<batch>/
+//! ```
+//!
+//! The ledger records each stage's result and gives what earlier days decided (loaded
+//! once, before screening); it is never the channel between this run's stages. A failure
+//! that concerns one application holds that application and the run goes on; only a
+//! failure of the run itself (configuration, ledger, disk) stops it, and the next run
+//! recovers ([`crate::recovery`]). `check` runs the same screening with a read-only
+//! ledger and writes nothing.
 
 use crate::archive;
+use crate::config::Config;
 use crate::intake::{self, Batch};
+use crate::issue::{self, ca_source, SignError, Signed};
+use crate::ledger::issuance::{IssuedRow, Reservation};
 use crate::ledger::{ApplicationWrite, Ledger, RejectedWrite, RunWrite, StoredDocument};
-use crate::pipelines::{self, Pipelines};
-use crate::record::Owner;
+use crate::letters::notices::{IssuedNotice, Notices};
+use crate::letters::writer::{Prepared, WrittenLetter};
+use crate::payments::{Clearance, PaymentsInput};
+use crate::record::{Application, Owner, Status};
 use crate::report::{self, summary::Summary};
-use crate::screen::{self, Change, Decision, Prior};
+use crate::screen::{self, Change, Decision, Prior, Screened};
+use crate::status::Hold;
 use anyhow::{Context, Result};
-use chrono::{NaiveDate, Timelike};
-use std::collections::BTreeSet;
+use chrono::{DateTime, FixedOffset, NaiveDate, Timelike};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -38,6 +56,39 @@ pub struct Options {
     pub lock_wait: Duration,
 }
 
+/// A certificate issued in this run (no secret: those went into its letters).
+#[derive(Debug, Clone)]
+pub struct IssuedCert {
+    pub application_id: String,
+    pub serial: String,
+    pub subject: String,
+    pub not_before: DateTime<FixedOffset>,
+    pub not_after: DateTime<FixedOffset>,
+    /// Under `OUT/<batch>/`.
+    pub cert_file: PathBuf,
+    pub p12_file: Option<PathBuf>,
+    pub download_expires: Option<DateTime<FixedOffset>>,
+    /// The secret letters written for it.
+    pub letters: Vec<WrittenLetter>,
+    /// The same letters' files, as paths.
+    pub letter_files: Vec<(&'static str, PathBuf)>,
+}
+
+/// What issuance did in a run.
+#[derive(Debug, Default)]
+pub struct IssueReport {
+    pub issued: Vec<IssuedCert>,
+    /// Accepted applications of before-issue products whose fee has not arrived.
+    pub awaiting_payment: Vec<String>,
+    /// Accepted applications waiting for staff, with why.
+    pub holds: Vec<Hold>,
+    /// Reservations of a killed run that were voided.
+    pub recovered: usize,
+    pub demo_ca: bool,
+    /// How long the issue stage took, from its checks to its commit (for the benchmark).
+    pub stage_time: Duration,
+}
+
 /// What a run decided, for the caller to print.
 #[derive(Debug)]
 pub struct Outcome {
@@ -45,12 +96,17 @@ pub struct Outcome {
     pub decisions: Vec<Decision>,
     /// Where the day's files went (`None` for `check`).
     pub out_dir: Option<PathBuf>,
-    /// Certificates issued in this run, with their secrets for the letter stage.
-    pub issue: crate::issue::IssueReport,
+    pub issue: IssueReport,
 }
 
-/// Loads what the ledger knows about the applications and envelopes the batch touches.
-pub fn load_prior(ledger: Option<&Ledger>, batch: &Batch, pipelines: &Pipelines, as_of: NaiveDate) -> Result<Prior> {
+/// Loads what the ledger knows about the applications and envelopes the batch touches,
+/// and the accepted applications still waiting to be issued.
+pub fn load_prior(
+    ledger: Option<&Ledger>,
+    batch: &Batch,
+    pipelines: &crate::pipelines::Pipelines,
+    as_of: NaiveDate,
+) -> Result<Prior> {
     let Some(ledger) = ledger else { return Ok(Prior::default()) };
     let (mut ids, envelopes) = screen::referenced(batch);
     ids.extend(ledger.application_ids_in_envelopes(&envelopes)?);
@@ -60,12 +116,14 @@ pub fn load_prior(ledger: Option<&Ledger>, batch: &Batch, pipelines: &Pipelines,
     if let Some(notice_by) = as_of.checked_sub_months(chrono::Months::new(shortest)) {
         ids.extend(ledger.deficient_noticed_by(notice_by)?);
     }
+    let awaiting_issue = ledger.awaiting_issue()?;
+    ids.extend(awaiting_issue.iter().cloned());
     let applications = ledger.applications(&ids)?;
     let mut owners: BTreeSet<Owner> = ids.iter().cloned().map(Owner::Application).collect();
     owners.extend(envelopes.into_iter().map(Owner::Envelope));
     owners.extend(applications.values().map(|s| Owner::Envelope(s.application.envelope_id.clone())));
     let documents = ledger.documents(&owners)?;
-    Ok(Prior { applications, documents })
+    Ok(Prior { applications, documents, awaiting_issue })
 }
 
 /// Copies every usable scan of today's documents into the archive, masking My Numbers,
@@ -95,11 +153,33 @@ pub fn archive_documents(state: &Path, scans_root: &Path, docs: &mut [StoredDocu
 
 /// The moment of issue: the run's day (`--as-of`) at the current time of day in Japan, so
 /// a replayed day issues as of that day and a normal run as of now.
-pub fn issue_moment(as_of: NaiveDate) -> chrono::DateTime<chrono::FixedOffset> {
+pub fn issue_moment(as_of: NaiveDate) -> DateTime<FixedOffset> {
     use chrono::TimeZone;
     let now = chrono::Utc::now().with_timezone(&crate::jpdate::jst());
     let t = now.time().with_nanosecond(0).unwrap_or(now.time());
     crate::jpdate::jst().from_local_datetime(&as_of.and_time(t)).single().expect("JST has no gaps")
+}
+
+fn run_write(
+    batch: &str,
+    command: &str,
+    as_of: NaiveDate,
+    moment: DateTime<FixedOffset>,
+    started_at: String,
+) -> RunWrite {
+    RunWrite {
+        batch: batch.to_string(),
+        moment: crate::jpdate::iso(moment),
+        command: command.into(),
+        as_of,
+        started_at,
+        finished_at: crate::jpdate::now_iso(),
+        rows_read: 0,
+        applications: 0,
+        documents: 0,
+        scans: 0,
+        summary: "{}".into(),
+    }
 }
 
 /// `certbatch transfers import FILE...`: finance's own schedule. Imports the statements
@@ -112,88 +192,59 @@ pub fn import_transfers(
     bank: Option<&str>,
     decisions: Option<&Path>,
 ) -> Result<(crate::payments::PaymentsReport, PathBuf)> {
-    let pipelines = pipelines::load(&opts.pipelines_dir)?;
-    let mut statements = Vec::new();
-    for f in files {
-        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-        statements.push(crate::payments::StatementFile { shown: f.display().to_string(), bytes });
-    }
-    let decisions = match decisions {
-        Some(p) => Some(crate::payments::StatementFile {
+    let config = Config::load(&opts.pipelines_dir)?;
+    let read = |p: &Path| -> Result<intake::InputFile> {
+        Ok(intake::InputFile {
             shown: p.display().to_string(),
-            bytes: std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
-        }),
-        None => None,
+            bytes: intake::table::read_capped(p, &p.display().to_string())?,
+        })
     };
+    let statements = files.iter().map(|f| read(f)).collect::<Result<Vec<_>>>()?;
+    let decisions = decisions.map(read).transpose()?;
     let mut ledger = Ledger::open(&opts.state_dir, opts.lock_wait)?;
+    crate::recovery::recover(&mut ledger, &opts.out_dir, &opts.state_dir)?;
     let name = format!("transfers-{}", opts.as_of);
-    let now = crate::jpdate::now_iso();
-    let run = RunWrite {
-        batch: name.clone(),
-        command: "transfers import".into(),
-        as_of: opts.as_of,
-        started_at: now.clone(),
-        finished_at: now,
-        rows_read: 0,
-        applications: 0,
-        documents: 0,
-        scans: 0,
-        summary: "{}".into(),
-    };
-    let counts = ledger.record(&run, &[], &[], &[])?;
-    let out_dir = opts.out_dir.join(&name);
-    let pay = reconcile(
-        &mut ledger,
-        counts.run_id,
-        &pipelines,
-        &opts.pipelines_dir,
-        bank,
-        &statements,
-        decisions.as_ref(),
-        opts.as_of,
-        &out_dir,
+    let moment = ledger.batch_moment(&name)?.unwrap_or_else(|| issue_moment(opts.as_of));
+    let counts = ledger.record(
+        &run_write(&name, "transfers import", opts.as_of, moment, crate::jpdate::now_iso()),
+        &[],
+        &[],
+        &[],
     )?;
-    Ok((pay, out_dir))
+    let prior = ledger.payments_prior(opts.as_of)?;
+    let (write, mut report) = crate::payments::reconcile(PaymentsInput {
+        pipelines: &config.pipelines,
+        profiles: &config.banks,
+        forced_bank: bank,
+        statements: &statements,
+        decisions: decisions.as_ref(),
+        new_applications: &[],
+        prior: &prior,
+    });
+    report.counts = ledger.record_payments(counts.run_id, &name, &write).context("cannot record payments")?;
+    let out_dir = opts.out_dir.join(&name);
+    finance_files(&ledger, &name, &out_dir, opts.as_of, moment)?;
+    crate::recovery::export_audit(&mut ledger, &opts.state_dir)?;
+    Ok((report, out_dir))
 }
 
-/// The letters without a secret: deficiency notices for the run's deficient applications
-/// and receipt forms for every certificate issued under this batch, with their print
-/// files and manifest (named by batch, so a rerun rewrites the same ones).
-#[allow(clippy::too_many_arguments)]
-fn write_notices(
+/// `payments.csv` of a batch and the reconciliation workbook as the ledger now stands.
+fn finance_files(
     ledger: &Ledger,
-    pipelines_dir: &Path,
-    pipelines: &Pipelines,
-    mail: &crate::letters::mails::MailConfig,
-    out_dir: &Path,
-    decisions: &[Decision],
-    issued: &[crate::ledger::issuance::IssuedRow],
+    batch: &str,
+    out_b: &Path,
     as_of: NaiveDate,
+    moment: DateTime<FixedOffset>,
 ) -> Result<()> {
-    use crate::letters::notices::{deficiency_letters, receipt_letters};
-    let writer = crate::letters::writer::LetterWriter::load(
-        pipelines_dir,
-        pipelines.products.keys().cloned(),
-        mail.from_name.clone(),
-    )?;
-    let mut letters = deficiency_letters(out_dir, pipelines, &writer, decisions, as_of)?;
-    let ids = issued.iter().map(|r| r.application_id.clone()).collect();
-    let apps = ledger.applications(&ids)?;
-    let receipts: Vec<(crate::record::Application, String, NaiveDate, String)> = issued
-        .iter()
-        .filter_map(|r| {
-            let app = apps.get(&r.application_id)?.application.clone();
-            let day: NaiveDate = r.not_before.get(..10)?.parse().ok()?;
-            let end: NaiveDate = r.not_after.get(..10)?.parse().ok()?;
-            Some((app, r.serial.clone(), day, format!("{} 23:59:59", crate::jpdate::to_era_string(end))))
-        })
-        .collect();
-    letters.extend(receipt_letters(out_dir, pipelines, &writer, &receipts)?);
-    if !letters.is_empty() {
-        let refs: Vec<&crate::letters::writer::Prepared> = letters.iter().collect();
-        writer.print_files(out_dir, "notices", &refs)?;
-    }
-    Ok(())
+    crate::report::finance::write_payments_csv(out_b, &ledger.payments_of_batch(batch)?)?;
+    crate::report::finance::write_reconciliation(
+        out_b,
+        &ledger.all_payments()?,
+        &ledger.open_fee_rows()?,
+        &ledger.refunds_due()?,
+        as_of,
+        moment,
+    )
 }
 
 /// What `daily` did.
@@ -207,20 +258,16 @@ pub struct DailyReport {
 /// per certificate, into `OUT/daily-<day>/`, and records it; a rerun of the same day writes
 /// the same files and records nothing new.
 pub fn daily(opts: &Options) -> Result<DailyReport> {
-    let pipelines = pipelines::load(&opts.pipelines_dir)?;
-    let mail = crate::letters::mails::MailConfig::load(&opts.pipelines_dir)?;
-    let writer = crate::letters::writer::LetterWriter::load(
-        &opts.pipelines_dir,
-        pipelines.products.keys().cloned(),
-        mail.from_name.clone(),
-    )?;
+    let config = Config::load(&opts.pipelines_dir)?;
     let mut ledger = Ledger::open(&opts.state_dir, opts.lock_wait)?;
-    let out_dir = opts.out_dir.join(format!("daily-{}", opts.as_of));
-    let now = issue_moment(opts.as_of);
+    crate::recovery::recover(&mut ledger, &opts.out_dir, &opts.state_dir)?;
+    let name = format!("daily-{}", opts.as_of);
+    let out_dir = opts.out_dir.join(&name);
+    let moment = ledger.batch_moment(&name)?.unwrap_or_else(|| issue_moment(opts.as_of));
     let mut due = Vec::new();
     let mut marks = Vec::new();
     for (app, serial, not_before, not_after) in ledger.valid_certificates(opts.as_of)? {
-        let Some(product) = pipelines.product(&app.product) else { continue };
+        let Some(product) = config.pipelines.product(&app.product) else { continue };
         let (Some(Ok(start)), Some(Ok(end))) =
             (not_before.get(..10).map(str::parse::<NaiveDate>), not_after.get(..10).map(str::parse::<NaiveDate>))
         else {
@@ -239,116 +286,33 @@ pub fn daily(opts: &Options) -> Result<DailyReport> {
         due.push((app, start, end));
     }
     let mut report = DailyReport { out_dir: out_dir.clone(), ..Default::default() };
-    let letters = crate::letters::notices::expiry_letters(&out_dir, &pipelines, &writer, &due)?;
-    if !letters.is_empty() {
-        let refs: Vec<&crate::letters::writer::Prepared> = letters.iter().collect();
-        writer.print_files(&out_dir, "expiry", &refs)?;
-    }
+    let mut notices = Notices::default();
+    crate::letters::notices::expiry_letters(&out_dir, &config.pipelines, &config.letters, &due, &mut notices)?;
+    let printed: Vec<&Prepared> = notices.printed.iter().collect();
+    config.letters.print_files(&out_dir, "expiry", &printed, &notices.queued)?;
     for (app, start, end) in &due {
         let eml = crate::mail::expiry_notice_mail(
-            &crate::mail::Sender {
-                name: mail.from_name.clone(),
-                address: mail.from_address.clone(),
-                domain: mail.domain.clone(),
-            },
+            &config.mail.sender(),
             &app.name_kanji,
             &app.email,
             &app.id,
             &start.format("%Y年%m月%d日").to_string(),
             &format!("{} 23:59:59", end.format("%Y年%m月%d日")),
-            now,
+            moment,
         )?;
         crate::fsio::write_atomic(&out_dir.join("mail").join(format!("{}-expiry.eml", app.id)), &eml, false)?;
         report.expiry_notices.push(app.id.clone());
     }
     crate::faults::point("daily-before-record");
+    ledger.record(&run_write(&name, "daily", opts.as_of, moment, crate::jpdate::now_iso()), &[], &[], &[])?;
     ledger.record_notices(&marks, opts.as_of)?;
+    crate::recovery::export_audit(&mut ledger, &opts.state_dir)?;
     Ok(report)
 }
 
-/// Runs the payments stage and writes finance's files into `out_dir`.
-#[allow(clippy::too_many_arguments)]
-pub fn reconcile(
-    ledger: &mut Ledger,
-    run_id: i64,
-    pipelines: &Pipelines,
-    pipelines_dir: &Path,
-    forced_bank: Option<&str>,
-    statements: &[crate::payments::StatementFile],
-    decisions: Option<&crate::payments::StatementFile>,
-    as_of: NaiveDate,
-    out_dir: &Path,
-) -> Result<crate::payments::PaymentsReport> {
-    // Without `banks/` only Zengin files can be read; that is a choice, not an error.
-    let banks = pipelines_dir.join("banks");
-    let profiles = if banks.is_dir() {
-        crate::bank::csv_profiles::load_profiles(&banks).map_err(anyhow::Error::msg)?
-    } else {
-        Vec::new()
-    };
-    let input =
-        crate::payments::PaymentsInput { pipelines, profiles: &profiles, forced_bank, statements, decisions, as_of };
-    let pay = crate::payments::payments_stage(ledger, run_id, input)?;
-    crate::report::finance::write_payments_csv(out_dir, &ledger.payments_of_run(run_id)?)?;
-    crate::report::finance::write_reconciliation(
-        out_dir,
-        &ledger.all_payments()?,
-        &ledger.open_fee_rows()?,
-        &ledger.refunds_due()?,
-        as_of,
-    )?;
-    Ok(pay)
-}
-
-/// Invoiced products get their invoice when issued: the issue day and the due day by
-/// the product's rule. Idempotent, so a run killed after issuing catches up next time.
-pub fn record_invoices(ledger: &mut Ledger, pipelines: &Pipelines) -> Result<()> {
-    for (app, product, issued) in ledger.issued_without_invoice()? {
-        let Some(rule) = pipelines.product(&product).and_then(|p| p.payment.due) else { continue };
-        ledger.set_invoice(&app, issued, crate::payments::fees::invoice_due(rule, issued))?;
-    }
-    Ok(())
-}
-
-/// Today's decisions with `issued` for those issued in this run.
-fn with_issued_status(mut decisions: Vec<Decision>, issue: &crate::issue::IssueReport) -> Vec<Decision> {
-    for d in &mut decisions {
-        if issue.issued.iter().any(|i| i.application_id == d.application_id) {
-            d.status = crate::record::Status::Issued;
-        }
-    }
-    decisions
-}
-
-/// Runs (or checks) one batch folder.
-pub fn run_batch(opts: &Options) -> Result<Outcome> {
-    let started_at = crate::jpdate::now_iso();
-    let pipelines = pipelines::load(&opts.pipelines_dir)?;
-    // Letter templates are rules too: a wrong one stops the run before any work.
-    crate::letters::templates::Templates::load_dir(
-        &opts.pipelines_dir.join("letters"),
-        pipelines.products.keys().cloned(),
-    )?;
-    let mail_config = crate::letters::mails::MailConfig::load(&opts.pipelines_dir)?;
-    crate::letters::letter_pdf::Layout::load(&opts.pipelines_dir.join("letters/layout.toml"))?;
-    let batch = intake::read_batch(&opts.batch_dir, &pipelines)?;
-    crate::faults::point("after-intake");
-    let mut ledger = match opts.mode {
-        Mode::Run => Some(Ledger::open(&opts.state_dir, opts.lock_wait)?),
-        Mode::Check => Ledger::open_read_only(&opts.state_dir)?,
-    };
-    let prior = load_prior(ledger.as_ref(), &batch, &pipelines, opts.as_of)?;
-    let mut screening = screen::screen_batch(&batch, &prior, &pipelines, opts.as_of);
-    let command = match opts.mode {
-        Mode::Run => "run",
-        Mode::Check => "check",
-    };
-    let mut summary = Summary::new(&batch, command, opts.as_of, &screening.decisions, &screening.notes);
-    let (Mode::Run, Some(ledger)) = (opts.mode, ledger.as_mut()) else {
-        return Ok(Outcome { summary, decisions: screening.decisions, out_dir: None, issue: Default::default() });
-    };
-    archive_documents(&opts.state_dir, &batch.dir.join("scans"), &mut screening.documents)?;
-    let applications: Vec<ApplicationWrite> = screening
+/// The stored form of today's decisions: applications to record, rows that are not.
+fn writes(screening: &screen::Screening, prior: &Prior, batch: &str) -> (Vec<ApplicationWrite>, Vec<RejectedWrite>) {
+    let applications = screening
         .decisions
         .iter()
         .filter(|d| !matches!(d.change, Change::Duplicate | Change::NotAnApplication))
@@ -356,11 +320,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
             let app = d.application.clone()?;
             Some(ApplicationWrite {
                 content_hash: app.content_hash(),
-                batch: if d.change == Change::New {
-                    batch.name.clone()
-                } else {
-                    prior.applications.get(&app.id).map_or_else(|| batch.name.clone(), |s| s.batch.clone())
-                },
+                batch: prior.applications.get(&app.id).map_or_else(|| batch.to_string(), |s| s.batch.clone()),
                 application: app,
                 status: d.status,
                 reasons: d.reasons(),
@@ -368,85 +328,332 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
             })
         })
         .collect();
-    let rejected: Vec<RejectedWrite> = screening
+    let rejected = screening
         .decisions
         .iter()
         .filter(|d| matches!(d.change, Change::Duplicate | Change::NotAnApplication))
         .map(|d| RejectedWrite { source: d.source.clone(), raw_id: d.application_id.clone(), reasons: d.reasons() })
         .collect();
-    let run = RunWrite {
-        batch: batch.name.clone(),
-        command: command.into(),
-        as_of: opts.as_of,
-        started_at,
-        finished_at: crate::jpdate::now_iso(),
-        rows_read: batch.rows_read,
-        applications: screening.decisions.len(),
-        documents: batch.documents.len(),
-        scans: batch.scans.len(),
-        summary: serde_json::to_string(&summary)?,
+    (applications, rejected)
+}
+
+/// Issuance and the secret letters, exactly once: holds for what cannot be made, serials
+/// reserved, certificates signed, letters written, then one transaction records them.
+#[allow(clippy::too_many_arguments)]
+fn issue_stage(
+    ledger: &mut Ledger,
+    config: &Config,
+    ca: &ca_source::SigningCa,
+    state: &Path,
+    out_b: &Path,
+    batch: &str,
+    ready: Vec<Screened>,
+    clearance: &Clearance,
+    now: DateTime<FixedOffset>,
+) -> Result<IssueReport> {
+    let mut report = IssueReport::default();
+    let (tickets, waiting) = issue::eligible(&config.pipelines, ready, clearance);
+    report.awaiting_payment = waiting;
+    // A hold from a failure while signing stays until staff release it.
+    let sticky: BTreeSet<String> = ledger.holds()?.into_iter().filter(|h| h.sticky).map(|h| h.application_id).collect();
+    let (tickets, stuck): (Vec<_>, Vec<_>) = tickets.into_iter().partition(|t| !sticky.contains(&t.application().id));
+    report
+        .holds
+        .extend(ledger.holds()?.into_iter().filter(|h| stuck.iter().any(|t| t.application().id == h.application_id)));
+    if tickets.is_empty() {
+        return Ok(report);
+    }
+    // 1. Checks before anything is signed: the certificate's contents, its letters.
+    let mut jobs = Vec::new();
+    let mut holds = Vec::new();
+    let mut cleared = Vec::new();
+    for ticket in tickets {
+        let job = match issue::prepare(ticket, &config.pipelines, ca, state, now) {
+            Ok(job) => job,
+            Err(h) => {
+                holds.push(h);
+                continue;
+            }
+        };
+        let app = job.application();
+        if let Err(why) = crate::fsio::probe_writable(out_b, &format!("certs/{}/cert.pem", app.id)) {
+            holds.push(Hold::check(&app.id, "output_unwritable", why));
+            continue;
+        }
+        if job.has_secrets() {
+            if let Err(h) = crate::letters::secret::preflight(
+                &config.letters,
+                out_b,
+                app,
+                job.product,
+                &job.facts(),
+                job.wants_password,
+            ) {
+                holds.push(h);
+                continue;
+            }
+        }
+        cleared.push(job.application().id.clone());
+        jobs.push(job);
+    }
+    ledger.record_holds(&holds, &cleared)?;
+    report.holds.extend(holds);
+    if jobs.is_empty() {
+        return Ok(report);
+    }
+
+    // 2. Serials, reserved in one transaction.
+    for job in &mut jobs {
+        job.assign_serial(&mut |s| ledger.serial_exists(s))?;
+    }
+    let reservations: Vec<Reservation> = jobs
+        .iter()
+        .map(|j| Reservation {
+            application_id: j.application().id.clone(),
+            serial: j.serial(),
+            batch: batch.to_string(),
+            reserved_run: 0,
+        })
+        .collect();
+    let run_id = ledger.reserve(batch, &reservations)?;
+    crate::faults::point("issue-after-reserve");
+
+    // 3. Keys, certificates, files; 4. the secret letters. A failure of one voids it.
+    let signed = issue::sign(&jobs, ca, out_b);
+    let mut done: Vec<(Signed, Vec<Prepared>)> = Vec::new();
+    let mut voided: Vec<(String, String)> = Vec::new();
+    let mut failed: Vec<Hold> = Vec::new();
+    for (job, result) in jobs.iter().zip(signed) {
+        let lettered = result.and_then(|s| {
+            crate::letters::secret::write(&config.letters, out_b, &s, job.product).map(|letters| (s, letters))
+        });
+        match lettered {
+            Ok(pair) => done.push(pair),
+            Err(SignError::Run(e)) => return Err(e),
+            Err(SignError::One(h)) => {
+                crate::recovery::remove(&crate::recovery::attempt_files(out_b, &job.application().id))?;
+                voided.push((job.serial(), format!("not issued: {}: {}", h.code, h.detail)));
+                failed.push(h);
+            }
+        }
+        crate::faults::point("issue-after-files");
+    }
+    let prepared: Vec<&Prepared> = done.iter().flat_map(|(_, l)| l).collect();
+    if !prepared.is_empty() {
+        config.letters.print_files(out_b, &format!("run{run_id}"), &prepared, &[])?;
+    }
+    crate::faults::point("issue-after-letters");
+
+    // 5. One transaction records them; the secrets are dropped (zeroized) after it.
+    ledger.void(&voided)?;
+    ledger.record_holds(&failed, &[])?;
+    report.holds.extend(failed);
+    let records: Vec<_> = done
+        .iter()
+        .map(|(s, _)| {
+            let mut r = s.record();
+            let product = config.pipelines.product(&s.product_id);
+            if let Some(rule) = product.and_then(|p| p.payment.due) {
+                let day = s.not_before.date_naive();
+                r.invoice = Some((day, crate::payments::fees::invoice_due(rule, day)));
+            }
+            r
+        })
+        .collect();
+    ledger.complete(run_id, &records)?;
+    crate::faults::point("issue-after-commit");
+    report.issued = done
+        .into_iter()
+        .map(|(s, letters)| IssuedCert {
+            application_id: s.application.id.clone(),
+            serial: s.serial.clone(),
+            subject: s.subject.clone(),
+            not_before: s.not_before,
+            not_after: s.not_after,
+            cert_file: out_b.join(&s.cert_file),
+            p12_file: s.p12_file.as_ref().map(|f| out_b.join(f)),
+            download_expires: s.download_expires,
+            letter_files: letters.iter().map(|p| (p.written.kind, out_b.join(&p.written.file))).collect(),
+            letters: letters.into_iter().map(|p| p.written).collect(),
+        })
+        .collect();
+    Ok(report)
+}
+
+/// The certificates of a batch as its notices, mails and `issued.csv` quote them: the
+/// ones earlier runs of the batch issued and this run's.
+struct BatchIssued {
+    rows: Vec<IssuedRow>,
+    apps: BTreeMap<String, Application>,
+}
+
+impl BatchIssued {
+    fn notices(&self) -> Vec<IssuedNotice> {
+        self.rows
+            .iter()
+            .filter_map(|r| {
+                let app = self.apps.get(&r.application_id)?.clone();
+                let day: NaiveDate = r.not_before.get(..10)?.parse().ok()?;
+                let end: NaiveDate = r.not_after.get(..10)?.parse().ok()?;
+                Some(IssuedNotice {
+                    application: app,
+                    serial: r.serial.clone(),
+                    issued_on: day,
+                    not_after: format!("{} 23:59:59", crate::jpdate::to_era_string(end)),
+                })
+            })
+            .collect()
+    }
+
+    fn download_links(&self) -> Vec<crate::letters::mails::DownloadLink> {
+        self.rows
+            .iter()
+            .filter_map(|r| {
+                let expires = DateTime::parse_from_rfc3339(&r.download_expires).ok()?;
+                Some(crate::letters::mails::DownloadLink {
+                    application: self.apps.get(&r.application_id)?.clone(),
+                    serial: r.serial.clone(),
+                    not_before: DateTime::parse_from_rfc3339(&r.not_before).ok()?,
+                    expires,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Runs (or checks) one batch folder.
+pub fn run_batch(opts: &Options) -> Result<Outcome> {
+    let started_at = crate::jpdate::now_iso();
+    let config = Config::load(&opts.pipelines_dir)?;
+    let batch = intake::read_batch(&opts.batch_dir, &config.pipelines)?;
+    crate::faults::point("after-intake");
+    let command = match opts.mode {
+        Mode::Run => "run",
+        Mode::Check => "check",
     };
+    if opts.mode == Mode::Check {
+        let ledger = Ledger::open_read_only(&opts.state_dir)?;
+        let prior = load_prior(ledger.as_ref(), &batch, &config.pipelines, opts.as_of)?;
+        let screening = screen::screen_batch(&batch, &prior, &config.pipelines, opts.as_of);
+        let summary = Summary::new(&batch, command, opts.as_of, &screening.decisions, &screening.notes);
+        return Ok(Outcome { summary, decisions: screening.decisions, out_dir: None, issue: IssueReport::default() });
+    }
+
+    let mut ledger = Ledger::open(&opts.state_dir, opts.lock_wait)?;
+    let now = issue_moment(opts.as_of);
+    // The CA is configuration too: a key that does not open stops the run before anything
+    // is recorded (the demo CA is made here on first use, under the state folder's lock).
+    let ca = ca_source::open(&config.ca, &opts.state_dir, now, true)?;
+    let recovered = crate::recovery::recover(&mut ledger, &opts.out_dir, &opts.state_dir)?;
+    let moment = ledger.batch_moment(&batch.name)?.unwrap_or(now);
+    let out_b = opts.out_dir.join(&batch.name);
+
+    // What earlier days decided, read once.
+    let prior = load_prior(Some(&ledger), &batch, &config.pipelines, opts.as_of)?;
+    let pay_prior = ledger.payments_prior(opts.as_of)?;
+    let earlier_issued = ledger.issued_in_batch(&batch.name)?;
+
+    // Screening.
+    let mut screening = screen::screen_batch(&batch, &prior, &config.pipelines, opts.as_of);
+    let mut summary = Summary::new(&batch, command, opts.as_of, &screening.decisions, &screening.notes);
+    archive_documents(&opts.state_dir, &batch.dir.join("scans"), &mut screening.documents)?;
+    let (applications, rejected) = writes(&screening, &prior, &batch.name);
+    let mut run = run_write(&batch.name, command, opts.as_of, moment, started_at);
+    run.rows_read = batch.rows_read;
+    run.applications = screening.decisions.len();
+    run.documents = batch.documents.len();
+    run.scans = batch.scans.len();
+    run.summary = serde_json::to_string(&summary)?;
     let counts = ledger.record(&run, &applications, &screening.documents, &rejected)?;
     summary = summary.with_recorded(&counts);
     crate::faults::point("after-ledger");
-    let out_dir = opts.out_dir.join(&batch.name);
-    // Screening's files first: they stand even if issuing fails below.
-    report::write_batch_reports(&out_dir, &screening.decisions, &summary)?;
-    let now = issue_moment(opts.as_of);
-    crate::letters::mails::review_mails(&out_dir, &mail_config, &screening.decisions, opts.as_of, now)?;
 
-    // Payments: the day's statements and finance's decisions, before issuance, so an
-    // application paid today is issued today.
-    let statements = batch.statements.clone();
-    let decisions = batch.decisions.clone();
-    let pay = reconcile(
-        ledger,
-        counts.run_id,
-        &pipelines,
-        &opts.pipelines_dir,
-        None,
-        &statements,
-        decisions.as_ref(),
-        opts.as_of,
-        &out_dir,
-    )?;
+    // Payments, before issuance, so an application paid today is issued today.
+    let new_apps: Vec<&Application> =
+        screening.decisions.iter().filter(|d| d.change == Change::New).filter_map(|d| d.application.as_ref()).collect();
+    let (pay_write, mut pay) = crate::payments::reconcile(PaymentsInput {
+        pipelines: &config.pipelines,
+        profiles: &config.banks,
+        forced_bank: None,
+        statements: &batch.statements,
+        decisions: batch.decisions.as_ref(),
+        new_applications: &new_apps,
+        prior: &pay_prior,
+    });
+    pay.counts = ledger.record_payments(counts.run_id, &batch.name, &pay_write).context("cannot record payments")?;
+    let clearance = crate::payments::clearance(&pay_prior).with_paid(&pay.counts.paid);
     summary = summary.with_payments(&pay);
 
-    // Issuance: everything accepted and cleared for issue, exactly once.
-    let issue = crate::issue::issue_stage(
-        ledger,
-        &crate::issue::IssueContext {
-            pipelines: &pipelines,
-            pipelines_dir: &opts.pipelines_dir,
-            state_dir: &opts.state_dir,
-            out_dir: &out_dir,
-            batch: &batch.name,
-            now: issue_moment(opts.as_of),
-            sender: &mail_config.from_name,
-        },
-    )?;
-    summary = summary.with_issue(&issue);
-    record_invoices(ledger, &pipelines)?;
-    let issued_ids = issue.issued.iter().map(|i| i.application_id.clone()).collect();
-    let issued_apps: std::collections::BTreeMap<String, crate::record::Application> =
-        ledger.applications(&issued_ids)?.into_iter().map(|(id, s)| (id, s.application)).collect();
-    crate::letters::mails::download_mails(&out_dir, &mail_config, &issue.issued, &issued_apps, now)?;
-    // The letter stage takes the secrets here (a later capability); until then they are
-    // dropped with `issue`, zeroized, and never written anywhere.
-    let decisions = with_issued_status(screening.decisions, &issue);
+    // Issuance and its letters.
+    let ready = std::mem::take(&mut screening.ready);
+    let stage_started = std::time::Instant::now();
+    let mut issue =
+        issue_stage(&mut ledger, &config, &ca, &opts.state_dir, &out_b, &batch.name, ready, &clearance, now)?;
+    issue.stage_time = stage_started.elapsed();
+    issue.recovered = recovered.voided;
+    issue.demo_ca = config.ca.mode == ca_source::CaMode::Demo;
+
+    // The day's decisions as they end: issued, or held with why.
+    let mut decisions = screening.decisions;
+    let issued_now: BTreeSet<&str> = issue.issued.iter().map(|i| i.application_id.as_str()).collect();
+    for d in &mut decisions {
+        if issued_now.contains(d.application_id.as_str()) {
+            d.status = Status::Issued;
+        }
+        if let Some(h) = issue.holds.iter().find(|h| h.application_id == d.application_id) {
+            d.findings.push(report::hold_finding(h));
+        }
+    }
     summary.recount_statuses(&decisions);
-    report::write_batch_reports(&out_dir, &decisions, &summary)?;
-    let issued_rows = ledger.issued_in_batch(&batch.name)?;
-    report::write_issued_csv(&out_dir, &issued_rows)?;
-    write_notices(
-        ledger,
-        &opts.pipelines_dir,
-        &pipelines,
-        &mail_config,
-        &out_dir,
+
+    // Everything issued under this batch, for its notices, mails and issued.csv.
+    let mut rows = earlier_issued;
+    rows.extend(
+        ledger.issued_in_batch(&batch.name)?.into_iter().filter(|r| issued_now.contains(r.application_id.as_str())),
+    );
+    rows.sort_by(|a, b| a.application_id.cmp(&b.application_id));
+    rows.dedup_by(|a, b| a.serial == b.serial);
+    let ids: BTreeSet<String> = rows.iter().map(|r| r.application_id.clone()).collect();
+    let mut apps: BTreeMap<String, Application> =
+        ledger.applications(&ids)?.into_iter().map(|(id, s)| (id, s.application)).collect();
+    for d in &decisions {
+        if let (Some(app), true) = (&d.application, ids.contains(&d.application_id)) {
+            apps.insert(app.id.clone(), app.clone());
+        }
+    }
+    let batch_issued = BatchIssued { rows, apps };
+    summary = summary
+        .with_issue(&issue, batch_issued.rows.len())
+        .with_batch_payments(&ledger.payments_of_batch(&batch.name)?);
+
+    // Letters without a secret, mails, reports: all rewritten identically by a rerun.
+    let mut notices = Notices::default();
+    crate::letters::notices::deficiency_letters(
+        &out_b,
+        &config.pipelines,
+        &config.letters,
         &decisions,
-        &issued_rows,
         opts.as_of,
+        &mut notices,
     )?;
-    Ok(Outcome { summary, decisions, out_dir: Some(out_dir), issue })
+    crate::letters::notices::receipt_letters(
+        &out_b,
+        &config.pipelines,
+        &config.letters,
+        &batch_issued.notices(),
+        &mut notices,
+    )?;
+    let printed: Vec<&Prepared> = notices.printed.iter().collect();
+    config.letters.print_files(&out_b, "notices", &printed, &notices.queued)?;
+    crate::letters::mails::review_mails(&out_b, &config.mail, &decisions, opts.as_of, moment)?;
+    crate::letters::mails::download_mails(&out_b, &config.mail, &batch_issued.download_links())?;
+
+    report::write_batch_reports(&out_b, &decisions, &summary)?;
+    report::write_issued_csv(&out_b, &batch_issued.rows)?;
+    report::write_staff_queue(&out_b, &ledger.holds()?, &notices.queued)?;
+    let accounts = report::accounts::accounts(&batch, &decisions, &screening.held_documents, &pay.accounts);
+    report::accounts::write(&out_b, &accounts)?;
+    finance_files(&ledger, &batch.name, &out_b, opts.as_of, moment)?;
+    crate::recovery::export_audit(&mut ledger, &opts.state_dir)?;
+    Ok(Outcome { summary, decisions, out_dir: Some(out_b), issue })
 }

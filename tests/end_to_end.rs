@@ -233,7 +233,8 @@ fn every_screening_reason_code_appears_in_the_samples() {
         }
     }
     seen.insert("documents_overdue".into()); // shown by the later run above
-    for code in certbatch::finding::Code::ALL {
+    use certbatch::finding::Code;
+    for code in Code::ALL.iter().filter(|c| !Code::HOLDS.contains(c)) {
         assert!(seen.contains(code.as_str()), "{code} appears in a sample day");
     }
 }
@@ -246,21 +247,20 @@ fn every_pin_letter_of_a_sample_day_opens_its_pkcs12() {
     let with_keys: Vec<_> = day.issue.issued.iter().filter(|i| i.p12_file.is_some()).collect();
     assert!(with_keys.len() >= 10, "{}", with_keys.len());
     for i in with_keys {
-        let letter =
-            i.letters.iter().find(|l| l.kind == "pin").unwrap_or_else(|| panic!("{}: a PIN letter", i.application_id));
+        let letter = i
+            .letter_files
+            .iter()
+            .find(|l| l.0 == "pin")
+            .unwrap_or_else(|| panic!("{}: a PIN letter", i.application_id));
         let text = std::process::Command::new("pdftotext")
-            .args(["-layout", letter.file.to_str().unwrap(), "-"])
+            .args(["-layout", letter.1.to_str().unwrap(), "-"])
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&text.stdout).to_string();
         assert!(text.contains(&i.application_id), "{}: {text}", i.application_id);
         // The PIN stands alone on its line, in the box under its label.
-        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        let label = lines
-            .iter()
-            .position(|l| l.starts_with("PIN") && !l.contains("お知らせ") && l.chars().count() < 12)
-            .unwrap_or_else(|| panic!("{}: {text}", i.application_id));
-        let pin = lines[label + 1];
+        let pin = secret_in_letter(&letter.1);
+        let pin = pin.as_str();
         assert_eq!(pin.len(), 12, "{}: {pin:?}", i.application_id);
         let out = std::process::Command::new("openssl")
             .args([

@@ -118,7 +118,7 @@ fn invoiced_products_issue_at_once_and_before_issue_ones_after_payment() {
     let chain = tmp.path().join("state/ca");
     let root = chain.join("DEMO-root.crt.pem");
     let issuing = chain.join("DEMO-issuing.crt.pem");
-    let all: Vec<&certbatch::issue::Issued> = first.issue.issued.iter().chain(&second.issue.issued).collect();
+    let all: Vec<&certbatch::run::IssuedCert> = first.issue.issued.iter().chain(&second.issue.issued).collect();
     for i in &all {
         let cert = i.cert_file.to_str().unwrap();
         let (ok, out) = openssl(
@@ -127,7 +127,8 @@ fn invoiced_products_issue_at_once_and_before_issue_ones_after_payment() {
         );
         assert!(ok, "{}: {out}", i.application_id);
         let p12 = i.p12_file.as_ref().unwrap().to_str().unwrap();
-        let pin = i.secrets.as_ref().unwrap().pin.expose_secret();
+        let pin = pin_of(i);
+        let pin = pin.as_str();
         let (ok, out) = openssl(&["pkcs12", "-info", "-noout", "-in", p12, "-passin", "env:P12PIN"], Some(pin));
         assert!(ok, "{}: OpenSSL 3 opens it without the legacy provider: {out}", i.application_id);
         assert!(out.contains("AES-256-CBC") && out.to_lowercase().contains("sha256"), "{out}");
@@ -152,20 +153,18 @@ fn invoiced_products_issue_at_once_and_before_issue_ones_after_payment() {
             .iter()
             .find(|l| l.kind == "pin")
             .unwrap_or_else(|| panic!("{} has a PIN letter", i.application_id));
-        assert!(pin_letter.missing.is_empty());
-        let text =
-            Command::new("pdftotext").args(["-layout", pin_letter.file.to_str().unwrap(), "-"]).output().unwrap();
+        assert!(pin_letter.queued.is_none());
+        let pin_file = &i.letter_files.iter().find(|(k, _)| *k == "pin").unwrap().1;
+        let text = Command::new("pdftotext").args(["-layout", pin_file.to_str().unwrap(), "-"]).output().unwrap();
         let text = String::from_utf8_lossy(&text.stdout).to_string();
         assert!(
             (text.contains("PINコード送付のお知らせ") || text.contains("PIN（暗証番号）のお知らせ"))
                 && text.contains(&format!("お申し込みコード: {}", i.application_id)),
             "{text}"
         );
-        let pin = i.secrets.as_ref().unwrap().pin.expose_secret();
-        let printed = text
-            .split_whitespace()
-            .find(|w| w.len() == pin.len() && w.chars().all(|c| c.is_ascii_alphanumeric()) && *w == pin);
-        assert_eq!(printed, Some(pin), "the letter shows the PIN");
+        let pin = pin_of(i);
+        let printed = text.split_whitespace().find(|w| *w == pin);
+        assert_eq!(printed, Some(pin.as_str()), "the letter shows the PIN");
         let (ok, out) = openssl(
             &[
                 "pkcs12",
@@ -179,7 +178,7 @@ fn invoiced_products_issue_at_once_and_before_issue_ones_after_payment() {
             printed,
         );
         assert!(ok, "{}: the PIN from the letter opens the PKCS#12: {out}", i.application_id);
-        let mode = std::fs::metadata(&pin_letter.file).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(pin_file).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "a letter holding a secret is private");
     }
     // G-ID download certificates also have a password letter, apart from the PIN letter.
@@ -213,25 +212,14 @@ print(body)
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let body = String::from_utf8_lossy(&out.stdout).to_string();
-    let g1_secrets = g1.secrets.as_ref().unwrap();
-    assert!(
-        !body.contains(g1_secrets.pin.expose_secret())
-            && !body.contains(g1_secrets.download_password.as_ref().unwrap().expose_secret())
-    );
+    assert!(!body.contains(&pin_of(g1)) && !body.contains(&password_of(g1).unwrap()));
     let review = tmp.path().join("out/2026-11-19/mail/G3-review.eml");
     let out = Command::new("python3").args(["-c", script, review.to_str().unwrap(), "G3"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // No generated secret anywhere but the letters: not in the output, not in the state
     // folder, not in the ledger, not in an email.
-    let secrets: Vec<String> = all
-        .iter()
-        .flat_map(|i| {
-            let s = i.secrets.as_ref().unwrap();
-            std::iter::once(s.pin.expose_secret().to_string())
-                .chain(s.download_password.as_ref().map(|p| p.expose_secret().to_string()))
-        })
-        .collect();
+    let secrets: Vec<String> = all.iter().flat_map(|i| std::iter::once(pin_of(i)).chain(password_of(i))).collect();
     assert_eq!(secrets.len(), 6, "4 PINs and 2 download passwords");
     for e in walkdir::WalkDir::new(tmp.path())
         .into_iter()
@@ -321,8 +309,9 @@ fn a_run_killed_during_issuance_ends_with_each_certificate_issued_once() {
         let rows = ledger.issued_in_batch("2026-11-19").unwrap();
         assert_eq!(rows.len(), 2);
         for r in &rows {
-            let pem = std::fs::read_to_string(&r.cert_file).unwrap();
-            let (ok, serial) = openssl(&["x509", "-noout", "-serial", "-in", &r.cert_file], None);
+            let cert_file = tmp.path().join("out/2026-11-19").join(&r.cert_file);
+            let pem = std::fs::read_to_string(&cert_file).unwrap();
+            let (ok, serial) = openssl(&["x509", "-noout", "-serial", "-in", cert_file.to_str().unwrap()], None);
             assert!(ok);
             assert_eq!(serial.trim().trim_start_matches("serial=").to_lowercase(), r.serial, "{point}: {pem}");
         }
@@ -413,7 +402,7 @@ fn a_ca_key_that_does_not_decrypt_stops_the_run_before_any_serial_is_reserved() 
     std::fs::write(
         pipelines.join("ca/ca.toml"),
         format!(
-            "chain = {:?}\nkey = {:?}\npassphrase_env = \"TEST_CA_PASS\"\n",
+            "mode = \"file\"\nchain = {:?}\nkey = {:?}\npassphrase_env = \"TEST_CA_PASS\"\n",
             tmp.path().join("chain.pem"),
             ca.join("DEMO-issuing.key.pem")
         ),
@@ -433,9 +422,12 @@ fn a_ca_key_that_does_not_decrypt_stops_the_run_before_any_serial_is_reserved() 
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("does not decrypt with the given passphrase"), "{stderr}");
-    assert!(tmp.path().join("out/2026-11-19/screening.csv").exists(), "screening stands");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    // The CA is configuration: it is opened before anything is recorded or written.
+    assert!(!tmp.path().join("out/2026-11-19").exists(), "nothing written");
     let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
     assert!(ledger.issuance_counts().unwrap().is_empty(), "no serial reserved");
+    assert!(ledger.statuses().unwrap().is_empty(), "nothing recorded");
     assert!(!tmp.path().join("out/2026-11-19/certs").exists());
     drop(ledger);
     // With the right passphrase (the demo's, from its file) the same run issues.
@@ -489,30 +481,42 @@ fn a_certificate_that_would_outlive_the_ca_is_not_issued() {
     day.write_csv(false, "utf8");
     let out = run(tmp.path(), &day.dir, d(2033, 6, 1));
     assert!(out.issue.issued.is_empty());
-    assert_eq!(out.issue.problems.len(), 1);
-    assert!(out.issue.problems[0].1.contains("expires"), "{:?}", out.issue.problems);
+    assert_eq!(out.issue.holds.len(), 1);
+    assert!(out.issue.holds[0].detail.contains("expires"), "{:?}", out.issue.holds);
     assert_eq!(row_of(&screening(tmp.path(), "2033-06-01"), "A1").0, "accepted", "it waits for a CA that can sign it");
     assert!(!tmp.path().join("out/2033-06-01/certs/A1").exists(), "no artefact");
     let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
-    assert_eq!(ledger.issuance_counts().unwrap().get("void"), Some(&1), "its reserved serial is voided, never reused");
+    assert!(ledger.issuance_counts().unwrap().is_empty(), "checked before a serial is reserved: nothing to void");
+    drop(ledger);
+    // It waits on the staff queue, and a second run changes nothing.
+    let queue = std::fs::read_to_string(tmp.path().join("out/2033-06-01/staff-queue.csv")).unwrap();
+    assert!(queue.contains("A1,hold (checked every run),certificate_unbuildable"), "{queue}");
+    let again = run(tmp.path(), &day.dir, d(2033, 6, 1));
+    assert!(again.issue.issued.is_empty() && again.issue.holds.len() == 1);
+    let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
+    assert!(ledger.issuance_counts().unwrap().is_empty());
 }
 
 #[test]
-fn a_write_failure_mid_issuance_leaves_nothing_half_done() {
+fn an_unwritable_certificate_folder_holds_its_applications_until_it_is_freed() {
     let tmp = tempfile::tempdir().unwrap();
     let day = day(tmp.path());
-    // Where the certificates go is a file: writing the first artefact fails, as on a full
-    // disk.
+    // Where the certificates go is a file: found before anything is signed, so the
+    // applications wait (no key made, no serial spent) and the run completes.
     std::fs::create_dir_all(tmp.path().join("out/2026-11-19")).unwrap();
     std::fs::write(tmp.path().join("out/2026-11-19/certs"), "in the way").unwrap();
-    let failed = run_binary(tmp.path(), &day.dir, "2026-11-19", None);
-    assert!(!failed.status.success());
-    let stderr = String::from_utf8_lossy(&failed.stderr);
-    assert!(stderr.contains("cannot create") && stderr.lines().count() <= 2, "{stderr}");
+    let held = run_binary(tmp.path(), &day.dir, "2026-11-19", None);
+    assert!(held.status.success(), "{}", String::from_utf8_lossy(&held.stderr));
+    let queue = std::fs::read_to_string(tmp.path().join("out/2026-11-19/staff-queue.csv")).unwrap();
+    assert_eq!(queue.matches("output_unwritable").count(), 2, "{queue}");
+    let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
+    assert!(ledger.issuance_counts().unwrap().is_empty(), "nothing reserved");
+    drop(ledger);
     std::fs::remove_file(tmp.path().join("out/2026-11-19/certs")).unwrap();
     let again = run_binary(tmp.path(), &day.dir, "2026-11-19", None);
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
     let counts = ledger.issuance_counts().unwrap();
-    assert_eq!((counts.get("issued"), counts.get("void"), counts.get("reserved")), (Some(&2), Some(&2), None));
+    assert_eq!((counts.get("issued"), counts.get("void"), counts.get("reserved")), (Some(&2), None, None));
+    assert!(ledger.holds().unwrap().is_empty(), "the holds lifted themselves");
 }

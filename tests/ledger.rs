@@ -27,12 +27,12 @@ fn the_second_run_on_a_folder_records_nothing_new() {
     let day = day_with_problems(tmp.path());
     let first = run(tmp.path(), &day.dir, d(2026, 11, 19));
     let first_csv = std::fs::read(tmp.path().join("out/2026-11-19/screening.csv")).unwrap();
-    let r1 = first.summary.recorded.clone().unwrap();
+    let r1 = first.summary.this_run.clone().unwrap().recorded.unwrap();
     assert_eq!((r1.new_applications, r1.new_documents), (11, 47));
     let second = run(tmp.path(), &day.dir, d(2026, 11, 19));
-    let r2 = second.summary.recorded.clone().unwrap();
+    let r2 = second.summary.this_run.clone().unwrap().recorded.unwrap();
     assert_eq!((r2.new_applications, r2.changed_statuses, r2.new_documents, r2.changed_documents), (0, 0, 0, 0));
-    assert_eq!(second.summary.unchanged_applications, 11);
+    assert_eq!(second.summary.this_run.as_ref().unwrap().unchanged_applications, 11);
     assert_eq!(std::fs::read(tmp.path().join("out/2026-11-19/screening.csv")).unwrap(), first_csv);
     let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
     let counts = ledger.table_counts().unwrap();

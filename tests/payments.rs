@@ -83,7 +83,7 @@ fn credits_pay_applications_which_are_issued_the_same_day() {
     )
     .unwrap();
     let again = run(tmp.path(), &day.dir, d(2026, 11, 20));
-    let p = again.summary.payments.clone().unwrap();
+    let p = again.summary.this_run.clone().unwrap();
     assert_eq!((p.new_credits, p.repeated_credits), (1, 1), "only the 440 yen row is new");
     assert_eq!(p.already_imported.len(), 1);
     // The rest of G3's fee arrived: it is paid and issued.
@@ -91,7 +91,7 @@ fn credits_pay_applications_which_are_issued_the_same_day() {
 
     // Finance settles the unknown payer by hand; the decision is remembered as an alias.
     let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
-    let unknown = ledger.all_payments().unwrap().into_iter().find(|p| p.status == "unmatched").unwrap();
+    let unknown = ledger.all_payments().unwrap().into_iter().find(|p| p.status.as_str() == "unmatched").unwrap();
     drop(ledger);
     let mut later = Day::new(tmp.path(), "2026-11-21");
     later.clean("G5", "E5");
@@ -136,8 +136,8 @@ fn transfers_import_refuses_a_bad_file_whole_and_reads_the_rest() {
         bad.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("refused file") && stdout.contains("Datum"), "{stdout}");
-    assert!(stdout.contains("1 new credits"), "{stdout}");
+    assert!(stdout.contains("payment note") && stdout.contains("Datum"), "{stdout}");
+    assert!(stdout.contains("credits        1 new"), "{stdout}");
     let rows = std::fs::read_to_string(out.join("transfers-2026-11-20/payments.csv")).unwrap();
     assert!(rows.contains(",matched,G1,"), "{rows}");
     // Importing the same file again adds nothing.
@@ -152,7 +152,7 @@ fn transfers_import_refuses_a_bad_file_whole_and_reads_the_rest() {
         "import",
         good.to_str().unwrap(),
     ]);
-    assert!(stdout.contains("imported before") && stdout.contains("0 new credits"), "{stdout}");
+    assert!(stdout.contains("imported before") && stdout.contains("credits        0 new"), "{stdout}");
 }
 
 #[test]

@@ -215,7 +215,7 @@ fn a_document_sent_later_completes_the_application_on_its_own_arrival_day() {
     day2.write_csv(true, "sjis");
     std::fs::remove_file(day2.dir.join("applications.csv")).unwrap();
     let out2 = run(tmp.path(), &day2.dir, d(2026, 11, 21));
-    assert_eq!(out2.summary.rescreened_applications, 1);
+    assert_eq!(out2.summary.this_run.as_ref().unwrap().rescreened_applications, 1);
     let (status, reasons, _) = row_of(&screening(tmp.path(), "2026-11-21"), "A1");
     assert_eq!((status.as_str(), reasons.as_str()), ("deficient", "stale_document:seal_certificate"));
 

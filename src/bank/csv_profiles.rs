@@ -194,6 +194,19 @@ pub fn parse_csv(bytes: &[u8], file: &str, profile: &BankProfile) -> Result<Stat
     })?;
     let mut statement = Statement { format: profile.id.clone(), ..Statement::default() };
     statement.problems.extend(all.errors.iter().map(|(line, e)| format!("{file}:{line}: {e}")));
+    for (i, row) in all.rows.iter().enumerate() {
+        let blank = row.cells.iter().all(|c| c.trim().is_empty());
+        let kind = match i.cmp(&header_at) {
+            std::cmp::Ordering::Less => "preamble",
+            std::cmp::Ordering::Equal => "header",
+            std::cmp::Ordering::Greater if blank => "blank",
+            std::cmp::Ordering::Greater => "data",
+        };
+        statement.records.push((row.line, kind));
+    }
+    statement.records.extend(all.blank_rows.iter().map(|r| (*r, "blank")));
+    statement.records.extend(all.errors.iter().map(|(r, _)| (*r, "data")));
+    statement.records.sort();
     let account = profile.account.clone().unwrap_or_default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for row in &all.rows[header_at + 1..] {
@@ -242,13 +255,18 @@ struct Row {
 
 struct Rows {
     rows: Vec<Row>,
+    blank_rows: Vec<usize>,
     errors: Vec<(usize, String)>,
 }
 
 /// Every record of the text; `limit` stops early (header search).
 fn rows(text: &str, limit: Option<usize>) -> Rows {
     let r = crate::textfile::csv_records(text, limit);
-    Rows { rows: r.records.into_iter().map(|r| Row { line: r.row, cells: r.cells }).collect(), errors: r.errors }
+    Rows {
+        rows: r.records.into_iter().map(|r| Row { line: r.row, cells: r.cells }).collect(),
+        blank_rows: r.blank_rows,
+        errors: r.errors,
+    }
 }
 
 /// A header name for comparison: full-width → ASCII, no spaces, no BOM.

@@ -26,6 +26,22 @@ pub struct Statement {
     pub corrected: usize,
     /// Rows or records that are not credits (withdrawals, fees, empty credit cells).
     pub debits_skipped: usize,
+    /// Every row (CSV) or record (Zengin) of the file and what it is: `header`,
+    /// `preamble`, `blank`, `data`, `trailer`, `end`; with [`Statement::origin_of`] the
+    /// account of every record names what became of it.
+    pub records: Vec<(usize, &'static str)>,
+}
+
+impl Statement {
+    /// How credits and problems name a row or record of `file`: `file:12` for a CSV row,
+    /// `file:record 3` for a Zengin record.
+    pub fn origin_of(&self, file: &str, row: usize) -> String {
+        if self.format.starts_with(crate::bank::zengin::FORMAT_NAME) {
+            format!("{file}:record {row}")
+        } else {
+            format!("{file}:{row}")
+        }
+    }
 }
 
 /// Why a file was refused whole. Every message names the file and, where there is one,

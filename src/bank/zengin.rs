@@ -256,6 +256,19 @@ pub fn parse_zengin_at(bytes: &[u8], file: &str, today: NaiveDate) -> Result<Sta
         return Err(rec_err(file, records.len(), "the file has no end record (9): it looks truncated".into()));
     }
     let mut statement = reader.statement;
+    statement.records = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let kind = match r[0] {
+                b'1' => "header",
+                b'2' => "data",
+                b'8' => "trailer",
+                _ => "end",
+            };
+            (i + 1, kind)
+        })
+        .collect();
     statement.format = match reader.kinds.as_slice() {
         [] => FORMAT_NAME.to_string(),
         [one] => format!("zengin-{one}"),

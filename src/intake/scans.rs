@@ -56,9 +56,10 @@ pub enum ScanOutcome {
 impl ScanOutcome {
     pub fn sha256(&self) -> Option<&str> {
         match self {
-            ScanOutcome::Image { sha256, .. } | ScanOutcome::Pdf { sha256, .. } | ScanOutcome::Other { sha256 } => {
-                Some(sha256)
-            }
+            ScanOutcome::Image { sha256, .. }
+            | ScanOutcome::Pdf { sha256, .. }
+            | ScanOutcome::Csr { sha256, .. }
+            | ScanOutcome::Other { sha256 } => Some(sha256),
             _ => None,
         }
     }

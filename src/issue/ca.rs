@@ -272,8 +272,14 @@ impl Ca {
         self.certificate.tbs_certificate().subject().to_string()
     }
 
-    /// Signs an end-entity certificate (sha256WithRSAEncryption) and returns its DER.
-    pub fn issue(&self, spec: &EndEntity) -> Result<Vec<u8>> {
+    /// Everything [`Ca::issue`] checks, without signing: the validity inside the CA's own,
+    /// every name and extension encodable within its bounds. Issuance runs this before a
+    /// serial is reserved or a key made, so a certificate that cannot be made costs nothing.
+    pub fn check(&self, spec: &EndEntity) -> Result<()> {
+        self.profile(spec).map(|_| ())
+    }
+
+    fn profile(&self, spec: &EndEntity) -> Result<Profile> {
         let not_before = spec.not_before.with_timezone(&Utc);
         let not_after = spec.not_after.with_timezone(&Utc);
         ensure!(
@@ -300,16 +306,29 @@ impl Ca {
                 spec.not_before.to_rfc3339()
             );
         }
-        let profile = Profile {
+        serial_number(&spec.serial)?;
+        validity(not_before, not_after)?;
+        Ok(Profile {
             subject: end_entity_subject(spec)?,
             issuer: Some(self.certificate.tbs_certificate().subject().clone()),
             authority_key_id: Some(key_identifier(&self.certificate)?),
             extensions: end_entity_extensions(spec)?,
-        };
+        })
+    }
+
+    /// Signs an end-entity certificate (sha256WithRSAEncryption) and returns its DER.
+    pub fn issue(&self, spec: &EndEntity) -> Result<Vec<u8>> {
+        let profile = self.profile(spec)?;
         let serial = serial_number(&spec.serial)?;
-        let cert = sign(profile, serial, validity(not_before, not_after)?, spec.public_key.clone(), &self.key)
+        let validity = validity(spec.not_before.with_timezone(&Utc), spec.not_after.with_timezone(&Utc))?;
+        let cert = sign(profile, serial, validity, spec.public_key.clone(), &self.key)
             .with_context(|| format!("cannot sign the certificate for {}", spec.common_name))?;
         Ok(cert.to_der()?)
+    }
+
+    /// The issuing CA's public key, a stand-in key for [`Ca::check`].
+    pub fn public_key(&self) -> SubjectPublicKeyInfoOwned {
+        self.certificate.tbs_certificate().subject_public_key_info().clone()
     }
 }
 

@@ -1,9 +1,11 @@
-//! Which CA signs: a real one configured in `pipelines/ca/ca.toml`, or else the demo CA
-//! in the state folder, made on first use and announced loudly.
+//! Which CA signs, as `pipelines/ca/ca.toml` says: `mode = "demo"` (the demo CA in the
+//! state folder, made on first use and announced loudly) or `mode = "file"` (a real CA's
+//! certificate chain and encrypted key). There is no default: without the file certbatch
+//! refuses to start, so a production machine that lost its configuration can never issue
+//! from a demo CA by accident.
 //!
-//! A real CA names its certificate chain and encrypted key files; the passphrase comes from
-//! an environment variable or a file, never from the command line (it would show in `ps`
-//! and shell history).
+//! The passphrase of a real CA comes from an environment variable or a file, never from
+//! the command line (it would show in `ps` and shell history).
 
 use super::ca::Ca;
 use anyhow::{bail, Context, Result};
@@ -14,20 +16,52 @@ pub const CA_CONFIG: &str = "ca/ca.toml";
 pub const DEMO_DIR: &str = "ca";
 pub const PASSPHRASE_ENV: &str = "CERTBATCH_CA_PASSPHRASE";
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaMode {
+    /// The DEMO CA in `STATE/ca/`: for trying certbatch out, never for production.
+    Demo,
+    /// A real CA: `chain` and `key` files.
+    File,
+}
+
 /// `pipelines/ca/ca.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaConfig {
-    /// PEM: the issuing CA certificate, then the root.
-    pub chain: PathBuf,
-    /// Encrypted PKCS#8 PEM, or a PKCS#12 holding the issuing CA key.
-    pub key: PathBuf,
+    pub mode: CaMode,
+    /// PEM: the issuing CA certificate, then the root (`file` mode).
+    pub chain: Option<PathBuf>,
+    /// Encrypted PKCS#8 PEM, or a PKCS#12 holding the issuing CA key (`file` mode).
+    pub key: Option<PathBuf>,
     /// The environment variable holding the passphrase (default CERTBATCH_CA_PASSPHRASE).
     pub passphrase_env: Option<String>,
     /// A file holding the passphrase (first line), when no environment variable is used.
     pub passphrase_file: Option<PathBuf>,
     pub crl_url: Option<String>,
     pub aia_url: Option<String>,
+}
+
+impl CaConfig {
+    /// Reads and checks `pipelines/ca/ca.toml`; its absence is an error naming the fix.
+    pub fn load(pipelines: &Path) -> Result<CaConfig> {
+        let path = pipelines.join(CA_CONFIG);
+        if !path.exists() {
+            bail!(
+                "no CA is configured: {} is missing; write `mode = \"demo\"` there to try certbatch with the DEMO CA, \
+                 or name your CA's chain and key (README: The CA)",
+                path.display()
+            );
+        }
+        let cfg: CaConfig = crate::pipelines::read_toml(&path)?;
+        if cfg.mode == CaMode::File && (cfg.chain.is_none() || cfg.key.is_none()) {
+            bail!("{}: mode \"file\" needs both `chain` and `key`", path.display());
+        }
+        if cfg.mode == CaMode::Demo && (cfg.chain.is_some() || cfg.key.is_some()) {
+            bail!("{}: mode \"demo\" takes no `chain` or `key` (use mode \"file\" for a real CA)", path.display());
+        }
+        Ok(cfg)
+    }
 }
 
 /// The CA with the URLs its certificates point to.
@@ -89,38 +123,37 @@ pub fn init_demo(state: &Path, now: chrono::DateTime<chrono::FixedOffset>) -> Re
     Ca::init_demo(&dir, &pass, now.checked_sub_months(chrono::Months::new(36)).unwrap_or(now))
 }
 
-/// The CA to sign with; `create` allows making the demo CA on first use.
+/// The CA to sign with, as `cfg` says; `create` allows making the demo CA on first use.
 pub fn open(
-    pipelines: &Path,
+    cfg: &CaConfig,
     state: &Path,
     now: chrono::DateTime<chrono::FixedOffset>,
     create: bool,
 ) -> Result<SigningCa> {
-    let config_path = pipelines.join(CA_CONFIG);
-    if config_path.exists() {
-        let text = std::fs::read_to_string(&config_path)?;
-        let cfg: CaConfig =
-            crate::pipelines::parse_toml(&config_path.display().to_string(), &text).map_err(anyhow::Error::msg)?;
-        let env_name = cfg.passphrase_env.as_deref().unwrap_or(PASSPHRASE_ENV);
-        let Some(pass) = read_passphrase(env_name, cfg.passphrase_file.as_deref())? else {
-            bail!("{}: no CA passphrase: set {env_name} or name a passphrase_file", config_path.display());
-        };
-        let ca = Ca::load(&cfg.chain, &cfg.key, &pass)?;
-        return Ok(SigningCa { ca, crl_url: cfg.crl_url, aia_url: cfg.aia_url });
+    match cfg.mode {
+        CaMode::File => {
+            let (Some(chain), Some(key)) = (&cfg.chain, &cfg.key) else {
+                bail!("{CA_CONFIG}: mode \"file\" needs both `chain` and `key`");
+            };
+            let env_name = cfg.passphrase_env.as_deref().unwrap_or(PASSPHRASE_ENV);
+            let Some(pass) = read_passphrase(env_name, cfg.passphrase_file.as_deref())? else {
+                bail!("{CA_CONFIG}: no CA passphrase: set {env_name} or name a passphrase_file");
+            };
+            let ca = Ca::load(chain, key, &pass)?;
+            Ok(SigningCa { ca, crl_url: cfg.crl_url.clone(), aia_url: cfg.aia_url.clone() })
+        }
+        CaMode::Demo => {
+            let dir = state.join(DEMO_DIR);
+            let ca = if dir.join("DEMO-issuing.crt.pem").exists() {
+                Ca::load_demo(&dir, &demo_passphrase(&dir)?)?
+            } else if create {
+                eprintln!("certbatch: making the DEMO CA in {} (pipelines/ca/ca.toml says mode = \"demo\") — NOT FOR PRODUCTION", dir.display());
+                init_demo(state, now)?
+            } else {
+                bail!("no DEMO CA in {} yet: run `certbatch ca init`", dir.display());
+            };
+            let (crl_url, aia_url) = demo_urls();
+            Ok(SigningCa { ca, crl_url: cfg.crl_url.clone().or(crl_url), aia_url: cfg.aia_url.clone().or(aia_url) })
+        }
     }
-    let dir = state.join(DEMO_DIR);
-    let ca = if dir.join("DEMO-issuing.crt.pem").exists() {
-        Ca::load_demo(&dir, &demo_passphrase(&dir)?)?
-    } else if create {
-        eprintln!(
-            "certbatch: no CA is configured ({}); making a DEMO CA in {} — NOT FOR PRODUCTION",
-            config_path.display(),
-            dir.display()
-        );
-        init_demo(state, now)?
-    } else {
-        bail!("no CA: configure {} or run `certbatch ca init`", config_path.display());
-    };
-    let (crl_url, aia_url) = demo_urls();
-    Ok(SigningCa { ca, crl_url, aia_url })
 }

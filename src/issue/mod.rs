@@ -1,19 +1,21 @@
 //! Issuance: key pairs, certificates and PKCS#12 files, in parallel, exactly once.
 //!
-//! Takes the accepted applications the ledger holds (paid, or of an invoiced product) and
-//! gives certificates. The order is what makes "exactly once" hold through a `kill -9` at
-//! any point:
+//! Takes [`Screened`] applications that payments cleared ([`eligible`] makes the only
+//! [`IssueTicket`]s) and gives [`Signed`] certificates, whose secrets the letter stage
+//! writes before anything is recorded. The steps, as the run drives them:
 //!
-//! 1. reservations a killed run left are voided and their files removed (no file without
-//!    its record);
-//! 2. a random serial is reserved for each application in one transaction (the database
-//!    allows one live certificate per application);
-//! 3. keys, certificates and PKCS#12 files are made on all cores;
-//! 4. files are written atomically (secret-bearing ones 0600);
-//! 5. one transaction marks them issued (no record without its files).
+//! 1. [`prepare`]: validity fixed and every name and extension checked without signing;
+//!    a ticket that cannot be made waits on a [`Hold`] and costs no key;
+//! 2. serials reserved, one transaction (the database allows one live certificate per
+//!    application);
+//! 3. [`sign`]: keys, certificates, PKCS#12 and the certificate files, on all cores;
+//! 4. the letter stage writes each certificate's secret letters (a PIN exists only in its
+//!    letter);
+//! 5. one transaction marks them issued (no record without its files and letters).
 //!
-//! The PIN and download password exist only in memory, in [`Secrets`], handed to the
-//! letter stage; the ledger keeps only a salted slow hash of the download password.
+//! A kill between 2 and 5 leaves reservations the next run voids, deleting every file of the
+//! attempt. A failure of one certificate (its letter, its file) voids that one and holds its
+//! application; only a failure of the run itself (disk full, CA unusable) stops the run.
 
 pub mod ca;
 pub mod ca_source;
@@ -22,16 +24,18 @@ pub mod secrets;
 pub mod validity;
 
 use crate::jpdate::iso;
-use crate::ledger::issuance::{IssuedRecord, Reservation};
-use crate::ledger::Ledger;
+use crate::ledger::issuance::IssuedRecord;
+use crate::payments::Clearance;
 use crate::pipelines::Pipelines;
-use crate::product::{CertKind, PaymentModel, Product};
+use crate::product::{CertKind, Product};
 use crate::record::{hex, Application};
+use crate::screen::Screened;
+use crate::status::Hold;
 use anyhow::{Context, Result};
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
 use secrets::{DownloadPassword, Pin};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The secrets of one certificate, for its letters only.
 pub struct Secrets {
@@ -47,75 +51,32 @@ impl std::fmt::Debug for Secrets {
     }
 }
 
-/// One certificate issued in this run.
-#[derive(Debug)]
-pub struct Issued {
-    pub application_id: String,
-    pub serial: String,
-    pub subject: String,
-    pub not_before: DateTime<FixedOffset>,
-    pub not_after: DateTime<FixedOffset>,
-    pub cert_file: PathBuf,
-    pub p12_file: Option<PathBuf>,
-    pub download_expires: Option<DateTime<FixedOffset>>,
-    /// Absent for TLS certificates, whose key the customer holds.
-    pub secrets: Option<Secrets>,
-    /// The secret letters written for it.
-    pub letters: Vec<crate::letters::writer::WrittenLetter>,
-}
-
-/// What the stage did.
-#[derive(Debug, Default)]
-pub struct IssueReport {
-    pub issued: Vec<Issued>,
-    /// Accepted applications of before-issue products whose fee has not arrived.
-    pub awaiting_payment: Vec<String>,
-    /// Applications that could not be issued this run, with the reason; they stay accepted.
-    pub problems: Vec<(String, String)>,
-    /// Reservations of a killed run that were voided.
-    pub recovered: usize,
-    pub demo_ca: bool,
-}
-
-/// Where and when this run issues.
-#[derive(Debug, Clone)]
-pub struct IssueContext<'a> {
-    pub pipelines: &'a Pipelines,
-    pub pipelines_dir: &'a Path,
-    pub state_dir: &'a Path,
-    /// `OUT/<batch>`.
-    pub out_dir: &'a Path,
-    pub batch: &'a str,
-    /// The moment of issue (the run's day at the current time of day).
-    pub now: DateTime<FixedOffset>,
-    /// Who signs the letters (`pipelines/letters/mail.toml`'s `from_name`): one name on
-    /// every letter and mail, not the CA certificate's distinguished name.
-    pub sender: &'a str,
-}
-
 /// Proof that an application may be issued: screened `accepted`, and paid or invoiced.
 /// Only [`eligible`] makes one.
 #[derive(Debug, Clone)]
 pub struct IssueTicket {
-    app: Application,
+    screened: Screened,
     _private: (),
 }
 
-/// Splits accepted applications into those that may be issued now and those waiting for
-/// their fee (seed 001 §6: G-ID is issued after payment; invoiced products at once).
-pub fn eligible(
-    pipelines: &Pipelines,
-    accepted: Vec<(Application, Option<NaiveDate>)>,
-) -> (Vec<IssueTicket>, Vec<String>) {
+impl IssueTicket {
+    pub fn application(&self) -> &Application {
+        self.screened.application()
+    }
+}
+
+/// Splits screened applications into those payments cleared for issue and those waiting
+/// for their fee (seed 001 §6: G-ID is issued after payment; invoiced products at once).
+pub fn eligible(pipelines: &Pipelines, ready: Vec<Screened>, clearance: &Clearance) -> (Vec<IssueTicket>, Vec<String>) {
     let mut tickets = Vec::new();
     let mut waiting = Vec::new();
-    for (app, paid_on) in accepted {
+    for screened in ready {
+        let app = screened.application();
         let Some(product) = pipelines.product(&app.product) else { continue };
-        match (product.payment.model, paid_on) {
-            (PaymentModel::Invoice, _) | (PaymentModel::BeforeIssue, Some(_)) => {
-                tickets.push(IssueTicket { app, _private: () })
-            }
-            (PaymentModel::BeforeIssue, None) => waiting.push(app.id),
+        if clearance.clears(app, product) {
+            tickets.push(IssueTicket { screened, _private: () });
+        } else {
+            waiting.push(app.id.clone());
         }
     }
     (tickets, waiting)
@@ -130,20 +91,123 @@ pub fn random_serial() -> Result<Vec<u8>> {
     Ok(bytes.to_vec())
 }
 
-struct Job<'a> {
-    ticket: IssueTicket,
-    product: &'a Product,
-    serial: Vec<u8>,
-    csr_key: Option<spki::SubjectPublicKeyInfoOwned>,
+/// What letters quote about a certificate, in Japanese.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertFacts {
+    pub serial: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub download_expires: Option<String>,
 }
 
-struct Made {
-    cert_der: Vec<u8>,
-    p12: Option<Vec<u8>>,
-    subject: String,
+/// A ticket checked and ready to sign.
+pub struct Job<'a> {
+    ticket: IssueTicket,
+    pub product: &'a Product,
+    serial: Vec<u8>,
+    csr_key: Option<spki::SubjectPublicKeyInfoOwned>,
     not_before: DateTime<FixedOffset>,
     not_after: DateTime<FixedOffset>,
-    secrets: Option<Secrets>,
+    /// Whether the product's delivery has a download-password letter.
+    pub wants_password: bool,
+}
+
+impl Job<'_> {
+    pub fn application(&self) -> &Application {
+        self.ticket.application()
+    }
+
+    pub fn serial(&self) -> String {
+        hex(&self.serial)
+    }
+
+    /// Whether the CA makes the key (and so a PIN); the TLS product certifies the
+    /// customer's key and has no secret.
+    pub fn has_secrets(&self) -> bool {
+        self.csr_key.is_none()
+    }
+
+    /// The facts its letters will quote (the serial as reserved, or a placeholder of the
+    /// same length before that).
+    pub fn facts(&self) -> CertFacts {
+        facts(&self.serial(), self.not_before, self.not_after, self.download_expires())
+    }
+
+    fn download_expires(&self) -> Option<DateTime<FixedOffset>> {
+        match (self.wants_password, self.product.notices.download_valid_days) {
+            (true, Some(days)) => Some(self.not_before + chrono::Duration::days(i64::from(days))),
+            _ => None,
+        }
+    }
+
+    /// Gives the job its serial; `taken` says whether a serial was ever used.
+    pub fn assign_serial(&mut self, taken: &mut dyn FnMut(&str) -> Result<bool>) -> Result<()> {
+        loop {
+            let serial = random_serial()?;
+            if !taken(&hex(&serial))? {
+                self.serial = serial;
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn facts(
+    serial: &str,
+    not_before: DateTime<FixedOffset>,
+    not_after: DateTime<FixedOffset>,
+    download_expires: Option<DateTime<FixedOffset>>,
+) -> CertFacts {
+    CertFacts {
+        serial: serial.to_string(),
+        not_before: crate::jpdate::to_era_string(not_before.date_naive()),
+        not_after: format!("{} 23:59:59", crate::jpdate::to_era_string(not_after.date_naive())),
+        download_expires: download_expires.map(|d| crate::jpdate::to_era_string(d.date_naive())),
+    }
+}
+
+/// Checks a ticket: its validity from `now`, its certificate's names and extensions as the
+/// CA would build them, and (TLS) the CSR's key from the archive. Nothing is signed and no
+/// key is made; a ticket that fails waits on a hold, looked at again on the next run.
+pub fn prepare<'a>(
+    ticket: IssueTicket,
+    pipelines: &'a Pipelines,
+    ca: &ca_source::SigningCa,
+    state: &Path,
+    now: DateTime<FixedOffset>,
+) -> Result<Job<'a>, Hold> {
+    let app = ticket.application();
+    let hold = |code: &str, detail: String| Hold::check(&app.id, code, detail);
+    let product =
+        pipelines.product(&app.product).ok_or_else(|| hold("certificate_unbuildable", "unknown product".into()))?;
+    let term = product
+        .term(&app.term)
+        .ok_or_else(|| hold("certificate_unbuildable", format!("term {} is not offered", app.term)))?;
+    let (not_before, not_after) = validity::validity(product, term, now);
+    let csr_key = if product.profile.kind == CertKind::TlsServer {
+        match csr_key(state, &ticket) {
+            Ok(k) => Some(k),
+            Err(e) => return Err(hold("csr_unavailable", format!("{e:#}"))),
+        }
+    } else {
+        None
+    };
+    let wants_password = product.delivery.without_proxy.contains_key("download_password")
+        || product.delivery.with_proxy.contains_key("download_password");
+    let job = Job { ticket, product, serial: vec![0x40; 16], csr_key, not_before, not_after, wants_password };
+    let stand_in = job.csr_key.clone().unwrap_or_else(|| ca.ca.public_key());
+    ca.ca
+        .check(&end_entity(&job, ca, stand_in))
+        .map_err(|e| Hold::check(&job.application().id, "certificate_unbuildable", format!("{e:#}")))?;
+    Ok(job)
+}
+
+/// The accepted CSR's verified public key, read from the archive where screening put it.
+fn csr_key(state: &Path, ticket: &IssueTicket) -> Result<spki::SubjectPublicKeyInfoOwned> {
+    let csr = ticket.screened.csr().context("no usable CSR was accepted for this application")?;
+    let bytes = std::fs::read(crate::archive::path_for(state, &csr.sha256, &csr.ext))
+        .context("the archived CSR cannot be read")?;
+    crate::csr::verified_public_key(&bytes).map_err(|e| anyhow::anyhow!("the archived CSR: {e}"))
 }
 
 fn certifies(list: &[String], item: &str) -> bool {
@@ -151,21 +215,15 @@ fn certifies(list: &[String], item: &str) -> bool {
 }
 
 /// The certificate's contents for this application, from the product's profile.
-fn end_entity(
-    job: &Job,
-    ca: &ca_source::SigningCa,
-    spki: spki::SubjectPublicKeyInfoOwned,
-    not_before: DateTime<FixedOffset>,
-    not_after: DateTime<FixedOffset>,
-) -> ca::EndEntity {
-    let app = &job.ticket.app;
+fn end_entity(job: &Job, ca: &ca_source::SigningCa, spki: spki::SubjectPublicKeyInfoOwned) -> ca::EndEntity {
+    let app = job.application();
     let profile = &job.product.profile;
     let type_certifies = job.product.cert_types.get(&app.cert_type).map(|t| t.certify.clone()).unwrap_or_default();
     let tls = profile.kind == CertKind::TlsServer;
     ca::EndEntity {
         serial: job.serial.clone(),
-        not_before,
-        not_after,
+        not_before: job.not_before,
+        not_after: job.not_after,
         public_key: spki,
         kind: if tls { ca::CertKind::TlsServer } else { ca::CertKind::Signing },
         common_name: if tls {
@@ -191,32 +249,142 @@ fn end_entity(
     }
 }
 
-fn make(job: &Job, ca: &ca_source::SigningCa, now: DateTime<FixedOffset>) -> Result<Made> {
-    let app = &job.ticket.app;
-    let term = job.product.term(&app.term).with_context(|| format!("term {} is not offered", app.term))?;
-    let (not_before, not_after) = validity::validity(job.product, term, now);
+/// A certificate made and its files written, with the secrets its letters need.
+pub struct Signed {
+    pub application: Application,
+    pub product_id: String,
+    pub serial: String,
+    pub subject: String,
+    pub not_before: DateTime<FixedOffset>,
+    pub not_after: DateTime<FixedOffset>,
+    pub cert_der: Vec<u8>,
+    /// Relative to the batch's output folder.
+    pub cert_file: String,
+    pub p12_file: Option<String>,
+    pub download_password_hash: Option<String>,
+    pub download_expires: Option<DateTime<FixedOffset>>,
+    secrets: Option<Secrets>,
+}
+
+impl std::fmt::Debug for Signed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signed")
+            .field("application", &self.application.id)
+            .field("serial", &self.serial)
+            .field("secrets", &self.secrets)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signed {
+    /// The PIN and password, for the letter stage: the only reader besides the PKCS#12.
+    pub fn secrets(&self) -> Option<&Secrets> {
+        self.secrets.as_ref()
+    }
+
+    pub fn facts(&self) -> CertFacts {
+        facts(&self.serial, self.not_before, self.not_after, self.download_expires)
+    }
+
+    /// What the ledger records: no secret, the download password only as its slow hash.
+    pub fn record(&self) -> IssuedRecord {
+        use sha2::Digest;
+        IssuedRecord {
+            serial: self.serial.clone(),
+            subject: self.subject.clone(),
+            not_before: iso(self.not_before),
+            not_after: iso(self.not_after),
+            cert_sha256: hex(&sha2::Sha256::digest(&self.cert_der)),
+            cert_pem: pem(&self.cert_der),
+            cert_file: self.cert_file.clone(),
+            p12_file: self.p12_file.clone(),
+            download_password_hash: self.download_password_hash.clone(),
+            download_expires: self.download_expires.map(iso),
+            invoice: None,
+        }
+    }
+
+    /// The files this certificate wrote, relative to the batch's output folder.
+    pub fn files(&self) -> Vec<String> {
+        std::iter::once(self.cert_file.clone()).chain(self.p12_file.clone()).collect()
+    }
+}
+
+/// Why one certificate could not be made: it concerns that application, or the run.
+#[derive(Debug)]
+pub enum SignError {
+    /// This application only (its file could not be written, its key did not certify):
+    /// it is voided and held; the others go on.
+    One(Hold),
+    /// The run itself (disk full, read-only file system): stop, recover on the next run.
+    Run(anyhow::Error),
+}
+
+/// Whether an I/O failure is the machine's (every later write would fail too) rather than
+/// one file's.
+pub fn is_run_failure(e: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::*;
+    e.chain().filter_map(|c| c.downcast_ref::<std::io::Error>()).any(|io| {
+        matches!(io.kind(), StorageFull | ReadOnlyFilesystem | QuotaExceeded | OutOfMemory)
+            || io.raw_os_error() == Some(28) // ENOSPC on systems that report it unmapped
+    })
+}
+
+/// Keys, certificates and PKCS#12 files on all cores, each written (atomically; the
+/// PKCS#12 0600) under `out_b` (the batch's output folder) as it is made, so writing
+/// overlaps the other cores' key generation.
+pub fn sign(jobs: &[Job], ca: &ca_source::SigningCa, out_b: &Path) -> Vec<Result<Signed, SignError>> {
+    let bar = crate::progress::bar(jobs.len() as u64, "issue");
+    let out = jobs
+        .par_iter()
+        .map(|job| {
+            let r = make(job, ca, out_b);
+            bar.inc(1);
+            r
+        })
+        .collect();
+    bar.finish_and_clear();
+    out
+}
+
+fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, SignError> {
+    let app = job.application();
+    let one = |code: &str, e: anyhow::Error| {
+        if is_run_failure(&e) {
+            SignError::Run(e)
+        } else {
+            SignError::One(Hold::sticky(&app.id, code, format!("{e:#}")))
+        }
+    };
     let profile = &job.product.profile;
     let (key, spki) = match &job.csr_key {
         Some(spki) => (None, spki.clone()),
         None => {
-            let key = pfx::generate_key(profile.key_bits)?;
+            let key = pfx::generate_key(profile.key_bits).map_err(|e| one("issue_failed", e))?;
             let spki = spki::SubjectPublicKeyInfoOwned::from_key(&key.to_public_key())
-                .context("cannot encode the public key")?;
+                .map_err(|e| one("issue_failed", anyhow::anyhow!("cannot encode the public key: {e}")))?;
             (Some(key), spki)
         }
     };
-    let cert_der = ca.ca.issue(&end_entity(job, ca, spki, not_before, not_after))?;
+    let cert_der = ca.ca.issue(&end_entity(job, ca, spki)).map_err(|e| one("issue_failed", e))?;
     let subject = {
         use der::Decode;
-        x509_cert::Certificate::from_der(&cert_der)?.tbs_certificate().subject().to_string()
+        x509_cert::Certificate::from_der(&cert_der)
+            .map_err(|e| one("issue_failed", e.into()))?
+            .tbs_certificate()
+            .subject()
+            .to_string()
     };
-    let (p12, secrets) = match key {
+    let dir = format!("certs/{}", app.id);
+    let cert_file = format!("{dir}/cert.pem");
+    crate::fsio::write_atomic(&out_b.join(&cert_file), pem(&cert_der).as_bytes(), false)
+        .map_err(|e| one("output_unwritable", e))?;
+    let (p12_file, secrets) = match key {
         None => (None, None),
         Some(key) => {
-            let pin = Pin::generate()?;
-            let wants_password = job.product.delivery.without_proxy.contains_key("download_password")
-                || job.product.delivery.with_proxy.contains_key("download_password");
-            let download_password = if wants_password { Some(DownloadPassword::generate()?) } else { None };
+            let pin = Pin::generate().map_err(SignError::Run)?;
+            let download_password =
+                if job.wants_password { Some(DownloadPassword::generate().map_err(SignError::Run)?) } else { None };
             let friendly = format!("{} ({})", app.name_romaji.to_uppercase(), app.id);
             let pkcs12_profile = match profile.pkcs12 {
                 crate::product::Pkcs12Profile::Modern => pfx::Pkcs12Profile::Modern,
@@ -230,290 +398,35 @@ fn make(job: &Job, ca: &ca_source::SigningCa, now: DateTime<FixedOffset>) -> Res
                 pin.expose_secret(),
                 pkcs12_profile,
                 profile.pkcs12_iterations,
-            )?;
-            (Some(p12), Some(Secrets { pin, download_password }))
+            )
+            .map_err(|e| one("issue_failed", e))?;
+            let p12_file = format!("{dir}/cert.p12");
+            crate::fsio::write_atomic(&out_b.join(&p12_file), &p12, true).map_err(|e| one("output_unwritable", e))?;
+            (Some(p12_file), Some(Secrets { pin, download_password }))
         }
     };
-    Ok(Made { cert_der, p12, subject, not_before, not_after, secrets })
+    let password = secrets.as_ref().and_then(|s| s.download_password.as_ref());
+    let download_password_hash =
+        password.map(secrets::hash_download_password).transpose().map_err(|e| one("issue_failed", e))?;
+    Ok(Signed {
+        application: app.clone(),
+        product_id: job.product.id.clone(),
+        serial: job.serial(),
+        subject,
+        not_before: job.not_before,
+        not_after: job.not_after,
+        cert_der,
+        cert_file,
+        p12_file,
+        download_password_hash,
+        download_expires: job.download_expires(),
+        secrets,
+    })
 }
 
-/// A certificate made and written, ready to be recorded.
-struct Ready {
-    made: Made,
-    cert_pem: String,
-    cert_file: PathBuf,
-    p12_file: Option<PathBuf>,
-    download_password_hash: Option<String>,
-    download_expires: Option<DateTime<FixedOffset>>,
-    letters: Vec<crate::letters::writer::Prepared>,
-}
-
-/// A write that failed: it stops the run (disk full, folder not writable), unlike a
-/// problem with one application.
-#[derive(Debug, thiserror::Error)]
-#[error("{0:#}")]
-struct WriteFailed(anyhow::Error);
-
-/// Writes `cert.pem`, (0600) `cert.p12` and the secret letters, and hashes the download
-/// password.
-fn write_files(
-    out_dir: &Path,
-    app: &Application,
-    product: &Product,
-    serial: &str,
-    letters: Option<&crate::letters::writer::LetterWriter>,
-    made: Made,
-) -> Result<Ready> {
-    let id = &app.id;
-    let dir = out_dir.join("certs").join(id);
-    let cert_file = dir.join("cert.pem");
-    let cert_pem = pem(&made.cert_der);
-    crate::fsio::write_atomic(&cert_file, cert_pem.as_bytes(), false)
-        .map_err(|e| anyhow::Error::new(WriteFailed(e)))?;
-    let p12_file = match &made.p12 {
-        Some(bytes) => {
-            let f = dir.join("cert.p12");
-            crate::fsio::write_atomic(&f, bytes, true).map_err(|e| anyhow::Error::new(WriteFailed(e)))?;
-            Some(f)
-        }
-        None => None,
-    };
-    let password = made.secrets.as_ref().and_then(|s| s.download_password.as_ref());
-    let download_expires = match (password, product.notices.download_valid_days) {
-        (Some(_), Some(days)) => Some(made.not_before + chrono::Duration::days(i64::from(days))),
-        _ => None,
-    };
-    let download_password_hash = password.map(secrets::hash_download_password).transpose()?;
-    let prepared = match (letters, &made.secrets) {
-        (Some(writer), Some(s)) => {
-            let facts = crate::letters::writer::CertFacts {
-                serial: serial.to_string(),
-                not_before: crate::jpdate::to_era_string(made.not_before.date_naive()),
-                not_after: format!("{} 23:59:59", crate::jpdate::to_era_string(made.not_after.date_naive())),
-                download_expires: download_expires.map(|d| crate::jpdate::to_era_string(d.date_naive())),
-            };
-            writer
-                .write(out_dir, app, product, &facts, &s.pin, s.download_password.as_ref())
-                .map_err(|e| anyhow::Error::new(WriteFailed(e)))?
-        }
-        _ => Vec::new(),
-    };
-    Ok(Ready { made, cert_pem, cert_file, p12_file, download_password_hash, download_expires, letters: prepared })
-}
-
-fn pem(der: &[u8]) -> String {
+pub fn pem(der: &[u8]) -> String {
     use der::pem::{encode_string, LineEnding};
     encode_string("CERTIFICATE", LineEnding::LF, der).expect("PEM encoding of bytes cannot fail")
-}
-
-/// Removes what a killed run may have left of a reservation: its certificate files, its
-/// letters, and the print files and manifest of the run that reserved it.
-fn remove_leftovers(r: &Reservation) -> Result<()> {
-    let out = Path::new(&r.out_dir);
-    let mut files: Vec<PathBuf> = Vec::new();
-    let certs = out.join("certs").join(&r.application_id);
-    if certs.is_dir() {
-        for entry in std::fs::read_dir(&certs)? {
-            files.push(entry?.path());
-        }
-    }
-    for kind in crate::letters::routing::SECRET_LETTERS {
-        files.push(out.join("letters").join(kind).join(format!("{}.pdf", r.application_id)));
-        files.push(out.join("letters/queue").join(kind).join(format!("{}.pdf", r.application_id)));
-    }
-    // The run's print files, in one part or several.
-    let letters = out.join("letters");
-    if letters.is_dir() {
-        let whole = format!("-run{}.pdf", r.reserved_run);
-        let part = format!("-run{}-part", r.reserved_run);
-        for entry in std::fs::read_dir(&letters)? {
-            let path = entry?.path();
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            if name.starts_with("print-") && (name.ends_with(&whole) || name.contains(&part)) {
-                files.push(path);
-            }
-        }
-    }
-    files.push(out.join("letters").join(format!("manifest-run{}.csv", r.reserved_run)));
-    for path in files.iter().filter(|p| p.is_file()) {
-        std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
-    }
-    Ok(())
-}
-
-/// The archived CSR's verified public key for a TLS application.
-fn csr_key(ledger: &Ledger, state: &Path, app: &Application) -> Result<spki::SubjectPublicKeyInfoOwned> {
-    let docs = ledger.documents(&std::iter::once(crate::record::Owner::Application(app.id.clone())).collect())?;
-    let latest = docs
-        .iter()
-        .filter(|d| d.document.doc_type == "csr" && d.scan_status == "ok" && d.archive_sha256.is_some())
-        .max_by_key(|d| d.arrived_on)
-        .context("no usable CSR is archived for this application")?;
-    let sha = latest.archive_sha256.as_deref().expect("filtered on archive_sha256");
-    let ext = latest.document.file.rsplit('.').next().unwrap_or("bin").to_ascii_lowercase();
-    let bytes = std::fs::read(crate::archive::path_for(state, sha, &ext)).context("the archived CSR cannot be read")?;
-    crate::csr::verified_public_key(&bytes).map_err(|e| anyhow::anyhow!("the archived CSR: {e}"))
-}
-
-/// Issues every eligible application exactly once.
-pub fn issue_stage(ledger: &mut Ledger, ctx: &IssueContext) -> Result<IssueReport> {
-    let mut report = IssueReport::default();
-    // 1. What a killed run left: files without a record are removed, the serial voided.
-    let left = ledger.open_reservations()?;
-    for r in &left {
-        remove_leftovers(r)?;
-    }
-    ledger.void(
-        &left
-            .iter()
-            .map(|r| {
-                (r.serial.clone(), "the run that reserved it was interrupted before recording its files".to_string())
-            })
-            .collect::<Vec<_>>(),
-    )?;
-    report.recovered = left.len();
-
-    let (tickets, waiting) = eligible(ctx.pipelines, ledger.awaiting_issue()?);
-    report.awaiting_payment = waiting;
-    if tickets.is_empty() {
-        return Ok(report);
-    }
-    let ca = ca_source::open(ctx.pipelines_dir, ctx.state_dir, ctx.now, true)?;
-    report.demo_ca = ca.ca.demo;
-    let letters = crate::letters::writer::LetterWriter::load(
-        ctx.pipelines_dir,
-        ctx.pipelines.products.keys().cloned(),
-        ctx.sender.to_string(),
-    )?;
-
-    // 2. Reserve serials.
-    let mut jobs = Vec::new();
-    for ticket in tickets {
-        let product = ctx.pipelines.product(&ticket.app.product).expect("eligible() kept only known products");
-        let csr_key = if product.profile.kind == CertKind::TlsServer {
-            match csr_key(ledger, ctx.state_dir, &ticket.app) {
-                Ok(k) => Some(k),
-                Err(e) => {
-                    report.problems.push((ticket.app.id.clone(), format!("{e:#}")));
-                    continue;
-                }
-            }
-        } else {
-            None
-        };
-        let mut serial = random_serial()?;
-        while ledger.serial_exists(&hex(&serial))? {
-            serial = random_serial()?;
-        }
-        jobs.push(Job { ticket, product, serial, csr_key });
-    }
-    let out_dir = ctx.out_dir.to_string_lossy().into_owned();
-    let reservations: Vec<Reservation> = jobs
-        .iter()
-        .map(|j| Reservation {
-            application_id: j.ticket.app.id.clone(),
-            serial: hex(&j.serial),
-            batch: ctx.batch.to_string(),
-            out_dir: out_dir.clone(),
-            reserved_run: 0,
-        })
-        .collect();
-    let run_id = ledger.reserve(ctx.batch, &reservations)?;
-    crate::faults::point("issue-after-reserve");
-
-    // 3. Keys, certificates, PKCS#12, and 4. their files (atomically), on all cores:
-    // writing and syncing overlap the other cores' key generation.
-    let bar = crate::progress::bar(jobs.len() as u64, "issue");
-    let ready: Vec<Result<Ready>> = jobs
-        .par_iter()
-        .map(|job| {
-            let r = make(job, &ca, ctx.now).and_then(|made| {
-                write_files(ctx.out_dir, &job.ticket.app, job.product, &hex(&job.serial), Some(&letters), made)
-            });
-            bar.inc(1);
-            r
-        })
-        .collect();
-    bar.finish_and_clear();
-
-    // 5. One transaction records them.
-    let mut records = Vec::new();
-    let mut ready_letters: Vec<Vec<crate::letters::writer::Prepared>> = Vec::new();
-    let mut voided = Vec::new();
-    for (job, ready) in jobs.into_iter().zip(ready) {
-        let id = job.ticket.app.id.clone();
-        let serial = hex(&job.serial);
-        let r = match ready {
-            Ok(r) => r,
-            // A file that could not be written stops the run; the next run voids the
-            // reservations and removes what was written.
-            Err(e) if e.downcast_ref::<WriteFailed>().is_some() => return Err(e),
-            Err(e) => {
-                report.problems.push((id, format!("{e:#}")));
-                voided.push((serial, format!("not issued: {e:#}")));
-                continue;
-            }
-        };
-        crate::faults::point("issue-after-files");
-        use sha2::Digest;
-        records.push(IssuedRecord {
-            serial: serial.clone(),
-            subject: r.made.subject.clone(),
-            not_before: iso(r.made.not_before),
-            not_after: iso(r.made.not_after),
-            cert_sha256: hex(&sha2::Sha256::digest(&r.made.cert_der)),
-            cert_pem: r.cert_pem,
-            cert_file: r.cert_file.to_string_lossy().into_owned(),
-            p12_file: r.p12_file.as_ref().map(|p| p.to_string_lossy().into_owned()),
-            download_password_hash: r.download_password_hash,
-            download_expires: r.download_expires.map(iso),
-        });
-        report.issued.push(Issued {
-            application_id: id,
-            serial,
-            subject: r.made.subject,
-            not_before: r.made.not_before,
-            not_after: r.made.not_after,
-            cert_file: r.cert_file,
-            p12_file: r.p12_file,
-            download_expires: r.download_expires,
-            secrets: r.made.secrets,
-            letters: r.letters.iter().map(|p| p.written.clone()).collect(),
-        });
-        ready_letters.push(r.letters);
-    }
-    let prepared: Vec<&crate::letters::writer::Prepared> = ready_letters.iter().flatten().collect();
-    if !prepared.is_empty() {
-        letters.print_files(ctx.out_dir, &format!("run{run_id}"), &prepared)?;
-    }
-    crate::faults::point("issue-after-letters");
-    ledger.void(&voided)?;
-    ledger.complete(run_id, &records)?;
-    crate::faults::point("issue-after-commit");
-    export_audit(ledger, ctx.state_dir)?;
-    Ok(report)
-}
-
-/// Appends the audit rows not yet in `STATE/audit.log` (one JSON object a line, synced).
-/// The ledger's `audit` table is the record; the file is its readable copy, caught up on
-/// every run even after a crash between the two.
-pub fn export_audit(ledger: &mut Ledger, state: &Path) -> Result<()> {
-    use std::io::Write;
-    let lines = ledger.audit_since_export()?;
-    if lines.is_empty() {
-        return Ok(());
-    }
-    let path = state.join("audit.log");
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    for l in &lines {
-        writeln!(f, "{l}")?;
-    }
-    f.sync_all()?;
-    ledger.mark_audit_exported()
 }
 
 #[cfg(test)]
@@ -537,9 +450,11 @@ mod tests {
         let mut ao = application("A1");
         ao.product = "aosign-g2".into();
         let paid = application("G2");
-        let (tickets, waiting) =
-            eligible(&p, vec![(gid, None), (ao, None), (paid, Some(crate::testkit::d(2026, 11, 20)))]);
-        let ids: Vec<&str> = tickets.iter().map(|t| t.app.id.as_str()).collect();
+        let clearance = crate::payments::clearance(&Default::default())
+            .with_paid(&[("G2".to_string(), crate::testkit::d(2026, 11, 20))]);
+        let ready = [gid, ao, paid].into_iter().map(Screened::vouched).collect();
+        let (tickets, waiting) = eligible(&p, ready, &clearance);
+        let ids: Vec<&str> = tickets.iter().map(|t| t.application().id.as_str()).collect();
         assert_eq!(ids, ["A1", "G2"]);
         assert_eq!(waiting, ["G1"]);
     }

@@ -3,6 +3,7 @@
 
 use super::Ledger;
 use crate::record::Application;
+use crate::status::Hold;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension};
@@ -12,8 +13,9 @@ use rusqlite::{params, OptionalExtension};
 pub struct Reservation {
     pub application_id: String,
     pub serial: String,
+    /// The batch whose output folder (`OUT/<batch>/`) its files go to: paths are kept
+    /// relative to `--out`, so a rerun from another working folder finds the same files.
     pub batch: String,
-    pub out_dir: String,
     /// The run that reserved it (0 before it is recorded).
     pub reserved_run: i64,
 }
@@ -32,6 +34,8 @@ pub struct IssuedRecord {
     pub p12_file: Option<String>,
     pub download_password_hash: Option<String>,
     pub download_expires: Option<String>,
+    /// For an invoiced product: the invoice's issue day and due day, recorded with it.
+    pub invoice: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// One row of `issued.csv`.
@@ -72,39 +76,104 @@ impl Ledger {
         Ok(v.flatten().and_then(|s| s.parse().ok()))
     }
 
-    /// Accepted applications with no live certificate, in id order.
-    pub fn awaiting_issue(&self) -> Result<Vec<(Application, Option<NaiveDate>)>> {
+    /// Ids of accepted applications with no live certificate (reservations a killed run
+    /// left are voided before this is asked).
+    pub fn awaiting_issue(&self) -> Result<std::collections::BTreeSet<String>> {
         let mut stmt = self.conn.prepare(
-            "SELECT a.data, a.source, a.paid_on FROM applications a
+            "SELECT a.id FROM applications a
              WHERE a.status = 'accepted'
                AND NOT EXISTS (SELECT 1 FROM issuances i WHERE i.application_id = a.id AND i.state IN ('reserved', 'issued'))
              ORDER BY a.id",
         )?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (data, source, paid) = row?;
-            let mut app: Application = serde_json::from_str(&data).context("ledger: an application is unreadable")?;
-            app.source = serde_json::from_str(&source).unwrap_or_default();
-            out.push((app, paid.and_then(|p| p.parse().ok())));
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The holds on applications, sticky ones (from a failure while signing) included.
+    pub fn holds(&self) -> Result<Vec<Hold>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, hold_code, COALESCE(hold_detail, ''), hold_sticky FROM applications
+             WHERE hold_code IS NOT NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Hold { application_id: r.get(0)?, code: r.get(1)?, detail: r.get(2)?, sticky: r.get(3)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records holds (replacing an application's earlier one) and lifts the check holds
+    /// of `cleared` (applications whose checks passed this run), in one transaction.
+    pub fn record_holds(&mut self, holds: &[Hold], cleared: &[String]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for h in holds {
+            let changed = tx.execute(
+                "UPDATE applications SET hold_code = ?2, hold_detail = ?3, hold_sticky = ?4
+                 WHERE id = ?1 AND (hold_code IS NOT ?2 OR hold_detail IS NOT ?3 OR hold_sticky <> ?4)",
+                params![h.application_id, h.code, h.detail, h.sticky],
+            )?;
+            if changed == 1 {
+                tx.execute(
+                    "INSERT INTO audit (at, event, application_id, detail) VALUES (?1, 'held', ?2, ?3)",
+                    params![crate::jpdate::now_iso(), h.application_id, format!("{}: {}", h.code, h.detail)],
+                )?;
+            }
         }
-        Ok(out)
+        for id in cleared {
+            let lifted = tx.execute(
+                "UPDATE applications SET hold_code = NULL, hold_detail = NULL WHERE id = ?1 AND hold_code IS NOT NULL AND hold_sticky = 0",
+                [id],
+            )?;
+            if lifted == 1 {
+                tx.execute(
+                    "INSERT INTO audit (at, event, application_id, detail) VALUES (?1, 'hold_lifted', ?2, 'checks pass')",
+                    params![crate::jpdate::now_iso(), id],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records the secret letters `letters purge` deleted, one audit entry each.
+    pub fn record_purge(&mut self, batch: &str, purged: &[crate::letters::Purged]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for p in purged {
+            tx.execute(
+                "INSERT INTO audit (at, event, detail) VALUES (?1, 'letter_purged', ?2)",
+                params![
+                    crate::jpdate::now_iso(),
+                    serde_json::json!({"batch": batch, "file": p.file, "sha256": p.sha256}).to_string()
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Lifts a sticky hold by hand (`certbatch release`): the application is tried again.
+    pub fn release(&mut self, id: &str, by: &str) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE applications SET hold_code = NULL, hold_detail = NULL, hold_sticky = 0 WHERE id = ?1 AND hold_code IS NOT NULL",
+            [id],
+        )?;
+        if n == 1 {
+            tx.execute(
+                "INSERT INTO audit (at, event, application_id, detail) VALUES (?1, 'released', ?2, ?3)",
+                params![crate::jpdate::now_iso(), id, by],
+            )?;
+        }
+        tx.commit()?;
+        Ok(n == 1)
     }
 
     /// Reservations a killed run left behind.
     pub fn open_reservations(&self) -> Result<Vec<Reservation>> {
         let mut stmt = self.conn.prepare(
-            "SELECT application_id, serial, batch, out_dir, reserved_run FROM issuances WHERE state = 'reserved' ORDER BY id",
+            "SELECT application_id, serial, batch, reserved_run FROM issuances WHERE state = 'reserved' ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok(Reservation {
-                application_id: r.get(0)?,
-                serial: r.get(1)?,
-                batch: r.get(2)?,
-                out_dir: r.get(3)?,
-                reserved_run: r.get(4)?,
-            })
+            Ok(Reservation { application_id: r.get(0)?, serial: r.get(1)?, batch: r.get(2)?, reserved_run: r.get(3)? })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -126,8 +195,8 @@ impl Ledger {
         let run_id = tx.last_insert_rowid();
         for r in reservations {
             tx.execute(
-                "INSERT INTO issuances (application_id, serial, state, batch, out_dir, reserved_run) VALUES (?1, ?2, 'reserved', ?3, ?4, ?5)",
-                params![r.application_id, r.serial, r.batch, r.out_dir, run_id],
+                "INSERT INTO issuances (application_id, serial, state, batch, out_dir, reserved_run) VALUES (?1, ?2, 'reserved', ?3, ?3, ?4)",
+                params![r.application_id, r.serial, r.batch, run_id],
             )
             .with_context(|| format!("cannot reserve serial {} for {}", r.serial, r.application_id))?;
             tx.execute(
@@ -182,8 +251,10 @@ impl Ledger {
                 ],
             )?;
             anyhow::ensure!(n == 1, "serial {} is not reserved", r.serial);
+            // The reasons stay (a warning such as non_jis_character still holds); a hold
+            // that was checked away before signing is gone.
             tx.execute(
-                "UPDATE applications SET status = 'issued', reasons = '', status_run = ?2
+                "UPDATE applications SET status = 'issued', status_run = ?2, hold_code = NULL, hold_detail = NULL, hold_sticky = 0
                  WHERE id = (SELECT application_id FROM issuances WHERE serial = ?1)",
                 params![r.serial, run_id],
             )?;
@@ -200,6 +271,13 @@ impl Ledger {
                     .to_string()
                 ],
             )?;
+            if let Some((issued, due)) = r.invoice {
+                tx.execute(
+                    "UPDATE fees SET invoice_issued_on = ?2, invoice_due_on = ?3
+                     WHERE application_id = (SELECT application_id FROM issuances WHERE serial = ?1) AND invoice_issued_on IS NULL",
+                    params![r.serial, issued.to_string(), due.to_string()],
+                )?;
+            }
             if i == records.len() / 2 {
                 crate::faults::point("issue-mid-commit");
             }

@@ -18,14 +18,32 @@ pub struct StateLock {
 
 /// Takes the lock, polling until `wait` has passed.
 pub fn acquire(state: &Path, wait: Duration) -> Result<StateLock> {
+    use std::os::unix::fs::OpenOptionsExt;
     let path = state.join("certbatch.lock");
-    let mut file = OpenOptions::new()
+    let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
+        .mode(0o600)
         .open(&path)
         .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    hold(file, state, wait, true)
+}
+
+/// Takes the lock of a state folder that has one, without creating anything and without
+/// writing the holder's name (for the read-only `check`).
+pub fn acquire_existing(state: &Path, wait: Duration) -> Result<StateLock> {
+    let path = state.join("certbatch.lock");
+    let file = OpenOptions::new()
+        .read(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    hold(file, state, wait, false)
+}
+
+fn hold(mut file: File, state: &Path, wait: Duration, sign: bool) -> Result<StateLock> {
+    let path = state.join("certbatch.lock");
     let start = Instant::now();
     loop {
         match file.try_lock() {
@@ -45,6 +63,9 @@ pub fn acquire(state: &Path, wait: Duration) -> Result<StateLock> {
             }
             Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
         }
+    }
+    if !sign {
+        return Ok(StateLock { _file: file });
     }
     // Say who holds it, for the message a waiting run prints.
     file.set_len(0)?;

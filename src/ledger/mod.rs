@@ -69,6 +69,8 @@ pub struct RejectedWrite {
 #[derive(Debug, Clone)]
 pub struct RunWrite {
     pub batch: String,
+    /// The moment the batch first ran (kept for its reruns: the date in its mails).
+    pub moment: String,
     pub command: String,
     pub as_of: NaiveDate,
     pub started_at: String,
@@ -99,10 +101,22 @@ pub struct Ledger {
 impl Ledger {
     /// Opens (creating if needed) the ledger for writing, holding the state folder's lock.
     pub fn open(state: &Path, wait: Duration) -> Result<Ledger> {
-        std::fs::create_dir_all(state)
+        // The ledger holds personal data and password hashes: the folder is the owner's
+        // alone (0700) and so are the database and its journal files (0600).
+        crate::fsio::create_dirs(state, true)
             .with_context(|| format!("cannot create the state folder {}", state.display()))?;
+        crate::fsio::set_mode(state, 0o700)?;
         let lock = lock::acquire(state, wait)?;
         let path = state.join(LEDGER_FILE);
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .with_context(|| format!("cannot create the ledger {}", path.display()))?;
+        }
         let mut conn = Connection::open(&path).with_context(|| format!("cannot open the ledger {}", path.display()))?;
         conn.busy_timeout(wait)?;
         // WAL keeps readers (`check`) off the writer's back; FULL sync because a CA's
@@ -111,6 +125,14 @@ impl Ledger {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         schema::migrate(&mut conn).with_context(|| format!("ledger {}", path.display()))?;
+        // SQLite gives its -wal and -shm files the database's mode; earlier versions of
+        // certbatch left them 0644, so every open makes sure.
+        for suffix in ["", "-wal", "-shm"] {
+            let f = state.join(format!("{LEDGER_FILE}{suffix}"));
+            if f.exists() {
+                crate::fsio::set_mode(&f, 0o600)?;
+            }
+        }
         Ok(Ledger { conn, _lock: Some(lock) })
     }
 
@@ -120,9 +142,25 @@ impl Ledger {
         if !path.exists() {
             return Ok(None);
         }
-        let conn =
+        // Hold the state folder like a run does, so no run writes while this one reads.
+        // With no run, a ledger without a -wal file is opened immutable: SQLite then makes
+        // no -wal or -shm file, and `check` leaves the state folder exactly as it was.
+        let lock = if state.join("certbatch.lock").exists() {
+            Some(lock::acquire_existing(state, Duration::from_secs(30))?)
+        } else {
+            None
+        };
+        let wal = state.join(format!("{LEDGER_FILE}-wal"));
+        let conn = if wal.exists() {
             Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                .with_context(|| format!("cannot open the ledger {}", path.display()))?;
+        } else {
+            let uri = format!("file:{}?immutable=1", path.display());
+            Connection::open_with_flags(
+                uri,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+            )
+        }
+        .with_context(|| format!("cannot open the ledger {}", path.display()))?;
         conn.busy_timeout(Duration::from_secs(30))?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version != schema::MIGRATIONS.len() as i64 {
@@ -132,7 +170,7 @@ impl Ledger {
                 schema::MIGRATIONS.len()
             );
         }
-        Ok(Some(Ledger { conn, _lock: None }))
+        Ok(Some(Ledger { conn, _lock: lock }))
     }
 
     /// The stored applications with these ids.
@@ -289,6 +327,10 @@ impl Ledger {
             ],
         )?;
         let run_id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT OR IGNORE INTO batches (name, first_moment) VALUES (?1, ?2)",
+            params![run.batch, run.moment],
+        )?;
         let mut counts = RecordCounts { run_id, ..RecordCounts::default() };
         for (i, a) in applications.iter().enumerate() {
             let existing: Option<(String, String, Option<String>)> = tx
@@ -321,6 +363,10 @@ impl Ledger {
                             run_id
                         ],
                     )?;
+                    tx.execute(
+                        "INSERT INTO audit (at, event, application_id, detail) VALUES (?1, 'stored', ?2, ?3)",
+                        params![crate::jpdate::now_iso(), a.application.id, a.status.as_str()],
+                    )?;
                     counts.new_applications += 1;
                 }
                 Some((status, reasons, old_notice)) => {
@@ -328,8 +374,19 @@ impl Ledger {
                         tx.execute(
                             "UPDATE applications SET status = ?2, reasons = ?3, first_notice_on = ?4, status_run = ?5 WHERE id = ?1",
                             params![a.application.id, a.status.as_str(), a.reasons, notice, run_id],
-                        )?;
-                        counts.changed_statuses += 1;
+                        )
+                        .with_context(|| format!("application {}: {status} -> {}", a.application.id, a.status))?;
+                        if status != a.status.as_str() {
+                            tx.execute(
+                                "INSERT INTO audit (at, event, application_id, detail) VALUES (?1, 'status', ?2, ?3)",
+                                params![
+                                    crate::jpdate::now_iso(),
+                                    a.application.id,
+                                    format!("{status} -> {}", a.status)
+                                ],
+                            )?;
+                            counts.changed_statuses += 1;
+                        }
                     }
                 }
             }
@@ -424,6 +481,15 @@ impl Ledger {
         Ok(counts)
     }
 
+    /// When a batch first ran, if it has.
+    pub fn batch_moment(&self, batch: &str) -> Result<Option<chrono::DateTime<chrono::FixedOffset>>> {
+        let v: Option<String> = self
+            .conn
+            .query_row("SELECT first_moment FROM batches WHERE name = ?1", [batch], |r| r.get(0))
+            .optional()?;
+        v.map(|s| chrono::DateTime::parse_from_rfc3339(&s).context("ledger: a batch's moment")).transpose()
+    }
+
     /// Row counts of the main tables, for tests and the summary.
     pub fn table_counts(&self) -> Result<BTreeMap<&'static str, i64>> {
         let mut out = BTreeMap::new();
@@ -460,6 +526,7 @@ mod tests {
     fn run(batch: &str) -> RunWrite {
         RunWrite {
             batch: batch.into(),
+            moment: "2026-11-19T09:00:00+09:00".into(),
             command: "run".into(),
             as_of: NaiveDate::from_ymd_opt(2026, 11, 19).unwrap(),
             started_at: "t".into(),

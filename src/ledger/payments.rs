@@ -44,7 +44,7 @@ pub struct PaymentRow {
     pub date: String,
     pub amount: i64,
     pub payer_name: String,
-    pub status: String,
+    pub status: MatchStatus,
     pub application_ids: String,
     pub expected: i64,
     pub difference: i64,
@@ -73,13 +73,15 @@ pub struct PaymentsWrite {
 }
 
 /// What recording changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PaymentCounts {
     pub new_statements: usize,
     pub new_credits: usize,
     pub repeated_credits: usize,
     pub decided: usize,
     pub newly_paid: usize,
+    /// Applications whose fee this recording completed, with the day the money came.
+    pub paid: Vec<(String, NaiveDate)>,
 }
 
 /// A `credits` row selected as (id, source_format, account, date, amount, payer_raw,
@@ -101,12 +103,15 @@ fn credit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Credit> {
 /// A `credits` row selected as (id, date, amount, payer_raw, status, application_ids,
 /// expected, difference, reason).
 fn payment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentRow> {
+    let status: String = r.get(4)?;
     Ok(PaymentRow {
         transaction_id: r.get(0)?,
         date: r.get(1)?,
         amount: r.get(2)?,
         payer_name: r.get(3)?,
-        status: r.get(4)?,
+        status: status
+            .parse()
+            .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into()))?,
         application_ids: r.get(5)?,
         expected: r.get(6)?,
         difference: r.get(7)?,
@@ -122,27 +127,6 @@ impl Ledger {
         )?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
-    }
-
-    /// Valid certificates of `product` a company holds on `on` (for volume pricing).
-    pub fn company_valid_certificates(&self, product: &str, company: &str, on: NaiveDate) -> Result<u32> {
-        let n: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM issuances i JOIN fees f ON f.application_id = i.application_id
-             WHERE i.state = 'issued' AND f.product = ?1 AND f.company = ?2 AND substr(i.not_after, 1, 10) >= ?3",
-            params![product, company, on.to_string()],
-            |r| r.get(0),
-        )?;
-        Ok(n as u32)
-    }
-
-    /// Credits not yet settled: unmatched or ambiguous, tried again on every run.
-    pub fn undecided_credits(&self) -> Result<Vec<Credit>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, source_format, account, date, amount, payer_raw, payer_code, edi, origin FROM credits
-             WHERE status IN ('unmatched', 'ambiguous') AND manual = 0 ORDER BY date, id",
-        )?;
-        let rows = stmt.query_map([], credit_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// A credit by id.
@@ -217,16 +201,11 @@ impl Ledger {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Whether a statement with these bytes was imported before.
-    pub fn statement_seen(&self, sha256: &str) -> Result<bool> {
-        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM statements WHERE sha256 = ?1)", [sha256], |r| r.get(0))?)
-    }
-
     /// Records fees, statements, decisions and aliases in one transaction. A decision
     /// allocates yen to fees: each paid application its remaining due; a partial credit all
     /// its yen to its application; an overpayment the due (the rest is to be refunded). A
     /// fee received in full marks its application paid on the credit's date.
-    pub fn record_payments(&mut self, run_id: i64, w: &PaymentsWrite) -> Result<PaymentCounts> {
+    pub fn record_payments(&mut self, run_id: i64, batch: &str, w: &PaymentsWrite) -> Result<PaymentCounts> {
         let tx = self.conn.transaction()?;
         let mut counts = PaymentCounts::default();
         for f in &w.fees {
@@ -249,6 +228,13 @@ impl Ledger {
                 )?;
                 if n == 1 {
                     counts.new_credits += 1;
+                    // A new credit belongs to this batch's payments.csv from now on, as
+                    // decided below or as still unmatched.
+                    tx.execute(
+                        "INSERT OR IGNORE INTO batch_payments (batch, credit_id, status, application_ids, expected, difference, reason)
+                         VALUES (?1, ?2, 'unmatched', '', 0, 0, '')",
+                        params![batch, c.id],
+                    )?;
                 } else {
                     counts.repeated_credits += 1;
                 }
@@ -265,6 +251,22 @@ impl Ledger {
                 params![d.credit_id, d.status.as_str(), d.application_ids.join(" "), d.expected, d.difference, d.reason, manual, run_id],
             )?;
             counts.decided += 1;
+            tx.execute(
+                "INSERT INTO batch_payments (batch, credit_id, status, application_ids, expected, difference, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (batch, credit_id) DO UPDATE SET status = excluded.status,
+                    application_ids = excluded.application_ids, expected = excluded.expected,
+                    difference = excluded.difference, reason = excluded.reason",
+                params![
+                    batch,
+                    d.credit_id,
+                    d.status.as_str(),
+                    d.application_ids.join(" "),
+                    d.expected,
+                    d.difference,
+                    d.reason
+                ],
+            )?;
             let pays = matches!(d.status, MatchStatus::Matched | MatchStatus::Partial | MatchStatus::Overpaid);
             if !pays {
                 continue;
@@ -296,6 +298,13 @@ impl Ledger {
                        AND (SELECT received + tolerance >= due FROM fees WHERE application_id = ?1)",
                     params![app, date],
                 )?;
+                if paid == 1 {
+                    tx.execute(
+                        "INSERT INTO audit (at, event, application_id, detail) VALUES (?1, 'paid', ?2, ?3)",
+                        params![crate::jpdate::now_iso(), app, format!("credit {} on {date}", d.credit_id)],
+                    )?;
+                    counts.paid.push((app.clone(), date.parse().context("ledger: a credit's date")?));
+                }
                 counts.newly_paid += paid;
             }
         }
@@ -336,14 +345,66 @@ impl Ledger {
         Ok(out)
     }
 
-    /// Credits imported or decided by a run, for `payments.csv`.
-    pub fn payments_of_run(&self, run_id: i64) -> Result<Vec<PaymentRow>> {
+    /// A batch's `payments.csv`: every credit its statements brought and every decision its
+    /// runs made, each as that batch last decided it (so a rerun writes the same file, and a
+    /// credit settled later by another batch shows there, not here).
+    pub fn payments_of_batch(&self, batch: &str) -> Result<Vec<PaymentRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, date, amount, payer_raw, status, application_ids, expected, difference, reason FROM credits
-             WHERE imported_run = ?1 OR decided_run = ?1 ORDER BY date, id",
+            "SELECT c.id, c.date, c.amount, c.payer_raw, b.status, b.application_ids, b.expected, b.difference, b.reason
+             FROM batch_payments b JOIN credits c ON c.id = b.credit_id WHERE b.batch = ?1 ORDER BY c.date, c.id",
         )?;
-        let rows = stmt.query_map([run_id], payment_row)?;
+        let rows = stmt.query_map([batch], payment_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// What the payments stage reads, all at once, before the run decides anything.
+    pub fn payments_prior(&self, on: NaiveDate) -> Result<crate::payments::PaymentsPrior> {
+        let mut p = crate::payments::PaymentsPrior::default();
+        let mut stmt = self.conn.prepare(
+            "SELECT id, source_format, account, date, amount, payer_raw, payer_code, edi, origin, status, manual FROM credits",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((credit_row(r)?, r.get::<_, String>(9)?, r.get::<_, bool>(10)?)))?;
+        for row in rows {
+            let (c, status, manual) = row?;
+            p.known_credits.insert(c.id.clone());
+            if matches!(status.as_str(), "unmatched" | "ambiguous") && !manual {
+                p.undecided.push(c.clone());
+            }
+            p.credits.insert(c.id.clone(), c);
+        }
+        p.undecided.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+        let mut stmt = self.conn.prepare("SELECT sha256 FROM statements")?;
+        p.seen_statements = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<_, _>>()?;
+        p.open = self.open_fees()?;
+        p.paid = self
+            .paid_fees()?
+            .into_iter()
+            .map(|f| crate::payments::matching::PaidFee {
+                names: crate::payments::payer_names(&f.application),
+                application_id: f.application.id,
+                company: f.company,
+                due: f.due,
+            })
+            .collect();
+        p.aliases = self.payer_aliases()?;
+        p.without_fee = self.applications_without_fee()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT f.product, f.company, COUNT(*) FROM issuances i JOIN fees f ON f.application_id = i.application_id
+             WHERE i.state = 'issued' AND f.company IS NOT NULL AND substr(i.not_after, 1, 10) >= ?1
+             GROUP BY f.product, f.company",
+        )?;
+        for row in stmt.query_map([on.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        })? {
+            let (product, company, n) = row?;
+            p.company_cards.insert((product, company), n as u32);
+        }
+        let mut stmt = self.conn.prepare("SELECT id, paid_on FROM applications WHERE paid_on IS NOT NULL")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (id, on) = row?;
+            p.paid_on.insert(id, on.parse().context("ledger: bad paid_on")?);
+        }
+        Ok(p)
     }
 
     /// Every credit, for the reconciliation workbook.

@@ -2,7 +2,7 @@
 //! `PRAGMA user_version` records how far a ledger has come.
 
 use anyhow::{bail, Context, Result};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 /// Append only: a released step is never edited, a change is a new step.
 pub const MIGRATIONS: &[&str] = &[
@@ -182,6 +182,97 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (serial, kind, offset_days)
     );
     "#,
+    // 7: statuses as a state machine the database itself enforces (the same moves as
+    // `Status::can_become`), payment statuses checked, holds on applications that wait for
+    // staff, each batch's payment rows as that batch decided them (so a rerun writes the same
+    // payments.csv), and the moment each batch first ran (dates in its mails and files).
+    r#"
+    CREATE TABLE applications_v7 (
+        id TEXT PRIMARY KEY,
+        envelope_id TEXT NOT NULL,
+        product TEXT NOT NULL,
+        cert_type TEXT NOT NULL,
+        content_sha256 TEXT NOT NULL,
+        data TEXT NOT NULL,
+        batch TEXT NOT NULL,
+        source TEXT NOT NULL,
+        received_on TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('accepted', 'deficient', 'rejected', 'issued', 'refund_due', 'revoked')),
+        reasons TEXT NOT NULL,
+        first_notice_on TEXT,
+        first_run INTEGER NOT NULL REFERENCES runs(id),
+        status_run INTEGER NOT NULL REFERENCES runs(id),
+        paid_on TEXT,
+        hold_code TEXT,
+        hold_detail TEXT,
+        hold_sticky INTEGER NOT NULL DEFAULT 0 CHECK (hold_sticky IN (0, 1))
+    );
+    INSERT INTO applications_v7 (id, envelope_id, product, cert_type, content_sha256, data, batch, source, received_on,
+                                 status, reasons, first_notice_on, first_run, status_run, paid_on)
+        SELECT id, envelope_id, product, cert_type, content_sha256, data, batch, source, received_on,
+               status, reasons, first_notice_on, first_run, status_run, paid_on FROM applications;
+    DROP TABLE applications;
+    ALTER TABLE applications_v7 RENAME TO applications;
+    CREATE INDEX applications_envelope ON applications(envelope_id);
+    CREATE INDEX applications_status ON applications(status);
+    CREATE TRIGGER applications_status_moves BEFORE UPDATE OF status ON applications
+    WHEN NEW.status <> OLD.status AND NOT (
+        (OLD.status = 'accepted' AND NEW.status IN ('deficient', 'issued'))
+        OR (OLD.status = 'deficient' AND NEW.status IN ('accepted', 'refund_due'))
+        OR (OLD.status = 'issued' AND NEW.status = 'revoked'))
+    BEGIN
+        SELECT RAISE(ABORT, 'illegal application status change');
+    END;
+
+    CREATE TRIGGER issuances_state_moves BEFORE UPDATE OF state ON issuances
+    WHEN NEW.state <> OLD.state AND NOT (OLD.state = 'reserved' AND NEW.state IN ('issued', 'void'))
+    BEGIN
+        SELECT RAISE(ABORT, 'illegal certificate state change');
+    END;
+
+    CREATE TABLE credits_v7 (
+        id TEXT PRIMARY KEY,
+        source_format TEXT NOT NULL,
+        account TEXT NOT NULL,
+        date TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        payer_raw TEXT NOT NULL,
+        payer_code TEXT,
+        edi TEXT,
+        origin TEXT NOT NULL,
+        imported_run INTEGER NOT NULL REFERENCES runs(id),
+        status TEXT NOT NULL DEFAULT 'unmatched'
+            CHECK (status IN ('matched', 'partial', 'overpaid', 'duplicate', 'ambiguous', 'unmatched')),
+        application_ids TEXT NOT NULL DEFAULT '',
+        expected INTEGER NOT NULL DEFAULT 0,
+        difference INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        manual INTEGER NOT NULL DEFAULT 0,
+        decided_run INTEGER REFERENCES runs(id)
+    );
+    INSERT INTO credits_v7 SELECT id, source_format, account, date, amount, payer_raw, payer_code, edi, origin,
+        imported_run, status, application_ids, expected, difference, reason, manual, decided_run FROM credits;
+    DROP TABLE credits;
+    ALTER TABLE credits_v7 RENAME TO credits;
+    CREATE INDEX credits_status ON credits(status);
+
+    CREATE TABLE batch_payments (
+        batch TEXT NOT NULL,
+        credit_id TEXT NOT NULL REFERENCES credits(id),
+        status TEXT NOT NULL
+            CHECK (status IN ('matched', 'partial', 'overpaid', 'duplicate', 'ambiguous', 'unmatched')),
+        application_ids TEXT NOT NULL,
+        expected INTEGER NOT NULL,
+        difference INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (batch, credit_id)
+    );
+    CREATE TABLE batches (
+        name TEXT PRIMARY KEY,
+        first_moment TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// Brings the ledger to the latest schema. A ledger newer than this program is refused,
@@ -192,12 +283,21 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     if current > latest {
         bail!("the ledger has schema version {current} but this certbatch knows only up to {latest}; use a newer certbatch");
     }
+    // Steps rebuild tables that others reference (SQLite's way to add a CHECK), which needs
+    // foreign keys off while the old table is dropped; they are checked before each commit.
+    conn.pragma_update(None, "foreign_keys", false)?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql).with_context(|| format!("schema migration {} failed", i + 1))?;
+        let broken: Option<String> =
+            tx.query_row("PRAGMA foreign_key_check", [], |r| r.get::<_, String>(0)).optional()?;
+        if let Some(table) = broken {
+            bail!("schema migration {} left a broken reference in table {table}", i + 1);
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }
+    conn.pragma_update(None, "foreign_keys", true)?;
     Ok(())
 }
 
@@ -212,6 +312,24 @@ mod tests {
         migrate(&mut conn).unwrap();
         let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn the_database_refuses_an_illegal_status_change() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO runs VALUES (1, 'b', 'run', '2026-11-19', 't', 't', 0, 0, 0, 0, 0, 0, 0, '{}');
+             INSERT INTO applications (id, envelope_id, product, cert_type, content_sha256, data, batch, source,
+                                       received_on, status, reasons, first_run, status_run)
+             VALUES ('A1', 'E1', 'p', 't', 'h', '{}', 'b', '{}', '2026-11-19', 'accepted', '', 1, 1);",
+        )
+        .unwrap();
+        conn.execute("UPDATE applications SET status = 'issued' WHERE id = 'A1'", []).unwrap();
+        let err = conn.execute("UPDATE applications SET status = 'accepted' WHERE id = 'A1'", []).unwrap_err();
+        assert!(err.to_string().contains("illegal application status change"), "{err}");
+        let err = conn.execute("UPDATE applications SET status = 'pending' WHERE id = 'A1'", []).unwrap_err();
+        assert!(err.to_string().contains("CHECK") || err.to_string().contains("illegal"), "{err}");
     }
 
     #[test]

@@ -40,13 +40,13 @@ fn mm(v: f32) -> f32 {
 // Font
 // ---------------------------------------------------------------------------
 
-/// A TrueType font: raw bytes (shared with krilla) plus the parsed cmap and
-/// horizontal metrics used for coverage checks and line measuring.
+/// A TrueType font: raw bytes (shared with krilla), and its cmap and horizontal advances as
+/// skrifa reads them, for coverage checks and line measuring.
 pub struct Font {
     data: Arc<Vec<u8>>,
     units_per_em: f32,
     cmap: HashMap<u32, u16>,
-    advances: Vec<u16>,
+    advances: Vec<f32>,
     krilla: krilla::text::Font,
 }
 
@@ -60,99 +60,6 @@ impl std::fmt::Debug for Font {
     }
 }
 
-fn rd_u16(d: &[u8], off: usize) -> Result<u16> {
-    d.get(off..off + 2).map(|b| u16::from_be_bytes([b[0], b[1]])).ok_or_else(|| anyhow!("font truncated at {off}"))
-}
-
-fn rd_u32(d: &[u8], off: usize) -> Result<u32> {
-    d.get(off..off + 4)
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        .ok_or_else(|| anyhow!("font truncated at {off}"))
-}
-
-fn find_table(d: &[u8], tag: &[u8; 4]) -> Result<usize> {
-    let n = rd_u16(d, 4)? as usize;
-    for i in 0..n {
-        let rec = 12 + 16 * i;
-        if d.get(rec..rec + 4) == Some(&tag[..]) {
-            return Ok(rd_u32(d, rec + 8)? as usize);
-        }
-    }
-    bail!("font has no '{}' table", String::from_utf8_lossy(tag))
-}
-
-fn parse_cmap(d: &[u8]) -> Result<HashMap<u32, u16>> {
-    let cmap = find_table(d, b"cmap")?;
-    let n = rd_u16(d, cmap + 2)? as usize;
-    // Prefer a full-Unicode (format 12) subtable, then a BMP (format 4) one.
-    let mut best: Option<(u8, usize)> = None;
-    for i in 0..n {
-        let rec = cmap + 4 + 8 * i;
-        let (pid, eid) = (rd_u16(d, rec)?, rd_u16(d, rec + 2)?);
-        let sub = cmap + rd_u32(d, rec + 4)? as usize;
-        let fmt = rd_u16(d, sub)?;
-        let unicode = pid == 0 || (pid == 3 && (eid == 1 || eid == 10));
-        let rank = match fmt {
-            12 if unicode => 2,
-            4 if unicode => 1,
-            _ => 0,
-        };
-        if rank > 0 && best.is_none_or(|(r, _)| rank > r) {
-            best = Some((rank, sub));
-        }
-    }
-    let (_, sub) = best.ok_or_else(|| anyhow!("font has no Unicode cmap subtable (format 4 or 12)"))?;
-    let mut map = HashMap::new();
-    match rd_u16(d, sub)? {
-        12 => {
-            let groups = rd_u32(d, sub + 12)? as usize;
-            for g in 0..groups {
-                let o = sub + 16 + 12 * g;
-                let (start, end, gid) = (rd_u32(d, o)?, rd_u32(d, o + 4)?, rd_u32(d, o + 8)?);
-                for (k, c) in (start..=end).enumerate() {
-                    let gid = gid + k as u32;
-                    if gid != 0 && gid <= u16::MAX as u32 {
-                        map.insert(c, gid as u16);
-                    }
-                }
-            }
-        }
-        _ => {
-            let segx2 = rd_u16(d, sub + 6)? as usize;
-            let ends = sub + 14;
-            let starts = ends + segx2 + 2;
-            let deltas = starts + segx2;
-            let ranges = deltas + segx2;
-            for s in 0..segx2 / 2 {
-                let end = rd_u16(d, ends + 2 * s)? as u32;
-                let start = rd_u16(d, starts + 2 * s)? as u32;
-                let delta = rd_u16(d, deltas + 2 * s)?;
-                let ro_pos = ranges + 2 * s;
-                let ro = rd_u16(d, ro_pos)? as usize;
-                if start > end {
-                    continue;
-                }
-                for c in start..=end.min(0xFFFE) {
-                    let gid = if ro == 0 {
-                        (c as u16).wrapping_add(delta)
-                    } else {
-                        let g = rd_u16(d, ro_pos + ro + 2 * (c - start) as usize)?;
-                        if g == 0 {
-                            0
-                        } else {
-                            g.wrapping_add(delta)
-                        }
-                    };
-                    if gid != 0 {
-                        map.insert(c, gid);
-                    }
-                }
-            }
-        }
-    }
-    Ok(map)
-}
-
 impl Font {
     /// Loads a TrueType font from `path` and parses its cmap/hmtx.
     pub fn load(path: &Path) -> Result<Font> {
@@ -161,25 +68,24 @@ impl Font {
     }
 
     fn from_bytes(bytes: Vec<u8>) -> Result<Font> {
-        let d = &bytes[..];
-        let head = find_table(d, b"head")?;
-        let units_per_em = rd_u16(d, head + 18)? as f32;
+        use skrifa::instance::{LocationRef, Size};
+        use skrifa::MetadataProvider;
+        let font = skrifa::FontRef::new(&bytes).map_err(|e| anyhow!("not a TrueType/OpenType font: {e}"))?;
+        let units_per_em = f32::from(font.metrics(Size::unscaled(), LocationRef::default()).units_per_em);
         if units_per_em <= 0.0 {
             bail!("invalid unitsPerEm");
         }
-        let num_glyphs = rd_u16(d, find_table(d, b"maxp")? + 4)? as usize;
-        let num_hmetrics = rd_u16(d, find_table(d, b"hhea")? + 34)? as usize;
-        if num_hmetrics == 0 {
-            bail!("font has no horizontal metrics");
+        let glyphs = font.glyph_metrics(Size::unscaled(), LocationRef::default());
+        let advances: Vec<f32> =
+            (0..glyphs.glyph_count()).map(|g| glyphs.advance_width(skrifa::GlyphId::new(g)).unwrap_or(0.0)).collect();
+        let cmap: HashMap<u32, u16> = font
+            .charmap()
+            .mappings()
+            .filter_map(|(c, g)| u16::try_from(g.to_u32()).ok().filter(|g| *g != 0).map(|g| (c, g)))
+            .collect();
+        if cmap.is_empty() {
+            bail!("font has no Unicode cmap");
         }
-        let hmtx = find_table(d, b"hmtx")?;
-        let mut advances = Vec::with_capacity(num_glyphs.max(num_hmetrics));
-        for i in 0..num_hmetrics {
-            advances.push(rd_u16(d, hmtx + 4 * i)?);
-        }
-        let last = advances[num_hmetrics - 1];
-        advances.resize(num_glyphs.max(num_hmetrics), last);
-        let cmap = parse_cmap(d)?;
         let data = Arc::new(bytes);
         let krilla =
             krilla::text::Font::new(data.clone().into(), 0).ok_or_else(|| anyhow!("krilla could not read the font"))?;
@@ -205,7 +111,7 @@ impl Font {
     /// Advance of `c` in em units (notdef's advance if unmapped).
     fn advance_em(&self, c: char) -> f32 {
         let gid = self.glyph(c).unwrap_or(0) as usize;
-        self.advances.get(gid).copied().unwrap_or(0) as f32 / self.units_per_em
+        self.advances.get(gid).copied().unwrap_or(0.0) / self.units_per_em
     }
 
     fn width_pt(&self, text: &str, size: f32) -> f32 {
@@ -530,80 +436,167 @@ fn fit_size(font: &Font, text: &str, size: f32, min: f32, max_w: f32) -> f32 {
 }
 
 // ---------------------------------------------------------------------------
-// Page layout
+// Page layout: where every line goes, decided before anything is drawn
 // ---------------------------------------------------------------------------
 
-fn render_page(s: &mut Surface<'_>, l: &Letter, font: &Font, lay: &Layout) -> Result<()> {
-    s.set_fill(Some(Fill::default()));
+/// Why a letter cannot be laid out. Each is about this letter only: the others print.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    /// Characters the font has no glyph for (names print exactly as registered, so none
+    /// may be dropped or replaced silently).
+    #[error("the letter font has no glyph for {}", .0.iter().map(|c| format!("「{c}」(U+{:04X})", *c as u32)).collect::<String>())]
+    FontLacks(Vec<char>),
+    /// The address block does not fit the envelope window even wrapped at the smallest size.
+    #[error("the address does not fit the envelope window even wrapped over {0} lines at the smallest size")]
+    AddressTooLong(usize),
+    /// The page design itself leaves no room (a layout.toml problem, not the letter's).
+    #[error("{0}")]
+    Design(String),
+}
 
-    // Fold marks at the left edge.
-    for y in FOLD_Y_MM {
-        stroke_line(s, 0.0, mm(y), mm(FOLD_MARK_LEN_MM), mm(y), 0.4);
-    }
+/// One thing drawn on a page.
+#[derive(Debug, Clone, PartialEq)]
+enum Item {
+    Text {
+        text: String,
+        size: f32,
+        x: f32,
+        y: f32,
+    },
+    /// The secret, centred on `cx`, letter-spaced.
+    Secret {
+        text: String,
+        size: f32,
+        cx: f32,
+        y: f32,
+        max_w: f32,
+    },
+    Line {
+        x1: f32,
+        y1: f32,
+        x2: f32,
+        y2: f32,
+        width: f32,
+    },
+    Box {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+    },
+}
 
-    // Address block (postal code, address lines, name 様) inside the window.
+/// The address block: 〒, the address wrapped to the window, the name. Sizes step down
+/// from the layout's sizes to its minimum until every line fits the window's width and the
+/// block its height.
+fn address_block(l: &Letter, font: &Font, lay: &Layout) -> Result<Vec<Item>, LayoutError> {
     let addr_w = mm(lay.addr_max_x_mm - lay.addr_x_mm);
+    let avail = mm(lay.addr_max_bottom_mm - lay.addr_top_mm);
     let n = l.address_lines.len();
-    let sizes: Vec<f32> = l
-        .address_lines
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let base = if i + 1 == n && n > 1 { lay.addr_name_size_pt } else { lay.addr_size_pt };
-            fit_size(font, t, base, lay.addr_min_size_pt, addr_w)
-        })
-        .collect();
-    for (t, sz) in l.address_lines.iter().zip(&sizes) {
-        if font.width_pt(t, *sz) > addr_w + 0.01 {
-            bail!("address line too long for the envelope window: {t:?}");
+    let mut scale = 1.0f32;
+    let mut most = 0;
+    loop {
+        // (text, size, is_name)
+        let mut lines: Vec<(String, f32, bool)> = Vec::new();
+        for (i, t) in l.address_lines.iter().enumerate() {
+            let is_name = i + 1 == n && n > 1;
+            let base = if is_name { lay.addr_name_size_pt } else { lay.addr_size_pt };
+            let size = (base * scale).max(lay.addr_min_size_pt);
+            let width = if is_name { addr_w - mm(4.0) } else { addr_w };
+            for w in wrap(font, t, size, width) {
+                lines.push((w, size, is_name));
+            }
+        }
+        most = most.max(lines.len());
+        let natural: f32 = lines.iter().map(|(_, z, _)| z * 1.5).sum();
+        if natural <= avail {
+            let spare = (avail - natural).min(lines.len() as f32 * 2.0);
+            let mut y = mm(lay.addr_top_mm);
+            let mut out = Vec::new();
+            for (t, size, is_name) in lines {
+                let pitch = size * 1.5 + spare / n.max(1) as f32;
+                let baseline = y + size * 0.88 + (pitch - size * 1.15) / 2.0;
+                // The name line is indented a little, as is customary.
+                let x = if is_name { mm(lay.addr_x_mm + 4.0) } else { mm(lay.addr_x_mm) };
+                out.push(Item::Text { text: t, size, x, y: baseline });
+                y += pitch;
+            }
+            return Ok(out);
+        }
+        let smallest = lay.addr_min_size_pt / lay.addr_size_pt.max(lay.addr_name_size_pt);
+        if scale <= smallest {
+            return Err(LayoutError::AddressTooLong(most));
+        }
+        scale = (scale - 0.05).max(smallest);
+    }
+}
+
+/// Lays a letter out: page 1 holds the address block in the window, the title below the
+/// first fold, the secret boxed in the middle panel; a body longer than one page goes on
+/// to further pages (a deficiency notice listing many reasons), each with the reference
+/// on top and the footer and page number at the bottom.
+fn lay_out(l: &Letter, font: &Font, lay: &Layout) -> Result<Vec<Vec<Item>>, LayoutError> {
+    let mut missing = Vec::new();
+    for t in l.all_text() {
+        for c in font.missing_chars(t) {
+            if !missing.contains(&c) {
+                missing.push(c);
+            }
         }
     }
-    // Line pitch: 1.6 × size, compressed if the block would leave the window.
-    let avail = mm(lay.addr_max_bottom_mm - lay.addr_top_mm);
-    let natural: f32 = sizes.iter().map(|z| z * 1.6).sum();
-    let squeeze = if natural > avail { avail / natural } else { 1.0 };
-    if squeeze < 1.15 / 1.6 {
-        bail!("too many address lines ({n}) for the envelope window");
+    if !missing.is_empty() {
+        return Err(LayoutError::FontLacks(missing));
     }
-    let mut y = mm(lay.addr_top_mm);
-    for (i, (t, sz)) in l.address_lines.iter().zip(&sizes).enumerate() {
-        let pitch = sz * 1.6 * squeeze;
-        // Baseline sits ~0.88 em below the top of the line box (IPAex ascent).
-        let baseline = y + sz * 0.88 + (pitch - sz * 1.15) / 2.0;
-        // The name line is indented a little, as is customary.
-        let x = if i + 1 == n && n > 1 { mm(lay.addr_x_mm + 4.0) } else { mm(lay.addr_x_mm) };
-        draw_line(s, font, t, *sz, x, baseline);
-        y += pitch;
+    if let Some(secret) = &l.secret {
+        if secret.is_empty() || secret.chars().any(|c| c.is_whitespace()) {
+            return Err(LayoutError::Design("a secret must be non-empty and contain no whitespace".into()));
+        }
     }
-
-    // Reference line.
-    draw_line(s, font, &l.reference, lay.ref_size_pt, mm(lay.addr_x_mm), mm(lay.ref_baseline_mm));
-
-    // Title, centred, below the first fold.
+    let mut first: Vec<Item> = Vec::new();
+    for y in FOLD_Y_MM {
+        first.push(Item::Line { x1: 0.0, y1: mm(y), x2: mm(FOLD_MARK_LEN_MM), y2: mm(y), width: 0.4 });
+    }
+    first.extend(address_block(l, font, lay)?);
     let col_w = mm(lay.margin_r_mm - lay.margin_l_mm);
+    let ref_size = fit_size(font, &l.reference, lay.ref_size_pt, 6.0, col_w);
+    first.push(Item::Text {
+        text: l.reference.clone(),
+        size: ref_size,
+        x: mm(lay.addr_x_mm),
+        y: mm(lay.ref_baseline_mm),
+    });
     let tsize = fit_size(font, &l.title, lay.title_size_pt, 10.0, col_w);
     let tw = font.width_pt(&l.title, tsize);
-    draw_line(s, font, &l.title, tsize, mm(PAGE_W_MM / 2.0) - tw / 2.0, mm(lay.title_baseline_mm));
+    first.push(Item::Text {
+        text: l.title.clone(),
+        size: tsize,
+        x: mm(PAGE_W_MM / 2.0) - tw / 2.0,
+        y: mm(lay.title_baseline_mm),
+    });
 
     // Footer (measured first, so the body knows where to stop).
     let fpitch = lay.footer_size_pt * lay.footer_leading;
     let footer_top =
         mm(lay.footer_bottom_mm) - fpitch * l.footer_lines.len().saturating_sub(1) as f32 - lay.footer_size_pt;
     let fw = l.footer_lines.iter().map(|t| font.width_pt(t, lay.footer_size_pt)).fold(0.0f32, f32::max).min(col_w);
-    let fx = mm(lay.margin_r_mm) - fw;
-    for (i, t) in l.footer_lines.iter().enumerate() {
-        let fs = fit_size(font, t, lay.footer_size_pt, 6.0, col_w);
-        draw_line(s, font, t, fs, fx, footer_top + lay.footer_size_pt + fpitch * i as f32);
-    }
+    let footer: Vec<Item> = l
+        .footer_lines
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Item::Text {
+            text: t.clone(),
+            size: fit_size(font, t, lay.footer_size_pt, 6.0, col_w),
+            x: mm(lay.margin_r_mm) - fw,
+            y: footer_top + lay.footer_size_pt + fpitch * i as f32,
+        })
+        .collect();
 
-    // Body paragraphs and the secret box. The box must lie entirely inside the
-    // middle panel (the one hidden inside a Z-folded sheet): it goes after the
-    // last paragraph that still leaves room for it above the second fold; any
-    // remaining paragraphs continue below the box.
+    // Body paragraphs and the secret box. The box must lie entirely inside the middle panel
+    // (the one hidden inside a Z-folded sheet): it goes after the last paragraph that still
+    // leaves room for it above the second fold; the other paragraphs follow it.
     let pitch = lay.body_size_pt * lay.body_leading;
     let paras: Vec<Vec<String>> = l.paragraphs.iter().map(|p| wrap(font, p, lay.body_size_pt, col_w)).collect();
     let descent = lay.body_size_pt * 0.3;
-    // Baseline of the last line of paragraph k-1 (k = 0: the title), in points.
     let mut ends = vec![mm(lay.title_baseline_mm) + lay.title_size_pt * 0.3 - descent];
     let mut y = mm(lay.body_top_mm);
     for p in &paras {
@@ -617,61 +610,120 @@ fn render_page(s: &mut Surface<'_>, l: &Letter, font: &Font, lay: &Layout) -> Re
     let box_h = if has_box { mm(lay.box_pad_mm) * 2.0 + label_h + secret_h } else { 0.0 };
     let panel_bottom = mm(FOLD_Y_MM[1] - lay.box_fold_clear_mm);
     let box_top_after = |k: usize| ends[k] + descent + mm(lay.box_gap_mm);
+    // Without a box every paragraph flows (and may go on to further pages).
     let split = if has_box {
         (0..=paras.len())
             .rev()
             .find(|&k| box_top_after(k) + box_h <= panel_bottom)
-            .ok_or_else(|| anyhow!("secret box does not fit in the middle panel"))?
+            .ok_or_else(|| LayoutError::Design("the secret box does not fit in the middle panel".into()))?
     } else {
-        paras.len()
+        0
     };
 
+    let mut pages: Vec<Vec<Item>> = vec![first];
     let mut baseline = mm(lay.body_top_mm);
-    let draw_para = |s: &mut Surface<'_>, p: &[String], baseline: &mut f32| -> Result<()> {
-        for line in p {
-            if *baseline > footer_top - pitch * 0.5 {
-                bail!("letter body does not fit on one page (title {:?})", l.title);
-            }
-            draw_line(s, font, line, lay.body_size_pt, mm(lay.margin_l_mm), *baseline);
-            *baseline += pitch;
-        }
-        *baseline += mm(lay.para_gap_mm);
-        Ok(())
-    };
+    let continuation_top = mm(CONTINUATION_TOP_MM);
+    // Paragraphs before the box fit page 1 by construction (they end above the box).
     for p in &paras[..split] {
-        draw_para(s, p, &mut baseline)?;
+        for line in p {
+            pages[0].push(Item::Text {
+                text: line.clone(),
+                size: lay.body_size_pt,
+                x: mm(lay.margin_l_mm),
+                y: baseline,
+            });
+            baseline += pitch;
+        }
+        baseline += mm(lay.para_gap_mm);
     }
     if has_box {
         let top = box_top_after(split);
         let x0 = mm((PAGE_W_MM - lay.box_w_mm) / 2.0);
-        let r = Rect::from_xywh(x0, top, mm(lay.box_w_mm), box_h).ok_or_else(|| anyhow!("bad box rect"))?;
-        stroke_rect(s, r, 1.0);
+        pages[0].push(Item::Box { x: x0, y: top, w: mm(lay.box_w_mm), h: box_h });
         let mut y = top + mm(lay.box_pad_mm);
         if let Some(label) = &l.secret_label {
             let lw = font.width_pt(label, lay.label_size_pt);
-            draw_line(s, font, label, lay.label_size_pt, mm(PAGE_W_MM / 2.0) - lw / 2.0, y + lay.label_size_pt);
+            pages[0].push(Item::Text {
+                text: label.clone(),
+                size: lay.label_size_pt,
+                x: mm(PAGE_W_MM / 2.0) - lw / 2.0,
+                y: y + lay.label_size_pt,
+            });
             y += label_h;
         }
         if let Some(secret) = &l.secret {
-            if secret.is_empty() || secret.chars().any(|c| c.is_whitespace()) {
-                bail!("secret must be non-empty and contain no whitespace");
-            }
-            let w = draw_monospaced(
-                s,
-                font,
-                secret,
-                lay.secret_size_pt,
-                mm(PAGE_W_MM / 2.0),
-                y + lay.secret_size_pt * 0.95,
-            );
-            if w > mm(lay.box_w_mm - 2.0 * lay.box_pad_mm) {
-                bail!("secret too long for the box");
-            }
+            pages[0].push(Item::Secret {
+                text: secret.clone(),
+                size: lay.secret_size_pt,
+                cx: mm(PAGE_W_MM / 2.0),
+                y: y + lay.secret_size_pt * 0.95,
+                max_w: mm(lay.box_w_mm - 2.0 * lay.box_pad_mm),
+            });
         }
         baseline = baseline.max(top + box_h + mm(lay.box_gap_mm) + lay.body_size_pt);
     }
+    let limit = footer_top - pitch * 0.5;
     for p in &paras[split..] {
-        draw_para(s, p, &mut baseline)?;
+        for line in p {
+            if baseline > limit {
+                pages.push(Vec::new());
+                baseline = continuation_top + lay.body_size_pt;
+                if continuation_top + lay.body_size_pt > limit {
+                    return Err(LayoutError::Design("no room for a continuation page's body".into()));
+                }
+            }
+            let page = pages.last_mut().expect("page 1 exists");
+            page.push(Item::Text { text: line.clone(), size: lay.body_size_pt, x: mm(lay.margin_l_mm), y: baseline });
+            baseline += pitch;
+        }
+        baseline += mm(lay.para_gap_mm);
+    }
+    let count = pages.len();
+    for (i, page) in pages.iter_mut().enumerate() {
+        page.extend(footer.iter().cloned());
+        if count > 1 {
+            let number = format!("{} / {count}", i + 1);
+            let w = font.width_pt(&number, lay.footer_size_pt);
+            page.push(Item::Text {
+                text: number,
+                size: lay.footer_size_pt,
+                x: mm(PAGE_W_MM / 2.0) - w / 2.0,
+                y: mm(PAGE_H_MM - 8.0),
+            });
+            if i > 0 {
+                let head = format!("{}（つづき）", l.reference);
+                page.push(Item::Text {
+                    text: head.clone(),
+                    size: fit_size(font, &head, lay.ref_size_pt, 6.0, col_w),
+                    x: mm(lay.margin_l_mm),
+                    y: mm(CONTINUATION_TOP_MM - 8.0),
+                });
+            }
+        }
+    }
+    Ok(pages)
+}
+
+/// Where the body starts on a continuation page, in mm from the top.
+const CONTINUATION_TOP_MM: f32 = 30.0;
+
+fn draw(s: &mut Surface<'_>, items: &[Item], font: &Font) -> Result<()> {
+    s.set_fill(Some(Fill::default()));
+    for item in items {
+        match item {
+            Item::Text { text, size, x, y } => draw_line(s, font, text, *size, *x, *y),
+            Item::Secret { text, size, cx, y, max_w } => {
+                let w = draw_monospaced(s, font, text, *size, *cx, *y);
+                if w > *max_w {
+                    bail!("the secret is too long for its box");
+                }
+            }
+            Item::Line { x1, y1, x2, y2, width } => stroke_line(s, *x1, *y1, *x2, *y2, *width),
+            Item::Box { x, y, w, h } => {
+                let r = Rect::from_xywh(*x, *y, *w, *h).ok_or_else(|| anyhow!("bad box rect"))?;
+                stroke_rect(s, r, 1.0);
+            }
+        }
     }
     Ok(())
 }
@@ -763,36 +815,33 @@ pub fn render(letters: &[Letter], font: &Font) -> Result<Vec<u8>> {
     render_with(letters, font, &Layout::default())
 }
 
-/// Renders letters into ONE PDF (one page per letter, A4), font embedded once and subset.
-///
-/// Fails if a letter uses characters the font lacks (see [`Font::missing_chars`]),
-/// or if its content does not fit on one page / the address does not fit the window.
+/// Whether a letter can be laid out, and on how many pages: the check made before a
+/// certificate is signed, so a letter that cannot be printed never costs a key.
+pub fn check(l: &Letter, font: &Font, lay: &Layout) -> Result<usize, LayoutError> {
+    lay_out(l, font, lay).map(|pages| pages.len())
+}
+
+/// Renders letters into ONE PDF (A4; a letter may take several pages), the font embedded
+/// once and subset. Fails if a letter cannot be laid out (see [`check`]).
 pub fn render_with(letters: &[Letter], font: &Font, lay: &Layout) -> Result<Vec<u8>> {
     if letters.is_empty() {
         bail!("no letters to render");
     }
+    let mut plans = Vec::with_capacity(letters.len());
     for (i, l) in letters.iter().enumerate() {
-        let mut missing = Vec::new();
-        for t in l.all_text() {
-            for c in font.missing_chars(t) {
-                if !missing.contains(&c) {
-                    missing.push(c);
-                }
-            }
-        }
-        if !missing.is_empty() {
-            bail!("letter {i} ({:?}): font has no glyph for {:?}", l.title, missing);
-        }
+        plans.push(lay_out(l, font, lay).with_context(|| format!("letter {i} ({:?})", l.title))?);
     }
     let mut doc = Document::new();
     let settings = PageSettings::from_wh(mm(PAGE_W_MM), mm(PAGE_H_MM)).ok_or_else(|| anyhow!("bad page size"))?;
-    for (i, l) in letters.iter().enumerate() {
-        let mut page = doc.start_page_with(settings.clone());
-        let mut surface = page.surface();
-        let res = render_page(&mut surface, l, font, lay).with_context(|| format!("letter {i}"));
-        surface.finish();
-        page.finish();
-        res?;
+    for (i, pages) in plans.iter().enumerate() {
+        for items in pages {
+            let mut page = doc.start_page_with(settings.clone());
+            let mut surface = page.surface();
+            let res = draw(&mut surface, items, font).with_context(|| format!("letter {i}"));
+            surface.finish();
+            page.finish();
+            res?;
+        }
     }
     doc.finish().map_err(|e| anyhow!("PDF serialisation failed: {e}"))
 }
@@ -1013,11 +1062,13 @@ mod tests {
         let font = font();
         let mut l = letter("髙橋 一郎", "GD-1", "1234");
         l.paragraphs = vec!["あ".repeat(3000)];
-        assert!(render(&[l], &font).is_err());
+        assert!(check(&l, &font, &Layout::default()).is_ok_and(|pages| pages > 1), "a long body takes more pages");
         let mut l = letter("髙橋 一郎", "GD-1", "1234");
         l.address_lines[1] = "東京都".repeat(40);
-        let e = render(&[l], &font).unwrap_err();
-        assert!(format!("{e:#}").contains("window"), "{e:#}");
+        assert_eq!(check(&l, &font, &Layout::default()), Ok(1), "120 characters wrap inside the window");
+        l.address_lines[1] = "東京都千代田区".repeat(40);
+        assert!(matches!(check(&l, &font, &Layout::default()), Err(LayoutError::AddressTooLong(_))));
+        assert!(render(&[l], &font).is_err());
         assert!(render(&[], &font).is_err());
     }
 

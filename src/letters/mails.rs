@@ -1,8 +1,11 @@
 //! The emails of a run, as `.eml` files in `OUT/<batch>/mail/`: review results (accepted,
 //! or the deficiency notice on the day of the first review notice) and, for download
 //! products, the download URL. No email carries a PIN or a password.
+//!
+//! Each mail is dated by what it is about (the batch's first run for review results, the
+//! certificate's notBefore for its download URL) and its Message-ID derives from its
+//! contents, so a rerun writes the same bytes and a mail sender never sends one twice.
 
-use crate::issue::Issued;
 use crate::mail::{download_url_mail, review_result_mail, Sender};
 use crate::record::{Application, Status};
 use crate::screen::{Change, Decision};
@@ -27,26 +30,28 @@ impl MailConfig {
         crate::pipelines::read_toml(&pipelines_dir.join("letters/mail.toml"))
     }
 
-    fn sender(&self) -> Sender {
+    pub fn sender(&self) -> Sender {
         Sender { name: self.from_name.clone(), address: self.from_address.clone(), domain: self.domain.clone() }
     }
 }
 
 /// Review-result mails: `accepted` for applications accepted in this run, the deficiency
-/// notice for those whose first review notice is today.
+/// notice for those whose first review notice is today. `moment` is the batch's first run.
 pub fn review_mails(
-    out_dir: &Path,
+    out_b: &Path,
     cfg: &MailConfig,
     decisions: &[Decision],
     as_of: NaiveDate,
-    now: DateTime<FixedOffset>,
+    moment: DateTime<FixedOffset>,
 ) -> Result<usize> {
     let mut n = 0;
     for d in decisions {
         let Some(app) = &d.application else { continue };
         let first_notice_today = d.first_notice_on == Some(as_of);
         let (accepted, reasons) = match d.status {
-            Status::Accepted if matches!(d.change, Change::New | Change::Rescreened) => (true, Vec::new()),
+            Status::Accepted | Status::Issued if matches!(d.change, Change::New | Change::Rescreened) => {
+                (true, Vec::new())
+            }
             Status::Deficient if first_notice_today => {
                 let reasons = d
                     .findings
@@ -58,29 +63,30 @@ pub fn review_mails(
             }
             _ => continue,
         };
-        let eml = review_result_mail(&cfg.sender(), &app.name_kanji, &app.email, &app.id, accepted, &reasons, now)?;
-        crate::fsio::write_atomic(&out_dir.join("mail").join(format!("{}-review.eml", app.id)), &eml, false)?;
+        let eml = review_result_mail(&cfg.sender(), &app.name_kanji, &app.email, &app.id, accepted, &reasons, moment)?;
+        crate::fsio::write_atomic(&out_b.join("mail").join(format!("{}-review.eml", app.id)), &eml, false)?;
         n += 1;
     }
     Ok(n)
 }
 
-/// Download-URL mails for certificates with a download link.
-pub fn download_mails(
-    out_dir: &Path,
-    cfg: &MailConfig,
-    issued: &[Issued],
-    apps: &std::collections::BTreeMap<String, Application>,
-    now: DateTime<FixedOffset>,
-) -> Result<usize> {
-    let mut n = 0;
-    for i in issued {
-        let (Some(expires), Some(app)) = (i.download_expires, apps.get(&i.application_id)) else { continue };
-        let url = cfg.download_url.replace("{serial}", &i.serial);
-        let expires = format!("{} {}", crate::jpdate::to_era_string(expires.date_naive()), expires.format("%H:%M"));
-        let eml = download_url_mail(&cfg.sender(), &app.name_kanji, &app.email, &app.id, &url, &expires, now)?;
-        crate::fsio::write_atomic(&out_dir.join("mail").join(format!("{}-download.eml", app.id)), &eml, false)?;
-        n += 1;
+/// One certificate with a download link, as its mail quotes it.
+#[derive(Debug, Clone)]
+pub struct DownloadLink {
+    pub application: Application,
+    pub serial: String,
+    pub not_before: DateTime<FixedOffset>,
+    pub expires: DateTime<FixedOffset>,
+}
+
+/// Download-URL mails, dated at each certificate's issue.
+pub fn download_mails(out_b: &Path, cfg: &MailConfig, links: &[DownloadLink]) -> Result<usize> {
+    for l in links {
+        let app = &l.application;
+        let url = cfg.download_url.replace("{serial}", &l.serial);
+        let expires = format!("{} {}", crate::jpdate::to_era_string(l.expires.date_naive()), l.expires.format("%H:%M"));
+        let eml = download_url_mail(&cfg.sender(), &app.name_kanji, &app.email, &app.id, &url, &expires, l.not_before)?;
+        crate::fsio::write_atomic(&out_b.join("mail").join(format!("{}-download.eml", app.id)), &eml, false)?;
     }
-    Ok(n)
+    Ok(links.len())
 }

@@ -1,11 +1,13 @@
-//! The letters without a secret: 送付のお知らせ兼受領書 for each issued certificate, and
-//! 不備のお知らせ for each application found deficient in this run. Written from what the
-//! ledger and the run's decisions hold, so a rerun makes the same files again.
+//! The letters without a secret: 送付のお知らせ兼受領書 for each issued certificate, 不備の
+//! お知らせ for each application found deficient, 有効期限のお知らせ from `daily`. Made from
+//! the run's values only, so a rerun makes the same files again; a notice that cannot be
+//! laid out (a name the font lacks, an address too long for the window) goes to the staff
+//! queue and the others go on.
 
 use super::letter_pdf::Letter;
-use super::routing::post_name;
+use super::routing::{post_name, Addressee};
 use super::templates::fill;
-use super::writer::{LetterWriter, Prepared, WrittenLetter};
+use super::writer::{Envelope, LetterError, LetterKit, Prepared, WrittenLetter};
 use crate::pipelines::Pipelines;
 use crate::product::{PostMethod, Recipient};
 use crate::record::{Application, Status};
@@ -15,11 +17,18 @@ use chrono::NaiveDate;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// The notices of a run: those to print, and those on the staff queue.
+#[derive(Debug, Default)]
+pub struct Notices {
+    pub printed: Vec<Prepared>,
+    pub queued: Vec<WrittenLetter>,
+}
+
 fn page(
     t: &super::templates::Template,
     values: &BTreeMap<&str, String>,
     app: &Application,
-    to: &(String, String, String),
+    to: &Addressee,
     post: PostMethod,
     reasons: &[String],
 ) -> Letter {
@@ -36,7 +45,7 @@ fn page(
         .collect();
     Letter {
         title: fill(&t.title, values),
-        address_lines: vec![format!("〒{}", to.1), to.2.clone(), format!("{} 様", to.0)],
+        address_lines: LetterKit::address_lines(to),
         reference: format!("お申し込みコード: {}　{}", app.id, post_name(post)),
         paragraphs,
         secret_label: None,
@@ -45,50 +54,41 @@ fn page(
     }
 }
 
-fn write(
-    out_dir: &Path,
-    kind: &'static str,
-    app: &Application,
-    post: PostMethod,
-    to: &(String, String, String),
-    letter: Letter,
-    writer: &LetterWriter,
-) -> Result<Prepared> {
-    let font = writer.font();
-    let text = [letter.address_lines.join("\n"), letter.paragraphs.join("\n")].join("\n");
-    let missing = font.missing_chars(&text);
-    let folder =
-        if missing.is_empty() { out_dir.join("letters").join(kind) } else { out_dir.join("letters/queue").join(kind) };
-    let file = folder.join(format!("{}.pdf", app.id));
-    crate::fsio::write_atomic(&file, &writer.render(std::slice::from_ref(&letter))?, false)?;
-    Ok(Prepared {
-        written: WrittenLetter {
-            application_id: app.id.clone(),
-            kind,
-            post: post_name(post),
-            addressee: to.0.clone(),
-            postal_code: to.1.clone(),
-            file,
-            pages: 1,
-            missing,
-        },
-        page: letter,
-    })
+impl Notices {
+    /// Writes one notice, or queues it for staff when it cannot be laid out. A file that
+    /// cannot be written is an error of the run (notices are written after every commit:
+    /// nothing is lost, the rerun writes them).
+    fn add(&mut self, kit: &LetterKit, out_b: &Path, env: Envelope, letter: Letter) -> Result<()> {
+        match kit.check(&letter) {
+            Ok(_) => match kit.write(out_b, env, letter, false) {
+                Ok(p) => self.printed.push(p),
+                Err(LetterError::Layout(why)) => {
+                    anyhow::bail!("{} letter for {}: {why}", env.kind, env.id)
+                }
+                Err(LetterError::Unwritable { file, cause }) => {
+                    return Err(cause.context(format!("cannot write {file}")));
+                }
+            },
+            Err(why) => self.queued.push(kit.write_queued(out_b, env, letter, &why)?),
+        }
+        Ok(())
+    }
 }
 
-fn applicant(app: &Application) -> (String, String, String) {
-    (app.name_kanji.clone(), app.postal_code.clone(), app.address.clone())
+fn applicant(app: &Application) -> Addressee {
+    Addressee { name: app.name_kanji.clone(), postal_code: app.postal_code.clone(), address: app.address.clone() }
 }
 
-/// 不備のお知らせ for the run's deficient applications (new, or screened again).
+/// 不備のお知らせ for the run's deficient applications (new, or screened again), on the
+/// day of their first review notice or whenever screened anew.
 pub fn deficiency_letters(
-    out_dir: &Path,
+    out_b: &Path,
     pipelines: &Pipelines,
-    writer: &LetterWriter,
+    kit: &LetterKit,
     decisions: &[Decision],
     as_of: NaiveDate,
-) -> Result<Vec<Prepared>> {
-    let mut out = Vec::new();
+    notices: &mut Notices,
+) -> Result<()> {
     for d in decisions.iter().filter(|d| d.status == Status::Deficient) {
         let (Some(app), Some(notice)) = (&d.application, d.first_notice_on) else { continue };
         // Screened anew, or its first notice is today (a rerun of the same day makes the
@@ -97,14 +97,14 @@ pub fn deficiency_letters(
             continue;
         }
         let Some(product) = pipelines.product(&app.product) else { continue };
-        let t = writer.templates().get(&app.product, "deficiency").context("no deficiency template")?;
+        let t = kit.templates().get(&app.product, "deficiency").context("no deficiency template")?;
         let deadline = crate::jpdate::add_months(notice, product.screening.documents_overdue_months);
         let values = BTreeMap::from([
             ("name", app.name_kanji.clone()),
             ("application_id", app.id.clone()),
             ("product_name", product.name_ja.clone()),
             ("deadline", crate::jpdate::to_era_string(deadline)),
-            ("ca_name", writer.ca_name().to_string()),
+            ("ca_name", kit.ca_name().to_string()),
         ]);
         let reasons: Vec<String> = d
             .findings
@@ -113,63 +113,61 @@ pub fn deficiency_letters(
             .map(|f| f.message.clone())
             .collect();
         let to = applicant(app);
-        out.push(write(
-            out_dir,
-            "deficiency",
-            app,
-            PostMethod::Registered,
-            &to,
-            page(t, &values, app, &to, PostMethod::Registered, &reasons),
-            writer,
-        )?);
+        let letter = page(t, &values, app, &to, PostMethod::Registered, &reasons);
+        let env = Envelope { id: &app.id, kind: "deficiency", post: PostMethod::Registered, to: &to };
+        notices.add(kit, out_b, env, letter)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// 有効期限のお知らせ for certificates whose expiry notice is due: (application, issue
 /// day, notAfter day), to the applicant by ordinary post.
 pub fn expiry_letters(
-    out_dir: &Path,
+    out_b: &Path,
     pipelines: &Pipelines,
-    writer: &LetterWriter,
+    kit: &LetterKit,
     due: &[(Application, NaiveDate, NaiveDate)],
-) -> Result<Vec<Prepared>> {
-    let mut out = Vec::new();
+    notices: &mut Notices,
+) -> Result<()> {
     for (app, issued_on, end) in due {
         let Some(product) = pipelines.product(&app.product) else { continue };
-        let t = writer.templates().get(&app.product, "expiry").context("no expiry template")?;
+        let t = kit.templates().get(&app.product, "expiry").context("no expiry template")?;
         let values = BTreeMap::from([
             ("name", app.name_kanji.clone()),
             ("application_id", app.id.clone()),
             ("product_name", product.name_ja.clone()),
             ("issue_date", issued_on.format("%Y年%m月%d日").to_string()),
             ("not_after", format!("{} 23:59:59", end.format("%Y年%m月%d日"))),
-            ("ca_name", writer.ca_name().to_string()),
+            ("ca_name", kit.ca_name().to_string()),
         ]);
         let to = applicant(app);
-        out.push(write(
-            out_dir,
-            "expiry",
-            app,
-            PostMethod::Ordinary,
-            &to,
-            page(t, &values, app, &to, PostMethod::Ordinary, &[]),
-            writer,
-        )?);
+        let letter = page(t, &values, app, &to, PostMethod::Ordinary, &[]);
+        let env = Envelope { id: &app.id, kind: "expiry", post: PostMethod::Ordinary, to: &to };
+        notices.add(kit, out_b, env, letter)?;
     }
-    Ok(out)
+    Ok(())
 }
 
-/// 送付のお知らせ兼受領書 for issued certificates: (application, serial, issue day,
-/// notAfter text). Routed like the product's `notice` item.
+/// A certificate issued under a batch, as its notices and mails quote it.
+#[derive(Debug, Clone)]
+pub struct IssuedNotice {
+    pub application: Application,
+    pub serial: String,
+    pub issued_on: NaiveDate,
+    /// notAfter, as letters print it.
+    pub not_after: String,
+}
+
+/// 送付のお知らせ兼受領書 for issued certificates, routed like the product's `notice` item.
 pub fn receipt_letters(
-    out_dir: &Path,
+    out_b: &Path,
     pipelines: &Pipelines,
-    writer: &LetterWriter,
-    issued: &[(Application, String, NaiveDate, String)],
-) -> Result<Vec<Prepared>> {
-    let mut out = Vec::new();
-    for (app, serial, issued_on, not_after) in issued {
+    kit: &LetterKit,
+    issued: &[IssuedNotice],
+    notices: &mut Notices,
+) -> Result<()> {
+    for i in issued {
+        let app = &i.application;
         let Some(product) = pipelines.product(&app.product) else { continue };
         let routes =
             if app.proxy_name.is_some() { &product.delivery.with_proxy } else { &product.delivery.without_proxy };
@@ -178,11 +176,11 @@ pub fn receipt_letters(
             continue;
         }
         let to = match route.to {
-            Recipient::Proxy => (
-                app.proxy_name.clone().unwrap_or_default(),
-                app.proxy_postal_code.clone().unwrap_or_default(),
-                app.proxy_address.clone().unwrap_or_default(),
-            ),
+            Recipient::Proxy => Addressee {
+                name: app.proxy_name.clone().unwrap_or_default(),
+                postal_code: app.proxy_postal_code.clone().unwrap_or_default(),
+                address: app.proxy_address.clone().unwrap_or_default(),
+            },
             _ => applicant(app),
         };
         let enclosures: Vec<&str> = routes
@@ -197,18 +195,20 @@ pub fn receipt_letters(
             .collect();
         let days = product.notices.receipt_revoke_days.unwrap_or(30);
         let values = BTreeMap::from([
-            ("name", to.0.clone()),
+            ("name", to.name.clone()),
             ("application_id", app.id.clone()),
             ("product_name", product.name_ja.clone()),
-            ("contract_number", serial.chars().take(12).collect::<String>().to_uppercase()),
-            ("issue_date", crate::jpdate::to_era_string(*issued_on)),
-            ("not_after", not_after.clone()),
-            ("receipt_deadline", crate::jpdate::to_era_string(*issued_on + chrono::Days::new(u64::from(days)))),
+            ("contract_number", i.serial.chars().take(12).collect::<String>().to_uppercase()),
+            ("issue_date", crate::jpdate::to_era_string(i.issued_on)),
+            ("not_after", i.not_after.clone()),
+            ("receipt_deadline", crate::jpdate::to_era_string(i.issued_on + chrono::Days::new(u64::from(days)))),
             ("enclosures", enclosures.join("、")),
-            ("ca_name", writer.ca_name().to_string()),
+            ("ca_name", kit.ca_name().to_string()),
         ]);
-        let t = writer.templates().get(&app.product, "receipt").context("no receipt template")?;
-        out.push(write(out_dir, "receipt", app, route.post, &to, page(t, &values, app, &to, route.post, &[]), writer)?);
+        let t = kit.templates().get(&app.product, "receipt").context("no receipt template")?;
+        let letter = page(t, &values, app, &to, route.post, &[]);
+        let env = Envelope { id: &app.id, kind: "receipt", post: route.post, to: &to };
+        notices.add(kit, out_b, env, letter)?;
     }
-    Ok(out)
+    Ok(())
 }

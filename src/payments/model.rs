@@ -60,6 +60,15 @@ pub enum MatchStatus {
 }
 
 impl MatchStatus {
+    pub const ALL: &'static [MatchStatus] = &[
+        MatchStatus::Matched,
+        MatchStatus::Partial,
+        MatchStatus::Overpaid,
+        MatchStatus::Duplicate,
+        MatchStatus::Ambiguous,
+        MatchStatus::Unmatched,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             MatchStatus::Matched => "matched",
@@ -69,6 +78,23 @@ impl MatchStatus {
             MatchStatus::Ambiguous => "ambiguous",
             MatchStatus::Unmatched => "unmatched",
         }
+    }
+}
+
+impl std::str::FromStr for MatchStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        MatchStatus::ALL
+            .iter()
+            .copied()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| format!("unknown payment status {s:?}"))
+    }
+}
+
+impl std::fmt::Display for MatchStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -6,6 +6,7 @@
 //! a spreadsheet never evaluates, and in the CSV it is defused like every other CSV cell.
 
 use crate::ledger::payments::{OpenFeeRow, PaymentRow};
+use crate::payments::model::MatchStatus;
 use crate::text::defuse as csv_safe;
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -31,7 +32,7 @@ pub fn write_payments_csv(dir: &Path, rows: &[PaymentRow]) -> Result<()> {
             r.date.clone(),
             r.amount.to_string(),
             csv_safe(&crate::text::for_display(&r.payer_name)),
-            r.status.clone(),
+            r.status.to_string(),
             csv_safe(&r.application_ids),
             r.expected.to_string(),
             r.difference.to_string(),
@@ -85,7 +86,7 @@ fn payment_sheet(book: &mut Workbook, name: &str, rows: &[&PaymentRow]) -> Resul
         };
         sheet.write_number_with_format(row, 2, r.amount as f64, &yen)?;
         sheet.write_string(row, 3, csv_safe(&crate::text::for_display(&r.payer_name)))?;
-        sheet.write_string(row, 4, &r.status)?;
+        sheet.write_string(row, 4, r.status.as_str())?;
         sheet.write_string(row, 5, csv_safe(&r.application_ids))?;
         sheet.write_number_with_format(row, 6, r.expected as f64, &yen)?;
         sheet.write_number_with_format(row, 7, r.difference as f64, &yen)?;
@@ -103,10 +104,20 @@ pub fn write_reconciliation(
     open: &[OpenFeeRow],
     refunds: &[(String, i64, String)],
     as_of: NaiveDate,
+    moment: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<()> {
+    use chrono::{Datelike, Timelike};
     let mut book = Workbook::new();
-    let matched: Vec<&PaymentRow> = payments.iter().filter(|p| p.status == "matched").collect();
-    let attention: Vec<&PaymentRow> = payments.iter().filter(|p| p.status != "matched").collect();
+    // The workbook's creation time is the batch's moment, not the clock: a rerun of the
+    // day writes the same bytes.
+    let created = ExcelDateTime::from_ymd(moment.year() as u16, moment.month() as u8, moment.day() as u8)?.and_hms(
+        moment.hour() as u16,
+        moment.minute() as u8,
+        moment.second() as f64,
+    )?;
+    book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
+    let matched: Vec<&PaymentRow> = payments.iter().filter(|p| p.status == MatchStatus::Matched).collect();
+    let attention: Vec<&PaymentRow> = payments.iter().filter(|p| p.status != MatchStatus::Matched).collect();
     payment_sheet(&mut book, "matched", &matched)?;
     payment_sheet(&mut book, "needs_attention", &attention)?;
 

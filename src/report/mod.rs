@@ -4,6 +4,7 @@
 //! atomically) and the text printed on stdout. Every cell that came from outside is
 //! written so a spreadsheet cannot run it as a formula.
 
+pub mod accounts;
 pub mod finance;
 pub mod summary;
 
@@ -65,4 +66,50 @@ pub fn write_batch_reports(dir: &Path, decisions: &[Decision], summary: &summary
     crate::fsio::write_atomic(&dir.join("report.txt"), summary.render().as_bytes(), false)?;
     crate::fsio::write_atomic(&dir.join("report.json"), &serde_json::to_vec_pretty(summary)?, false)?;
     Ok(())
+}
+
+/// A hold as a finding on the day's decision: the application stays `accepted` and the
+/// reason says why it waits (`letter_unprintable:pin`), with what staff should do.
+pub fn hold_finding(h: &crate::status::Hold) -> crate::finding::Finding {
+    use crate::finding::{Code, Finding};
+    let (code, detail) = h.code.split_once(':').map_or((h.code.as_str(), None), |(c, d)| (c, Some(d)));
+    let code = Code::HOLDS.iter().copied().find(|c| c.as_str() == code).unwrap_or(Code::IssueFailed);
+    let what = if h.sticky {
+        "発行処理中に失敗したため保留しています。原因を解消したうえで certbatch release で保留を解除してください"
+    } else {
+        "発行前の確認で問題が見つかったため保留しています。原因が解消されれば次回の実行で発行します"
+    };
+    Finding::new(code, detail, format!("{what}（{}）", crate::text::for_display(&h.detail)))
+}
+
+/// `staff-queue.csv`: what waits for staff after this run: every held application (from
+/// this run or earlier, until it is issued or released) and every notice that could not
+/// go into the print file. `application_id,kind,reason,detail,file`.
+pub fn write_staff_queue(
+    dir: &Path,
+    holds: &[crate::status::Hold],
+    queued: &[crate::letters::writer::WrittenLetter],
+) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["application_id", "kind", "reason", "detail", "file"])?;
+    for h in holds {
+        let kind = if h.sticky { "hold (release by hand)" } else { "hold (checked every run)" };
+        w.write_record([
+            csv_safe(&h.application_id),
+            kind.to_string(),
+            h.code.clone(),
+            csv_safe(&crate::text::for_display(&h.detail)),
+            String::new(),
+        ])?;
+    }
+    for l in queued {
+        w.write_record([
+            csv_safe(&l.application_id),
+            format!("{} letter", l.kind),
+            "letter_queued".to_string(),
+            csv_safe(l.queued.as_deref().unwrap_or_default()),
+            l.file.clone(),
+        ])?;
+    }
+    crate::fsio::write_atomic(&dir.join("staff-queue.csv"), &w.into_inner()?, false)
 }

@@ -1,4 +1,10 @@
 //! The day's summary: counts a person checks at a glance, and every batch-level note.
+//!
+//! `report.txt` and `report.json` describe the batch as it stands after the run (its
+//! applications by status, its payments, the certificates issued under it), so a rerun
+//! writes them byte for byte again. What this particular run changed (new applications,
+//! what it recorded, credits it imported, certificates it issued, a killed run it
+//! recovered) is printed on stdout only: [`Summary::render_run`].
 
 use crate::intake::{Batch, BatchNote};
 use crate::ledger::RecordCounts;
@@ -16,43 +22,39 @@ pub struct Summary {
     pub rows_read: usize,
     pub applications: usize,
     pub by_status: BTreeMap<String, usize>,
-    pub new_applications: usize,
-    pub unchanged_applications: usize,
-    pub rescreened_applications: usize,
     pub documents: usize,
     pub scans_listed: usize,
     pub scans_by_status: BTreeMap<String, usize>,
     pub unlisted_scans: Vec<String>,
     pub problems_by_code: BTreeMap<String, usize>,
     pub notes: Vec<String>,
-    /// What the ledger recorded (absent for `check`).
-    pub recorded: Option<Recorded>,
+    /// Certificates issued under this batch, by any of its runs.
     pub issued: usize,
     pub awaiting_payment: usize,
-    pub issue_problems: Vec<String>,
-    pub recovered_reservations: usize,
+    /// Applications waiting for staff (`staff-queue.csv`), each with why.
+    pub held: Vec<String>,
     pub demo_ca: bool,
-    pub payments: Option<Payments>,
+    /// This batch's credits by status, as `payments.csv` lists them.
+    pub payments_by_status: BTreeMap<String, usize>,
+    pub payment_notes: Vec<String>,
+    /// What this run changed: printed, never written to the report files.
+    #[serde(skip)]
+    pub this_run: Option<ThisRun>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Payments {
+/// What one run changed, for the operator watching it.
+#[derive(Debug, Clone, Default)]
+pub struct ThisRun {
+    pub new_applications: usize,
+    pub unchanged_applications: usize,
+    pub rescreened_applications: usize,
+    pub recorded: Option<RecordCounts>,
     pub new_credits: usize,
     pub repeated_credits: usize,
-    pub decided_by_status: BTreeMap<String, usize>,
     pub newly_paid: usize,
-    pub refused_files: Vec<String>,
     pub already_imported: Vec<String>,
-    pub problems: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Recorded {
-    pub run_id: i64,
-    pub new_applications: usize,
-    pub changed_statuses: usize,
-    pub new_documents: usize,
-    pub changed_documents: usize,
+    pub issued: usize,
+    pub recovered_reservations: usize,
 }
 
 impl Summary {
@@ -71,15 +73,16 @@ impl Summary {
             applications: decisions.len(),
             documents: batch.documents.len(),
             scans_listed: batch.scans.len(),
-            unlisted_scans: batch.unlisted_scans.clone(),
+            unlisted_scans: batch.unlisted_scans.iter().map(|f| for_display(f)).collect(),
             ..Summary::default()
         };
+        let mut run = ThisRun::default();
         for d in decisions {
             *s.by_status.entry(d.status.to_string()).or_default() += 1;
             match d.change {
-                Change::New => s.new_applications += 1,
-                Change::Same => s.unchanged_applications += 1,
-                Change::Rescreened => s.rescreened_applications += 1,
+                Change::New => run.new_applications += 1,
+                Change::Same => run.unchanged_applications += 1,
+                Change::Rescreened => run.rescreened_applications += 1,
                 Change::Duplicate | Change::NotAnApplication => {}
             }
             for f in &d.findings {
@@ -91,67 +94,73 @@ impl Summary {
         }
         s.notes =
             batch.notes.iter().chain(notes).map(|n| for_display(&format!("{}: {}", n.location, n.message))).collect();
-        s.unlisted_scans = s.unlisted_scans.iter().map(|f| for_display(f)).collect();
+        s.this_run = Some(run);
         s
     }
 
+    fn run(&mut self) -> &mut ThisRun {
+        self.this_run.get_or_insert_with(ThisRun::default)
+    }
+
     pub fn with_recorded(mut self, c: &RecordCounts) -> Summary {
-        self.recorded = Some(Recorded {
-            run_id: c.run_id,
-            new_applications: c.new_applications,
-            changed_statuses: c.changed_statuses,
-            new_documents: c.new_documents,
-            changed_documents: c.changed_documents,
-        });
+        self.run().recorded = Some(*c);
         self
     }
 
-    /// Counts statuses again after a later stage changed them (issuance).
+    /// Counts statuses again after a later stage changed them (issuance), and the findings
+    /// holds added.
     pub fn recount_statuses(&mut self, decisions: &[Decision]) {
         self.by_status.clear();
+        self.problems_by_code.clear();
         for d in decisions {
             *self.by_status.entry(d.status.to_string()).or_default() += 1;
+            for f in &d.findings {
+                *self.problems_by_code.entry(f.code.to_string()).or_default() += 1;
+            }
         }
     }
 
+    /// What this run's payments stage did, and what it could not read.
     pub fn with_payments(mut self, p: &crate::payments::PaymentsReport) -> Summary {
-        self.payments = Some(Payments {
-            new_credits: p.counts.new_credits,
-            repeated_credits: p.counts.repeated_credits,
-            decided_by_status: p.by_status.clone(),
-            newly_paid: p.counts.newly_paid,
-            refused_files: p.refused.iter().map(|x| for_display(x)).collect(),
-            already_imported: p.already_imported.iter().map(|x| for_display(x)).collect(),
-            problems: p.problems.iter().map(|x| for_display(x)).collect(),
-        });
+        let run = self.run();
+        run.new_credits = p.counts.new_credits;
+        run.repeated_credits = p.counts.repeated_credits;
+        run.newly_paid = p.counts.newly_paid;
+        run.already_imported = p.already_imported.iter().map(|x| for_display(x)).collect();
+        self.payment_notes = p.refused.iter().chain(&p.problems).map(|x| for_display(x)).collect();
         self
     }
 
-    pub fn with_issue(mut self, r: &crate::issue::IssueReport) -> Summary {
-        self.issued = r.issued.len();
+    /// The batch's credits by status (its `payments.csv`).
+    pub fn with_batch_payments(mut self, rows: &[crate::ledger::payments::PaymentRow]) -> Summary {
+        self.payments_by_status.clear();
+        for r in rows {
+            *self.payments_by_status.entry(r.status.to_string()).or_default() += 1;
+        }
+        self
+    }
+
+    pub fn with_issue(mut self, r: &crate::run::IssueReport, issued_in_batch: usize) -> Summary {
+        self.issued = issued_in_batch;
         self.awaiting_payment = r.awaiting_payment.len();
-        self.issue_problems = r.problems.iter().map(|(id, why)| format!("{id}: {why}")).collect();
-        self.recovered_reservations = r.recovered;
+        self.held =
+            r.holds.iter().map(|h| for_display(&format!("{}: {}: {}", h.application_id, h.code, h.detail))).collect();
+        self.held.sort();
         self.demo_ca = r.demo_ca;
+        let run = self.run();
+        run.issued = r.issued.len();
+        run.recovered_reservations = r.recovered;
         self
     }
 
-    /// The summary as a person reads it on a terminal.
+    /// The summary of the batch, as `report.txt` holds it.
     pub fn render(&self) -> String {
         let mut o = String::new();
         let counts =
             |m: &BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
         let _ = writeln!(o, "certbatch {} {} (as of {})", self.command, self.batch, self.as_of);
         let _ = writeln!(o, "  rows read      {}", self.rows_read);
-        let _ = writeln!(
-            o,
-            "  applications   {} ({}) — new {}, unchanged {}, rescreened {}",
-            self.applications,
-            counts(&self.by_status),
-            self.new_applications,
-            self.unchanged_applications,
-            self.rescreened_applications
-        );
+        let _ = writeln!(o, "  applications   {} ({})", self.applications, counts(&self.by_status));
         let _ = writeln!(o, "  documents      {}", self.documents);
         let _ = writeln!(
             o,
@@ -163,59 +172,79 @@ impl Summary {
         if !self.problems_by_code.is_empty() {
             let _ = writeln!(o, "  problems       {}", counts(&self.problems_by_code));
         }
-        match &self.recorded {
-            Some(r) => {
-                let _ = writeln!(
-                    o,
-                    "  recorded       run {}: {} new applications, {} status changes, {} new documents, {} corrected documents",
-                    r.run_id, r.new_applications, r.changed_statuses, r.new_documents, r.changed_documents
-                );
-            }
-            None => {
-                let _ = writeln!(o, "  recorded       nothing (check)");
-            }
-        }
-        if let Some(p) = &self.payments {
+        if self.command != "check" {
             let _ = writeln!(
                 o,
-                "  payments       {} new credits ({} seen before): {}; {} applications paid",
-                p.new_credits,
-                p.repeated_credits,
-                if p.decided_by_status.is_empty() { "none to match".to_string() } else { counts(&p.decided_by_status) },
-                p.newly_paid
+                "  payments       {}",
+                if self.payments_by_status.is_empty() {
+                    "no credits".to_string()
+                } else {
+                    counts(&self.payments_by_status)
+                }
             );
-            for f in &p.refused_files {
-                let _ = writeln!(o, "  refused file   {f}");
-            }
-            for f in &p.already_imported {
-                let _ = writeln!(o, "  imported before {f}");
-            }
-            for f in &p.problems {
-                let _ = writeln!(o, "  payment note   {f}");
-            }
-        }
-        if self.recorded.is_some() {
             let _ = writeln!(
                 o,
-                "  issued         {} certificates{}, {} accepted awaiting payment{}",
+                "  issued         {} certificates under this batch{}, {} accepted awaiting payment",
                 self.issued,
                 if self.demo_ca { " by the DEMO CA (not for production)" } else { "" },
                 self.awaiting_payment,
-                if self.recovered_reservations > 0 {
-                    format!(", {} reservations of an interrupted run voided", self.recovered_reservations)
-                } else {
-                    String::new()
-                }
             );
         }
-        for p in &self.issue_problems {
-            let _ = writeln!(o, "  not issued     {p}");
+        for p in &self.payment_notes {
+            let _ = writeln!(o, "  payment note   {p}");
+        }
+        for h in &self.held {
+            let _ = writeln!(o, "  held           {h}");
+        }
+        if !self.held.is_empty() {
+            let _ =
+                writeln!(o, "  staff queue    {} applications wait for staff: see staff-queue.csv", self.held.len());
         }
         for f in &self.unlisted_scans {
             let _ = writeln!(o, "  unlisted scan  scans/{f}");
         }
         for n in &self.notes {
             let _ = writeln!(o, "  note           {n}");
+        }
+        o
+    }
+
+    /// What this run changed, for stdout.
+    pub fn render_run(&self) -> String {
+        let mut o = String::new();
+        let Some(r) = &self.this_run else { return o };
+        let _ = writeln!(
+            o,
+            "  this run       new {}, unchanged {}, rescreened {}",
+            r.new_applications, r.unchanged_applications, r.rescreened_applications
+        );
+        match &r.recorded {
+            Some(c) => {
+                let _ = writeln!(
+                    o,
+                    "  recorded       run {}: {} new applications, {} status changes, {} new documents, {} corrected documents",
+                    c.run_id, c.new_applications, c.changed_statuses, c.new_documents, c.changed_documents
+                );
+                let _ = writeln!(
+                    o,
+                    "  credits        {} new ({} seen before); {} applications paid; {} certificates issued{}",
+                    r.new_credits,
+                    r.repeated_credits,
+                    r.newly_paid,
+                    r.issued,
+                    if r.recovered_reservations > 0 {
+                        format!("; {} reservations of an interrupted run voided", r.recovered_reservations)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            None => {
+                let _ = writeln!(o, "  recorded       nothing (check)");
+            }
+        }
+        for f in &r.already_imported {
+            let _ = writeln!(o, "  imported before {f}");
         }
         o
     }

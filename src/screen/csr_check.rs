@@ -90,6 +90,7 @@ mod tests {
 
     fn csr_doc(info: Option<CsrInfo>, status: &str) -> ReceivedDocument {
         ReceivedDocument {
+            sha256: None,
             owner: Owner::Application("A1".into()),
             doc_type: "csr".into(),
             issued_on: crate::testkit::d(2026, 11, 19),

@@ -20,6 +20,8 @@ pub struct ReceivedDocument {
     pub issued_on: NaiveDate,
     pub arrived_on: NaiveDate,
     pub file: String,
+    /// SHA-256 of the file as received (the archive keeps an unmasked file under it).
+    pub sha256: Option<String>,
     pub scan_status: String,
     /// A CSR's names and key, when the file is one.
     pub csr: Option<crate::csr::CsrInfo>,
@@ -239,6 +241,7 @@ mod tests {
 
     fn doc(doc_type: &str, issued: NaiveDate, arrived: NaiveDate) -> ReceivedDocument {
         ReceivedDocument {
+            sha256: None,
             owner: Owner::Application("A1".into()),
             doc_type: doc_type.into(),
             issued_on: issued,

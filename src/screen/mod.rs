@@ -26,11 +26,49 @@ use chrono::NaiveDate;
 use documents::{check_documents, ReceivedDocument};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// What the ledger knows that today's rows refer to.
+/// What the ledger knows that today's rows refer to, and the accepted applications still
+/// waiting to be issued (their fee, or a hold staff must lift).
 #[derive(Debug, Clone, Default)]
 pub struct Prior {
     pub applications: BTreeMap<String, StoredApplication>,
     pub documents: Vec<StoredDocument>,
+    /// Ids of stored `accepted` applications with no live certificate.
+    pub awaiting_issue: BTreeSet<String>,
+}
+
+/// The CSR screening accepted for a TLS application: where the archive keeps its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedCsr {
+    pub sha256: String,
+    /// The file's extension, as the archive names it.
+    pub ext: String,
+}
+
+/// Proof that screening accepted an application: documents complete and data checks
+/// passed, today or on an earlier day (then carried while it waits for its fee). Only
+/// this module makes one; issuance takes nothing else.
+#[derive(Debug, Clone)]
+pub struct Screened {
+    app: Application,
+    csr: Option<AcceptedCsr>,
+    _proof: (),
+}
+
+impl Screened {
+    /// For tests of later stages only: a screened application without screening.
+    #[cfg(test)]
+    pub(crate) fn vouched(app: Application) -> Screened {
+        Screened { app, csr: None, _proof: () }
+    }
+
+    pub fn application(&self) -> &Application {
+        &self.app
+    }
+
+    /// The CSR whose key a TLS certificate certifies.
+    pub fn csr(&self) -> Option<&AcceptedCsr> {
+        self.csr.as_ref()
+    }
 }
 
 /// How this run's decision relates to what was stored.
@@ -75,6 +113,12 @@ impl Decision {
 pub struct Screening {
     pub decisions: Vec<Decision>,
     pub documents: Vec<StoredDocument>,
+    /// Every accepted application that may go on to payment and issue: today's and the
+    /// earlier ones still waiting, in id order.
+    pub ready: Vec<Screened>,
+    /// Document rows kept out of the ledger because the row naming their application was
+    /// rejected (a duplicate id: they belong to that row, not to the stored application).
+    pub held_documents: Vec<(Location, String)>,
     pub notes: Vec<BatchNote>,
 }
 
@@ -114,6 +158,9 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
     // Today's applications, first row of an id wins.
     let mut today: BTreeMap<String, (Application, Vec<Finding>, Change)> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
+    // Ids whose row today is another application than the stored one: documents naming
+    // them today are that row's, not the stored application's.
+    let mut strangers: BTreeSet<String> = BTreeSet::new();
     for read in &batch.applications {
         let Some(app) = &read.application else {
             out.decisions.push(Decision {
@@ -137,14 +184,21 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                 if today.contains_key(&app.id) {
                     out.notes.push(BatchNote {
                         location: read.source.clone(),
-                        message: format!("repeats application {} of an earlier row with the same contents; read once", app.id),
+                        message: format!(
+                            "repeats application {} of an earlier row with the same contents; read once",
+                            app.id
+                        ),
                     });
                 } else {
                     order.push(app.id.clone());
                     today.insert(app.id.clone(), (app.clone(), read.findings.clone(), Change::Same));
                 }
             }
-            Some((_, where_)) => out.decisions.push(Decision {
+            Some((_, where_)) => {
+                if !today.contains_key(&app.id) {
+                    strangers.insert(app.id.clone());
+                }
+                out.decisions.push(Decision {
                 application_id: app.id.clone(),
                 envelope_id: app.envelope_id.clone(),
                 product: app.product.clone(),
@@ -159,7 +213,8 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                 application: None,
                 source: read.source.clone(),
                 first_notice_on: None,
-            }),
+            })
+            }
             None => {
                 order.push(app.id.clone());
                 today.insert(app.id.clone(), (app.clone(), read.findings.clone(), Change::New));
@@ -182,7 +237,8 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
     // Earlier open applications that today's documents are for.
     let mut earlier: BTreeMap<String, &StoredApplication> = BTreeMap::new();
     let mut touched_owners: BTreeSet<&Owner> = BTreeSet::new();
-    for owner in batch.documents.iter().filter_map(|d| d.owner.as_ref()) {
+    let is_strangers = |owner: &Owner| matches!(owner, Owner::Application(id) if strangers.contains(id));
+    for owner in batch.documents.iter().filter_map(|d| d.owner.as_ref()).filter(|o| !is_strangers(o)) {
         if !touched_owners.insert(owner) {
             continue;
         }
@@ -228,6 +284,13 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
     let mut row_findings: BTreeMap<Owner, Vec<Finding>> = BTreeMap::new();
     let mut orphans: BTreeMap<Owner, Vec<Location>> = BTreeMap::new();
     for read in &batch.documents {
+        if let Some(owner) = read.owner.as_ref().filter(|o| is_strangers(o)) {
+            out.held_documents.push((
+                read.source.clone(),
+                format!("kept with the rejected row for {}: the stored application of that id is another", owner.id()),
+            ));
+            continue;
+        }
         if let Some(owner) = &read.owner {
             row_findings.entry(owner.clone()).or_default().extend(read.findings.iter().cloned());
         }
@@ -305,6 +368,7 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                 issued_on: doc.issued_on,
                 arrived_on: s.arrived_on,
                 file: doc.file.clone(),
+                sha256: s.sha256.clone(),
                 scan_status: s.scan_status.clone(),
                 csr: s.detail.as_deref().and_then(|d| serde_json::from_str(d).ok()),
                 scan_detail: (s.batch == batch.name)
@@ -321,6 +385,7 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
         docs_by_owner.entry(doc.owner.clone()).or_default().push(doc);
     }
 
+    let mut ready: BTreeMap<String, Screened> = BTreeMap::new();
     let mut decide =
         |app: &Application, mut findings: Vec<Finding>, change: Change, stored: Option<&StoredApplication>| {
             let Some(product) = pipelines.product(&app.product) else { return };
@@ -339,6 +404,29 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
             findings.extend(csr_check::check_csr(app, product, &mine));
             findings.extend(check_documents(app, product, &mine));
             let mut status = status_of(&findings);
+            // A row that is not an application (a reading that is not kana, a column its
+            // type requires left empty) is never stored, so its id stays free for the
+            // corrected row. A stored application is never made `rejected` by screening.
+            if status == Status::Rejected {
+                if stored.is_none() {
+                    out.decisions.push(Decision {
+                        application_id: app.id.clone(),
+                        envelope_id: app.envelope_id.clone(),
+                        product: app.product.clone(),
+                        status,
+                        findings,
+                        change: Change::NotAnApplication,
+                        application: None,
+                        source: app.source.clone(),
+                        first_notice_on: None,
+                    });
+                    return;
+                }
+                for f in findings.iter_mut().filter(|f| f.severity == Severity::Reject) {
+                    f.severity = Severity::Deficient;
+                }
+                status = status_of(&findings);
+            }
             let mut first_notice_on = stored.and_then(|s| s.first_notice_on);
             if status == Status::Deficient {
                 let notice = *first_notice_on.get_or_insert(as_of);
@@ -354,6 +442,11 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                     ));
                     status = Status::RefundDue;
                 }
+            }
+            let status = Status::after_screening(stored.map(|s| s.status), status);
+            if status == Status::Accepted {
+                let csr = accepted_csr(&mine);
+                ready.insert(app.id.clone(), Screened { app: app.clone(), csr, _proof: () });
             }
             out.decisions.push(Decision {
                 application_id: app.id.clone(),
@@ -374,9 +467,38 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
     for s in earlier.values() {
         decide(&s.application, Vec::new(), Change::Rescreened, Some(s));
     }
+    // Accepted earlier and still waiting: carried as they were decided, not screened again
+    // (freshness was judged on arrival and stays judged).
+    for id in &prior.awaiting_issue {
+        if ready.contains_key(id) || today.contains_key(id) || earlier.contains_key(id) {
+            continue;
+        }
+        let Some(s) = prior.applications.get(id).filter(|s| s.status == Status::Accepted) else { continue };
+        let mine: Vec<ReceivedDocument> =
+            [Owner::Application(id.clone()), Owner::Envelope(s.application.envelope_id.clone())]
+                .iter()
+                .filter_map(|o| docs_by_owner.get(o))
+                .flatten()
+                .cloned()
+                .collect();
+        let csr = accepted_csr(&mine);
+        ready.insert(id.clone(), Screened { app: s.application.clone(), csr, _proof: () });
+    }
+    out.ready = ready.into_values().collect();
     // Today's rows in sheet order, then the earlier applications today's documents touched.
     out.decisions.sort_by_key(|d| (d.change == Change::Rescreened, d.source.file.clone(), d.source.row));
     out
+}
+
+/// The newest usable CSR among an application's documents.
+fn accepted_csr(docs: &[ReceivedDocument]) -> Option<AcceptedCsr> {
+    docs.iter()
+        .filter(|d| d.doc_type == "csr" && d.scan_status == "ok" && d.csr.is_some())
+        .max_by_key(|d| d.arrived_on)
+        .and_then(|d| {
+            let ext = d.file.rsplit('.').next().unwrap_or("bin").to_ascii_lowercase();
+            d.sha256.clone().map(|sha256| AcceptedCsr { sha256, ext })
+        })
 }
 
 /// The scan's status for this document row: a My Number scan is usable only as an image

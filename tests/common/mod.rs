@@ -313,3 +313,34 @@ pub fn ensure_python(module: &str, package: &str) {
         assert!(st.success(), "pip install {package}");
     }
 }
+
+/// The secret a letter prints in its box (a PIN or a download password), read back with
+/// pdftotext: it stands alone on the line after its label. The tests know a PIN only this
+/// way, as the applicant does.
+pub fn secret_in_letter(pdf: &Path) -> String {
+    ensure_poppler();
+    let out = std::process::Command::new("pdftotext").args(["-layout", pdf.to_str().unwrap(), "-"]).output().unwrap();
+    assert!(out.status.success(), "pdftotext {}", pdf.display());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let labels = ["PINコード", "PIN（暗証番号）", "ダウンロードパスワード（8桁）"];
+    let at = lines.iter().position(|l| labels.contains(l)).unwrap_or_else(|| panic!("no secret label in {text}"));
+    let secret = lines[at + 1].to_string();
+    assert!(!secret.contains(' ') && (secret.len() == 12 || secret.len() == 8), "{secret:?} in {text}");
+    secret
+}
+
+/// The PIN of an issued certificate, from its PIN letter.
+pub fn pin_of(i: &certbatch::run::IssuedCert) -> String {
+    let (_, file) = i
+        .letter_files
+        .iter()
+        .find(|(k, _)| *k == "pin")
+        .unwrap_or_else(|| panic!("{} has a PIN letter", i.application_id));
+    secret_in_letter(file)
+}
+
+/// The download password of an issued certificate, from its password letter.
+pub fn password_of(i: &certbatch::run::IssuedCert) -> Option<String> {
+    i.letter_files.iter().find(|(k, _)| *k == "download_password").map(|(_, f)| secret_in_letter(f))
+}
