@@ -25,6 +25,7 @@ pub mod csr;
 pub mod faults;
 pub mod finding;
 pub mod fsio;
+pub mod fuzzing;
 pub mod intake;
 pub mod issue;
 pub mod jpdate;
