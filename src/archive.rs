@@ -7,7 +7,7 @@
 //! number cannot be restored (seed 001 §4.3). The unmasked original is never written here.
 //! Files are written atomically; writing the same content twice is a no-op.
 
-use crate::fsio::write_atomic;
+use crate::fsio::write_output;
 use crate::intake::scans::limits;
 use crate::record::{hex, Rect};
 use anyhow::{Context, Result};
@@ -66,7 +66,7 @@ pub fn store(state: &Path, bytes: &[u8], ext: &str) -> Result<String> {
     let path = path_for(state, &sha, ext);
     if !path.exists() {
         // Private: scans of residence and seal certificates are personal data.
-        write_atomic(&path, bytes, true)?;
+        write_output(&path, bytes, true)?;
     }
     Ok(sha)
 }

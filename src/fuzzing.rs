@@ -92,8 +92,11 @@ pub fn csr(data: &[u8]) {
     let _ = crate::csr::verified_public_key(data);
 }
 
+/// A fuzz entry point.
+pub type Target = fn(&[u8]);
+
 /// The targets by name, for the corpus runner.
-pub const TARGETS: &[(&str, fn(&[u8]))] =
+pub const TARGETS: &[(&str, Target)] =
     &[("table", table), ("date", date), ("zengin", zengin), ("bank_csv", bank_csv), ("csr", csr)];
 
 #[cfg(test)]

@@ -287,7 +287,8 @@ pub fn daily(opts: &Options) -> Result<DailyReport> {
     }
     let mut report = DailyReport { out_dir: out_dir.clone(), ..Default::default() };
     let mut notices = Notices::default();
-    crate::letters::notices::expiry_letters(&out_dir, &config.pipelines, &config.letters, &due, &mut notices)?;
+    crate::letters::notices::expiry_letters(&config.pipelines, &config.letters, &due, &mut notices)?;
+    notices.write(&config.letters, &out_dir)?;
     let printed: Vec<&Prepared> = notices.printed.iter().collect();
     config.letters.print_files(&out_dir, "expiry", &printed, &notices.queued)?;
     for (app, start, end) in &due {
@@ -300,7 +301,7 @@ pub fn daily(opts: &Options) -> Result<DailyReport> {
             &format!("{} 23:59:59", end.format("%Y年%m月%d日")),
             moment,
         )?;
-        crate::fsio::write_atomic(&out_dir.join("mail").join(format!("{}-expiry.eml", app.id)), &eml, false)?;
+        crate::fsio::write_output(&out_dir.join("mail").join(format!("{}-expiry.eml", app.id)), &eml, false)?;
         report.expiry_notices.push(app.id.clone());
     }
     crate::faults::point("daily-before-record");
@@ -444,7 +445,11 @@ fn issue_stage(
     }
     crate::faults::point("issue-after-letters");
 
-    // 5. One transaction records them; the secrets are dropped (zeroized) after it.
+    // 5. Every file of the run durable at once (one syncfs), then one transaction records
+    // them; the secrets are dropped (zeroized) after it.
+    if !done.is_empty() {
+        crate::fsio::sync_filesystem(out_b)?;
+    }
     ledger.void(&voided)?;
     ledger.record_holds(&failed, &[])?;
     report.holds.extend(failed);
@@ -557,6 +562,10 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     let mut screening = screen::screen_batch(&batch, &prior, &config.pipelines, opts.as_of);
     let mut summary = Summary::new(&batch, command, opts.as_of, &screening.decisions, &screening.notes);
     archive_documents(&opts.state_dir, &batch.dir.join("scans"), &mut screening.documents)?;
+    // The archived copies are durable before the ledger records their hashes.
+    if screening.documents.iter().any(|d| d.archive_sha256.is_some()) {
+        crate::fsio::sync_filesystem(&opts.state_dir)?;
+    }
     let (applications, rejected) = writes(&screening, &prior, &batch.name);
     let mut run = run_write(&batch.name, command, opts.as_of, moment, started_at);
     run.rows_read = batch.rows_read;
@@ -629,7 +638,6 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     // Letters without a secret, mails, reports: all rewritten identically by a rerun.
     let mut notices = Notices::default();
     crate::letters::notices::deficiency_letters(
-        &out_b,
         &config.pipelines,
         &config.letters,
         &decisions,
@@ -637,12 +645,12 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         &mut notices,
     )?;
     crate::letters::notices::receipt_letters(
-        &out_b,
         &config.pipelines,
         &config.letters,
         &batch_issued.notices(),
         &mut notices,
     )?;
+    notices.write(&config.letters, &out_b)?;
     let printed: Vec<&Prepared> = notices.printed.iter().collect();
     config.letters.print_files(&out_b, "notices", &printed, &notices.queued)?;
     crate::letters::mails::review_mails(&out_b, &config.mail, &decisions, opts.as_of, moment)?;

@@ -377,7 +377,7 @@ fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, Si
     };
     let dir = format!("certs/{}", app.id);
     let cert_file = format!("{dir}/cert.pem");
-    crate::fsio::write_atomic(&out_b.join(&cert_file), pem(&cert_der).as_bytes(), false)
+    crate::fsio::write_output(&out_b.join(&cert_file), pem(&cert_der).as_bytes(), false)
         .map_err(|e| one("output_unwritable", e))?;
     let (p12_file, secrets) = match key {
         None => (None, None),
@@ -401,7 +401,7 @@ fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, Si
             )
             .map_err(|e| one("issue_failed", e))?;
             let p12_file = format!("{dir}/cert.p12");
-            crate::fsio::write_atomic(&out_b.join(&p12_file), &p12, true).map_err(|e| one("output_unwritable", e))?;
+            crate::fsio::write_output(&out_b.join(&p12_file), &p12, true).map_err(|e| one("output_unwritable", e))?;
             (Some(p12_file), Some(Secrets { pin, download_password }))
         }
     };

@@ -44,9 +44,25 @@ pub fn review_mails(
     as_of: NaiveDate,
     moment: DateTime<FixedOffset>,
 ) -> Result<usize> {
+    use rayon::prelude::*;
+    let written: Vec<Result<bool>> = decisions.par_iter().map(|d| review_mail(out_b, cfg, d, as_of, moment)).collect();
     let mut n = 0;
-    for d in decisions {
-        let Some(app) = &d.application else { continue };
+    for w in written {
+        n += usize::from(w?);
+    }
+    Ok(n)
+}
+
+/// The review mail of one decision, if it gets one.
+fn review_mail(
+    out_b: &Path,
+    cfg: &MailConfig,
+    d: &Decision,
+    as_of: NaiveDate,
+    moment: DateTime<FixedOffset>,
+) -> Result<bool> {
+    {
+        let Some(app) = &d.application else { return Ok(false) };
         let first_notice_today = d.first_notice_on == Some(as_of);
         let (accepted, reasons) = match d.status {
             Status::Accepted | Status::Issued if matches!(d.change, Change::New | Change::Rescreened) => {
@@ -61,13 +77,12 @@ pub fn review_mails(
                     .collect::<Vec<_>>();
                 (false, reasons)
             }
-            _ => continue,
+            _ => return Ok(false),
         };
         let eml = review_result_mail(&cfg.sender(), &app.name_kanji, &app.email, &app.id, accepted, &reasons, moment)?;
-        crate::fsio::write_atomic(&out_b.join("mail").join(format!("{}-review.eml", app.id)), &eml, false)?;
-        n += 1;
+        crate::fsio::write_output(&out_b.join("mail").join(format!("{}-review.eml", app.id)), &eml, false)?;
+        Ok(true)
     }
-    Ok(n)
 }
 
 /// One certificate with a download link, as its mail quotes it.
@@ -86,7 +101,7 @@ pub fn download_mails(out_b: &Path, cfg: &MailConfig, links: &[DownloadLink]) ->
         let url = cfg.download_url.replace("{serial}", &l.serial);
         let expires = format!("{} {}", crate::jpdate::to_era_string(l.expires.date_naive()), l.expires.format("%H:%M"));
         let eml = download_url_mail(&cfg.sender(), &app.name_kanji, &app.email, &app.id, &url, &expires, l.not_before)?;
-        crate::fsio::write_atomic(&out_b.join("mail").join(format!("{}-download.eml", app.id)), &eml, false)?;
+        crate::fsio::write_output(&out_b.join("mail").join(format!("{}-download.eml", app.id)), &eml, false)?;
     }
     Ok(links.len())
 }

@@ -80,7 +80,7 @@ pub fn purge(out_dir: &Path, batch: &str) -> Result<Vec<Purged>> {
             }
             w.write_record(&rec)?;
         }
-        crate::fsio::write_atomic(&path, &w.into_inner()?, false)?;
+        crate::fsio::write_output(&path, &w.into_inner()?, false)?;
     }
     Ok(purged)
 }

@@ -17,11 +17,28 @@ use chrono::NaiveDate;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The notices of a run: those to print, and those on the staff queue.
+/// The notices of a run: those to print, and those on the staff queue. Notices are
+/// gathered first and laid out and written together on all cores ([`Notices::write`]).
 #[derive(Debug, Default)]
 pub struct Notices {
+    pending: Vec<Pending>,
     pub printed: Vec<Prepared>,
     pub queued: Vec<WrittenLetter>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    id: String,
+    kind: &'static str,
+    post: PostMethod,
+    to: Addressee,
+    letter: Letter,
+}
+
+/// A notice written, or queued for staff.
+enum Written {
+    Printed(Prepared),
+    Queued(WrittenLetter),
 }
 
 fn page(
@@ -55,21 +72,39 @@ fn page(
 }
 
 impl Notices {
-    /// Writes one notice, or queues it for staff when it cannot be laid out. A file that
-    /// cannot be written is an error of the run (notices are written after every commit:
-    /// nothing is lost, the rerun writes them).
-    fn add(&mut self, kit: &LetterKit, out_b: &Path, env: Envelope, letter: Letter) -> Result<()> {
-        match kit.check(&letter) {
-            Ok(_) => match kit.write(out_b, env, letter, false) {
-                Ok(p) => self.printed.push(p),
-                Err(LetterError::Layout(why)) => {
-                    anyhow::bail!("{} letter for {}: {why}", env.kind, env.id)
+    fn add(&mut self, env: Envelope, letter: Letter) {
+        let to = env.to.clone();
+        self.pending.push(Pending { id: env.id.to_string(), kind: env.kind, post: env.post, to, letter });
+    }
+
+    /// Lays out and writes every gathered notice, on all cores, in the order gathered; one
+    /// that cannot be laid out is queued for staff. A file that cannot be written is an error
+    /// of the run (notices are written after every commit: nothing is lost, the rerun writes
+    /// them).
+    pub fn write(&mut self, kit: &LetterKit, out_b: &Path) -> Result<()> {
+        use rayon::prelude::*;
+        let pending = std::mem::take(&mut self.pending);
+        let written: Vec<Result<Written>> = pending
+            .into_par_iter()
+            .map(|p| {
+                let env = Envelope { id: &p.id, kind: p.kind, post: p.post, to: &p.to };
+                match kit.check(&p.letter) {
+                    Ok(_) => match kit.write(out_b, env, p.letter, false) {
+                        Ok(w) => Ok(Written::Printed(w)),
+                        Err(LetterError::Layout(why)) => anyhow::bail!("{} letter for {}: {why}", p.kind, p.id),
+                        Err(LetterError::Unwritable { file, cause }) => {
+                            Err(cause.context(format!("cannot write {file}")))
+                        }
+                    },
+                    Err(why) => Ok(Written::Queued(kit.write_queued(out_b, env, p.letter, &why)?)),
                 }
-                Err(LetterError::Unwritable { file, cause }) => {
-                    return Err(cause.context(format!("cannot write {file}")));
-                }
-            },
-            Err(why) => self.queued.push(kit.write_queued(out_b, env, letter, &why)?),
+            })
+            .collect();
+        for w in written {
+            match w? {
+                Written::Printed(p) => self.printed.push(p),
+                Written::Queued(q) => self.queued.push(q),
+            }
         }
         Ok(())
     }
@@ -82,7 +117,6 @@ fn applicant(app: &Application) -> Addressee {
 /// 不備のお知らせ for the run's deficient applications (new, or screened again), on the
 /// day of their first review notice or whenever screened anew.
 pub fn deficiency_letters(
-    out_b: &Path,
     pipelines: &Pipelines,
     kit: &LetterKit,
     decisions: &[Decision],
@@ -115,7 +149,7 @@ pub fn deficiency_letters(
         let to = applicant(app);
         let letter = page(t, &values, app, &to, PostMethod::Registered, &reasons);
         let env = Envelope { id: &app.id, kind: "deficiency", post: PostMethod::Registered, to: &to };
-        notices.add(kit, out_b, env, letter)?;
+        notices.add(env, letter);
     }
     Ok(())
 }
@@ -123,7 +157,6 @@ pub fn deficiency_letters(
 /// 有効期限のお知らせ for certificates whose expiry notice is due: (application, issue
 /// day, notAfter day), to the applicant by ordinary post.
 pub fn expiry_letters(
-    out_b: &Path,
     pipelines: &Pipelines,
     kit: &LetterKit,
     due: &[(Application, NaiveDate, NaiveDate)],
@@ -143,7 +176,7 @@ pub fn expiry_letters(
         let to = applicant(app);
         let letter = page(t, &values, app, &to, PostMethod::Ordinary, &[]);
         let env = Envelope { id: &app.id, kind: "expiry", post: PostMethod::Ordinary, to: &to };
-        notices.add(kit, out_b, env, letter)?;
+        notices.add(env, letter);
     }
     Ok(())
 }
@@ -160,7 +193,6 @@ pub struct IssuedNotice {
 
 /// 送付のお知らせ兼受領書 for issued certificates, routed like the product's `notice` item.
 pub fn receipt_letters(
-    out_b: &Path,
     pipelines: &Pipelines,
     kit: &LetterKit,
     issued: &[IssuedNotice],
@@ -208,7 +240,7 @@ pub fn receipt_letters(
         let t = kit.templates().get(&app.product, "receipt").context("no receipt template")?;
         let letter = page(t, &values, app, &to, route.post, &[]);
         let env = Envelope { id: &app.id, kind: "receipt", post: route.post, to: &to };
-        notices.add(kit, out_b, env, letter)?;
+        notices.add(env, letter);
     }
     Ok(())
 }

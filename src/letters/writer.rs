@@ -126,7 +126,7 @@ impl LetterKit {
         let pdf = self
             .render(std::slice::from_ref(&letter))
             .map_err(|cause| LetterError::Unwritable { file: file.clone(), cause: cause.context("rendering") })?;
-        crate::fsio::write_atomic(&out_b.join(&file), &pdf, private)
+        crate::fsio::write_output(&out_b.join(&file), &pdf, private)
             .map_err(|cause| LetterError::Unwritable { file: file.clone(), cause })?;
         Ok(Prepared { written: written(env, file, pages, None), letter })
     }
@@ -145,7 +145,7 @@ impl LetterKit {
         let stand_in = self.with_geta(&letter);
         let (file, pages) = match self.check(&stand_in) {
             Ok(pages) => {
-                crate::fsio::write_atomic(&out_b.join(&file), &self.render(std::slice::from_ref(&stand_in))?, false)?;
+                crate::fsio::write_output(&out_b.join(&file), &self.render(std::slice::from_ref(&stand_in))?, false)?;
                 (file, pages)
             }
             Err(_) => (String::new(), 0),
@@ -192,8 +192,13 @@ impl LetterKit {
             });
             // Bounded parts keep memory flat: the PDF writer holds a whole document until it
             // is written (10,000 letters in one file peaked at 3 GiB).
-            let parts = these.chunks(PRINT_PART_LETTERS).count();
-            for (i, chunk) in these.chunks(PRINT_PART_LETTERS).enumerate() {
+            // Parts render on all cores (two parts at a time on two cores: memory stays a
+            // few parts' worth).
+            use rayon::prelude::*;
+            let chunks: Vec<&[&&Prepared]> = these.chunks(PRINT_PART_LETTERS).collect();
+            let parts = chunks.len();
+            let secret = super::routing::SECRET_LETTERS.contains(&kind);
+            chunks.into_par_iter().enumerate().try_for_each(|(i, chunk)| -> Result<()> {
                 let pages: Vec<Letter> = chunk.iter().map(|p| p.letter.clone()).collect();
                 let pdf = self.render(&pages)?;
                 let name = if parts == 1 {
@@ -201,9 +206,8 @@ impl LetterKit {
                 } else {
                     format!("print-{kind}-{tag}-part{:02}.pdf", i + 1)
                 };
-                let secret = super::routing::SECRET_LETTERS.contains(&kind);
-                crate::fsio::write_atomic(&dir.join(name), &pdf, secret)?;
-            }
+                crate::fsio::write_output(&dir.join(name), &pdf, secret)
+            })?;
         }
         let mut all: Vec<&WrittenLetter> = letters.iter().map(|p| &p.written).chain(queued).collect();
         if all.is_empty() {
@@ -230,7 +234,7 @@ impl LetterKit {
                 status,
             ])?;
         }
-        crate::fsio::write_atomic(&dir.join(format!("manifest-{tag}.csv")), &w.into_inner()?, false)?;
+        crate::fsio::write_output(&dir.join(format!("manifest-{tag}.csv")), &w.into_inner()?, false)?;
         Ok(())
     }
 }

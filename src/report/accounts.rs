@@ -166,5 +166,5 @@ pub fn write(dir: &Path, accounts: &[Account]) -> Result<()> {
             defuse(&for_display(&a.detail)),
         ])?;
     }
-    crate::fsio::write_atomic(&dir.join("rows.csv"), &w.into_inner()?, false)
+    crate::fsio::write_output(&dir.join("rows.csv"), &w.into_inner()?, false)
 }

@@ -38,7 +38,7 @@ pub fn write_payments_csv(dir: &Path, rows: &[PaymentRow]) -> Result<()> {
             r.difference.to_string(),
         ])?;
     }
-    crate::fsio::write_atomic(&dir.join("payments.csv"), &w.into_inner()?, false)
+    crate::fsio::write_output(&dir.join("payments.csv"), &w.into_inner()?, false)
 }
 
 fn header(sheet: &mut Worksheet, names: &[&str]) -> Result<()> {
@@ -169,5 +169,5 @@ pub fn write_reconciliation(
     filter(sheet, refunds.len(), cols.len())?;
     sheet.autofit();
     let bytes = book.save_to_buffer()?;
-    crate::fsio::write_atomic(&dir.join("reconciliation.xlsx"), &bytes, false)
+    crate::fsio::write_output(&dir.join("reconciliation.xlsx"), &bytes, false)
 }

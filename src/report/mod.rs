@@ -57,14 +57,14 @@ pub fn write_issued_csv(dir: &Path, rows: &[crate::ledger::issuance::IssuedRow])
             r.download_expires.clone(),
         ])?;
     }
-    crate::fsio::write_atomic(&dir.join("issued.csv"), &w.into_inner()?, false)
+    crate::fsio::write_output(&dir.join("issued.csv"), &w.into_inner()?, false)
 }
 
 /// Writes the day's files under `out/<batch>/`.
 pub fn write_batch_reports(dir: &Path, decisions: &[Decision], summary: &summary::Summary) -> Result<()> {
-    crate::fsio::write_atomic(&dir.join("screening.csv"), &screening_csv(decisions)?, false)?;
-    crate::fsio::write_atomic(&dir.join("report.txt"), summary.render().as_bytes(), false)?;
-    crate::fsio::write_atomic(&dir.join("report.json"), &serde_json::to_vec_pretty(summary)?, false)?;
+    crate::fsio::write_output(&dir.join("screening.csv"), &screening_csv(decisions)?, false)?;
+    crate::fsio::write_output(&dir.join("report.txt"), summary.render().as_bytes(), false)?;
+    crate::fsio::write_output(&dir.join("report.json"), &serde_json::to_vec_pretty(summary)?, false)?;
     Ok(())
 }
 
@@ -111,5 +111,5 @@ pub fn write_staff_queue(
             l.file.clone(),
         ])?;
     }
-    crate::fsio::write_atomic(&dir.join("staff-queue.csv"), &w.into_inner()?, false)
+    crate::fsio::write_output(&dir.join("staff-queue.csv"), &w.into_inner()?, false)
 }
