@@ -154,7 +154,8 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Letters { action: LettersAction::Purge { batch } } => {
             let mut ledger = crate::ledger::Ledger::open(&cli.state, Duration::from_secs(cli.wait))?;
             let purged = crate::letters::purge(&cli.out, &batch)?;
-            ledger.record_purge(&batch, &purged)?;
+            let files: Vec<(String, String)> = purged.iter().map(|p| (p.file.clone(), p.sha256.clone())).collect();
+            ledger.record_purge(&batch, &files)?;
             crate::recovery::export_audit(&mut ledger, &cli.state)?;
             println!(
                 "deleted {} letter files holding a PIN or password of batch {batch} (notices and manifests kept; recorded in audit.log)",

@@ -631,9 +631,14 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         }
     }
     let batch_issued = BatchIssued { rows, apps };
-    summary = summary
-        .with_issue(&issue, batch_issued.rows.len())
-        .with_batch_payments(&ledger.payments_of_batch(&batch.name)?);
+    let counts = report::summary::IssueCounts {
+        issued_in_batch: batch_issued.rows.len(),
+        issued_now: issue.issued.len(),
+        awaiting_payment: issue.awaiting_payment.len(),
+        recovered: issue.recovered,
+        demo_ca: issue.demo_ca,
+    };
+    summary = summary.with_issue(counts, &issue.holds).with_batch_payments(&ledger.payments_of_batch(&batch.name)?);
 
     // Letters without a secret, mails, reports: all rewritten identically by a rerun.
     let mut notices = Notices::default();

@@ -17,8 +17,8 @@
 //! description|balance`. Two equal payments on one day differ by their balance; where an
 //! export has no balance, a repeat within one file gets `#2`, `#3`.
 
-use crate::bank::statement::{yen_for_backslash, Statement, StatementError};
-use crate::payments::model::Credit;
+use crate::bank::model::Credit;
+use crate::bank::model::{yen_for_backslash, Statement, StatementError};
 use crate::text::to_ascii;
 use chrono::format::{Item, StrftimeItems};
 use chrono::NaiveDate;
@@ -112,7 +112,7 @@ pub fn load_profiles(dir: &Path) -> Result<Vec<BankProfile>, String> {
 pub fn parse_profile(text: &str, file: &str) -> Result<BankProfile, String> {
     let p: BankProfile = crate::pipelines::parse_toml(file, text)?;
     let bad = |why: String| Err(format!("{file}: {why}"));
-    if p.id.trim().is_empty() || p.id == crate::bank::zengin::FORMAT_NAME {
+    if p.id.trim().is_empty() || p.id == crate::bank::model::ZENGIN_FORMAT {
         return bad(format!("id \"{}\" cannot name a bank profile", p.id));
     }
     if !matches!(p.encoding.to_ascii_lowercase().as_str(), "shift_jis" | "cp932" | "utf-8") {

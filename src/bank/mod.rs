@@ -2,6 +2,7 @@
 //! whose identities survive re-imports. Bank CSV layouts are data in `pipelines/banks/`.
 
 pub mod csv_profiles;
+pub mod model;
 pub mod statement;
 pub mod zengin;
 

@@ -45,14 +45,14 @@
 //!   The account is `bank-branch-type-number` with the number padded to 7 digits, the
 //!   same for both kinds.
 
-use crate::bank::statement::{yen_for_backslash, Statement, StatementError};
+use crate::bank::model::Credit;
+use crate::bank::model::{yen_for_backslash, Statement, StatementError};
 use crate::jpdate::{HEISEI, REIWA};
-use crate::payments::model::Credit;
 use chrono::{FixedOffset, Months, NaiveDate};
 use encoding_rs::SHIFT_JIS;
 
 /// The name `--bank` takes to force Zengin reading.
-pub const FORMAT_NAME: &str = "zengin";
+pub use crate::bank::model::ZENGIN_FORMAT as FORMAT_NAME;
 
 const RECORD_LEN: usize = 200;
 const EOF_MARK: u8 = 0x1A;

@@ -135,14 +135,15 @@ impl Ledger {
     }
 
     /// Records the secret letters `letters purge` deleted, one audit entry each.
-    pub fn record_purge(&mut self, batch: &str, purged: &[crate::letters::Purged]) -> Result<()> {
+    /// `purged`: (file, SHA-256) of each deleted letter.
+    pub fn record_purge(&mut self, batch: &str, purged: &[(String, String)]) -> Result<()> {
         let tx = self.conn.transaction()?;
-        for p in purged {
+        for (file, sha256) in purged {
             tx.execute(
                 "INSERT INTO audit (at, event, detail) VALUES (?1, 'letter_purged', ?2)",
                 params![
                     crate::jpdate::now_iso(),
-                    serde_json::json!({"batch": batch, "file": p.file, "sha256": p.sha256}).to_string()
+                    serde_json::json!({"batch": batch, "file": file, "sha256": sha256}).to_string()
                 ],
             )?;
         }

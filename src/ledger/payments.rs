@@ -2,32 +2,11 @@
 //! allocations of each credit, and payer aliases learned from people's decisions.
 
 use super::Ledger;
-use crate::payments::fees::Fee;
-use crate::payments::model::{Credit, MatchDecision, MatchStatus, OpenFee};
+use crate::payments::model::{Credit, MatchStatus, OpenFee, PaymentCounts, PaymentsWrite};
 use crate::record::Application;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension};
-
-/// A fee to record for an application seen for the first time.
-#[derive(Debug, Clone)]
-pub struct FeeWrite {
-    pub application_id: String,
-    pub product: String,
-    pub company: Option<String>,
-    pub fee: Fee,
-    pub tolerance: i64,
-    pub model: String,
-}
-
-/// A statement file and its credits.
-#[derive(Debug, Clone)]
-pub struct StatementWrite {
-    pub sha256: String,
-    pub file: String,
-    pub format: String,
-    pub credits: Vec<Credit>,
-}
 
 /// A fee fully paid, for recognising a second payment.
 #[derive(Debug, Clone)]
@@ -61,27 +40,6 @@ pub struct OpenFeeRow {
     pub since: NaiveDate,
     pub invoice_due_on: Option<NaiveDate>,
     pub status: String,
-}
-
-/// What a payments stage records, all in one transaction.
-#[derive(Debug, Clone, Default)]
-pub struct PaymentsWrite {
-    pub fees: Vec<FeeWrite>,
-    pub statements: Vec<StatementWrite>,
-    pub decisions: Vec<(MatchDecision, bool)>,
-    pub aliases: Vec<(String, String)>,
-}
-
-/// What recording changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PaymentCounts {
-    pub new_statements: usize,
-    pub new_credits: usize,
-    pub repeated_credits: usize,
-    pub decided: usize,
-    pub newly_paid: usize,
-    /// Applications whose fee this recording completed, with the day the money came.
-    pub paid: Vec<(String, NaiveDate)>,
 }
 
 /// A `credits` row selected as (id, source_format, account, date, amount, payer_raw,

@@ -14,12 +14,11 @@ pub mod model;
 pub mod payer_name;
 
 use crate::bank::csv_profiles::BankProfile;
-use crate::ledger::payments::{FeeWrite, PaymentsWrite, StatementWrite};
 use crate::pipelines::Pipelines;
 use crate::product::{PaymentModel, Product};
 use crate::record::Application;
 use chrono::NaiveDate;
-use model::{Credit, MatchDecision, MatchStatus, OpenFee};
+use model::{Credit, FeeWrite, MatchDecision, MatchStatus, OpenFee, PaymentsWrite, StatementWrite};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 pub use crate::intake::InputFile as StatementFile;
@@ -27,7 +26,7 @@ pub use crate::intake::InputFile as StatementFile;
 /// What the stage did, for the summary.
 #[derive(Debug, Clone, Default)]
 pub struct PaymentsReport {
-    pub counts: crate::ledger::payments::PaymentCounts,
+    pub counts: model::PaymentCounts,
     pub by_status: BTreeMap<String, usize>,
     /// Files refused whole, with why.
     pub refused: Vec<String>,
@@ -36,7 +35,16 @@ pub struct PaymentsReport {
     /// Rows or decisions that could not be used, with where.
     pub problems: Vec<String>,
     /// Every record of every statement file and what became of it, for `rows.csv`.
-    pub accounts: crate::report::accounts::StatementAccounts,
+    pub accounts: StatementAccounts,
+}
+
+/// Every record of every statement file and what became of it (for `rows.csv`).
+#[derive(Debug, Clone, Default)]
+pub struct StatementAccounts {
+    /// (file, row or record, kind, id, outcome, detail) for every record read.
+    pub records: Vec<(String, usize, String, String, String, String)>,
+    /// Files refused whole or imported before, with why.
+    pub files: Vec<(String, String, String)>,
 }
 
 /// The company an application pays for: its corporate number, else its organisation's
@@ -307,11 +315,7 @@ pub fn reconcile(input: PaymentsInput) -> (PaymentsWrite, PaymentsReport) {
 /// Each record of a read statement and what it became: a credit (new, or imported before),
 /// a row that is no credit (a withdrawal, a fee, a cancelled or corrected transfer), a
 /// problem (named in the report), or the file's structure (header, trailer).
-fn account_records(
-    file: &str,
-    st: &crate::bank::statement::Statement,
-    out: &mut crate::report::accounts::StatementAccounts,
-) {
+fn account_records(file: &str, st: &crate::bank::statement::Statement, out: &mut StatementAccounts) {
     let mut credits: BTreeMap<String, Vec<&Credit>> = BTreeMap::new();
     for c in &st.credits {
         credits.entry(c.origin.clone()).or_default().push(c);

@@ -1,30 +1,9 @@
 //! The records payments pass along: bank credits, fees due, and what matching decided.
 
+pub use crate::bank::statement::Credit;
+use crate::payments::fees::Fee;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-
-/// One incoming transfer as the bank reported it. Only credits become `Credit`s.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Credit {
-    /// Stable identity for de-duplication across re-imports: Zengin (account, 勘定日,
-    /// 照会番号); CSV with an id column (bank, account, id); otherwise (bank, account, date,
-    /// amount, raw name, balance).
-    pub id: String,
-    /// Which statement format or bank profile it came from (`zengin-01`, `smbc`, …).
-    pub source_format: String,
-    pub account: String,
-    pub date: NaiveDate,
-    /// Yen, positive.
-    pub amount: i64,
-    /// The payer name exactly as the bank wrote it (half-width kana), for display.
-    pub payer_raw: String,
-    /// 振込依頼人コード when the bank gives one.
-    pub payer_code: Option<String>,
-    /// EDI information when given.
-    pub edi: Option<String>,
-    /// `file:line` (or `file:record N`) for messages.
-    pub origin: String,
-}
 
 /// A fee an application owes (or an invoice), as matching sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,4 +91,45 @@ pub struct MatchDecision {
     pub difference: i64,
     /// Why, in a sentence finance can act on (English).
     pub reason: String,
+}
+
+/// A fee to record for an application seen for the first time.
+#[derive(Debug, Clone)]
+pub struct FeeWrite {
+    pub application_id: String,
+    pub product: String,
+    pub company: Option<String>,
+    pub fee: Fee,
+    pub tolerance: i64,
+    pub model: String,
+}
+
+/// A statement file and its credits.
+#[derive(Debug, Clone)]
+pub struct StatementWrite {
+    pub sha256: String,
+    pub file: String,
+    pub format: String,
+    pub credits: Vec<Credit>,
+}
+
+/// What a payments stage records, all in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentsWrite {
+    pub fees: Vec<FeeWrite>,
+    pub statements: Vec<StatementWrite>,
+    pub decisions: Vec<(MatchDecision, bool)>,
+    pub aliases: Vec<(String, String)>,
+}
+
+/// What recording changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentCounts {
+    pub new_statements: usize,
+    pub new_credits: usize,
+    pub repeated_credits: usize,
+    pub decided: usize,
+    pub newly_paid: usize,
+    /// Applications whose fee this recording completed, with the day the money came.
+    pub paid: Vec<(String, NaiveDate)>,
 }

@@ -9,6 +9,7 @@
 //! Columns: `file,sheet,row,kind,id,outcome,detail`.
 
 use crate::intake::Batch;
+use crate::payments::StatementAccounts;
 use crate::screen::{Change, Decision};
 use crate::text::{defuse, for_display};
 use anyhow::Result;
@@ -26,15 +27,6 @@ pub struct Account {
     pub id: String,
     pub outcome: String,
     pub detail: String,
-}
-
-/// What the payments stage made of the statement files, for their lines here.
-#[derive(Debug, Clone, Default)]
-pub struct StatementAccounts {
-    /// (file, row or record, kind, id, outcome, detail) for every record read.
-    pub records: Vec<(String, usize, String, String, String, String)>,
-    /// Files refused whole or imported before, with why.
-    pub files: Vec<(String, String, String)>,
 }
 
 /// Every input record of the batch and its fate.

@@ -42,6 +42,16 @@ pub struct Summary {
     pub this_run: Option<ThisRun>,
 }
 
+/// Issuance's counts, for [`Summary::with_issue`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IssueCounts {
+    pub issued_in_batch: usize,
+    pub issued_now: usize,
+    pub awaiting_payment: usize,
+    pub recovered: usize,
+    pub demo_ca: bool,
+}
+
 /// What one run changed, for the operator watching it.
 #[derive(Debug, Clone, Default)]
 pub struct ThisRun {
@@ -140,16 +150,18 @@ impl Summary {
         self
     }
 
-    pub fn with_issue(mut self, r: &crate::run::IssueReport, issued_in_batch: usize) -> Summary {
-        self.issued = issued_in_batch;
-        self.awaiting_payment = r.awaiting_payment.len();
+    /// What issuance left: certificates under the batch, applications awaiting their fee
+    /// or held for staff, and what this run issued and recovered.
+    pub fn with_issue(mut self, i: IssueCounts, holds: &[crate::status::Hold]) -> Summary {
+        self.issued = i.issued_in_batch;
+        self.awaiting_payment = i.awaiting_payment;
         self.held =
-            r.holds.iter().map(|h| for_display(&format!("{}: {}: {}", h.application_id, h.code, h.detail))).collect();
+            holds.iter().map(|h| for_display(&format!("{}: {}: {}", h.application_id, h.code, h.detail))).collect();
         self.held.sort();
-        self.demo_ca = r.demo_ca;
+        self.demo_ca = i.demo_ca;
         let run = self.run();
-        run.issued = r.issued.len();
-        run.recovered_reservations = r.recovered;
+        run.issued = i.issued_now;
+        run.recovered_reservations = i.recovered;
         self
     }
 
