@@ -172,14 +172,20 @@ pub fn normalise_postal(raw: &str) -> Option<String> {
 /// A plausible address: one `@`, a local part, a dotted domain of letters, digits, hyphens.
 pub fn is_plausible_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else { return false };
-    let labels: Vec<&str> = domain.split('.').collect();
     !local.is_empty()
         && local.len() <= 64
         && local.bytes().all(|b| b.is_ascii_graphic() && !b"@()<>[]:;,\\\"".contains(&b))
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && labels.len() >= 2
+        && is_plausible_domain(domain)
+}
+
+/// A plausible mail domain: at least two dot-separated labels of letters, digits and inner
+/// hyphens, the last one (the TLD) of two or more letters.
+pub fn is_plausible_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    labels.len() >= 2
         && labels.iter().all(|l| {
             !l.is_empty()
                 && l.len() <= 63
