@@ -492,12 +492,6 @@ const NON_PUBLIC_TLDS: &[&str] = &[
 /// Second-level domains reserved for documentation (RFC 2606).
 const RESERVED_SLDS: &[&str] = &["example.com", "example.net", "example.org"];
 
-/// Second-level labels that, under a two-letter ccTLD, usually form a public suffix (JP's
-/// attribute-type domains ac/ad/co/ed/go/gr/lg/ne/or, and com/net/org/gov/edu as in `com.au`).
-/// A heuristic instead of the Public Suffix List: it catches `*.co.jp`, not every suffix.
-const CCTLD_SECOND_LEVELS: &[&str] =
-    &["ac", "ad", "co", "ed", "go", "gr", "lg", "ne", "or", "com", "net", "org", "gov", "edu"];
-
 /// Checks that `name` may be a dNSName in a publicly-trusted TLS certificate (CA/B Forum
 /// Baseline Requirements 7.1.2.7.12 and 4.2.2 — internal names are forbidden).
 ///
@@ -505,9 +499,10 @@ const CCTLD_SECOND_LEVELS: &[&str] =
 /// letters compared case-insensitively; LDH labels of 1-63 characters, no leading or trailing
 /// hyphen, no underscore, no `??--` label except `xn--`; at most 253 characters; at least two
 /// labels; no trailing dot (BR: the root label must not be encoded); no IP literal; the TLD
-/// alphabetic or `xn--`; no internal/reserved TLD or documentation domain; a wildcard only as
-/// the whole leftmost label and followed by at least two labels that are not a ccTLD public
-/// suffix (`*.example.co.jp` yes; `*.com`, `*.co.jp`, `www.*.example.com`, `w*.example.com` no).
+/// alphabetic or `xn--`; no internal/reserved TLD or documentation domain; not itself a
+/// public suffix of the Public Suffix List; a wildcard only as the whole leftmost label and
+/// above a registrable domain (`*.example.co.jp` yes; `*.com`, `*.co.jp`, `*.lg.jp`,
+/// `www.*.example.com`, `w*.example.com` no).
 pub fn check_public_dns_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("the name is empty".to_string());
@@ -556,9 +551,13 @@ pub fn check_public_dns_name(name: &str) -> Result<(), String> {
     if RESERVED_SLDS.contains(&last_two.as_str()) {
         return Err(format!("{name} is under {last_two}, which is reserved for documentation"));
     }
-    if base.len() == 2 && tld.len() == 2 && CCTLD_SECOND_LEVELS.contains(&base[0]) {
+    // The Public Suffix List (the psl crate): a name that is itself a public suffix (co.jp,
+    // com.au, lg.jp, github.io) is not a registrable domain, and a wildcard may not sit
+    // directly below one (BR 3.2.2.6).
+    let base_name = base.join(".");
+    if psl::suffix_str(&base_name) == Some(base_name.as_str()) {
         return Err(if wildcard {
-            format!("{name}: a wildcard may not sit directly below the public suffix {last_two}")
+            format!("{name}: a wildcard may not sit directly below the public suffix {base_name}")
         } else {
             format!("{name} is a public suffix, not a registrable domain")
         });
@@ -960,6 +959,9 @@ mod tests {
             ("wildcard on co.jp", "*.co.jp", Err("public suffix co.jp")),
             ("wildcard on com.au", "*.com.au", Err("public suffix com.au")),
             ("public suffix itself", "co.jp", Err("is a public suffix")),
+            ("wildcard on lg.jp (from the Public Suffix List)", "*.lg.jp", Err("public suffix lg.jp")),
+            ("a suffix by a PSL wildcard rule", "*.foo.kawasaki.jp", Err("public suffix foo.kawasaki.jp")),
+            ("a city under a PSL exception is registrable", "www.city.kawasaki.jp", Ok(())),
             ("wildcard not leftmost", "www.*.example.jp", Err("wildcard is only allowed as the whole leftmost label")),
             ("partial wildcard", "w*.example.jp", Err("wildcard is only allowed")),
             ("double wildcard", "*.*.example.jp", Err("wildcard is only allowed")),
