@@ -409,17 +409,7 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
             // corrected row. A stored application is never made `rejected` by screening.
             if status == Status::Rejected {
                 if stored.is_none() {
-                    out.decisions.push(Decision {
-                        application_id: app.id.clone(),
-                        envelope_id: app.envelope_id.clone(),
-                        product: app.product.clone(),
-                        status,
-                        findings,
-                        change: Change::NotAnApplication,
-                        application: None,
-                        source: app.source.clone(),
-                        first_notice_on: None,
-                    });
+                    out.decisions.push(decision(app, status, findings, Change::NotAnApplication, None));
                     return;
                 }
                 for f in findings.iter_mut().filter(|f| f.severity == Severity::Reject) {
@@ -448,17 +438,9 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                 let csr = accepted_csr(&mine);
                 ready.insert(app.id.clone(), Screened { app: app.clone(), csr, _proof: () });
             }
-            out.decisions.push(Decision {
-                application_id: app.id.clone(),
-                envelope_id: app.envelope_id.clone(),
-                product: app.product.clone(),
-                status,
-                findings,
-                change,
-                application: Some(app.clone()),
-                source: app.source.clone(),
-                first_notice_on,
-            });
+            let mut d = decision(app, status, findings, change, first_notice_on);
+            d.application = Some(app.clone());
+            out.decisions.push(d);
         };
     for id in &order {
         let (app, findings, change) = &today[id];
@@ -488,6 +470,27 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
     // Today's rows in sheet order, then the earlier applications today's documents touched.
     out.decisions.sort_by_key(|d| (d.change == Change::Rescreened, d.source.file.clone(), d.source.row));
     out
+}
+
+/// A decision about `app` (its application left out: set it when it is to be stored).
+fn decision(
+    app: &Application,
+    status: Status,
+    findings: Vec<Finding>,
+    change: Change,
+    first_notice_on: Option<NaiveDate>,
+) -> Decision {
+    Decision {
+        application_id: app.id.clone(),
+        envelope_id: app.envelope_id.clone(),
+        product: app.product.clone(),
+        status,
+        findings,
+        change,
+        application: None,
+        source: app.source.clone(),
+        first_notice_on,
+    }
 }
 
 /// The newest usable CSR among an application's documents.
