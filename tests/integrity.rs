@@ -12,33 +12,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// An AOSign G2 employee (invoiced: issued on the day it is accepted) in envelope `env`,
-/// whose company documents the caller adds once.
-fn aosign(day: &mut Day, id: &str, env: &str) {
-    day.clean(id, env);
-    let last = day.apps.last_mut().unwrap();
-    for (k, v) in [
-        ("product", "aosign-g2"),
-        ("cert_type", "employee"),
-        ("term", "1y+30d"),
-        ("corporate_number", "4011001040781"),
-        ("org_name", "セコム株式会社"),
-        ("org_representative", "セコム 一郎"),
-        ("org_address", "東京都渋谷区神宮前1-5-1"),
-    ] {
-        last.insert(k, s(v));
-    }
-    day.docs.retain(|r| {
-        !(matches!(r.get("application_id"), Some(V::S(a)) if a == id)
-            && matches!(r.get("doc_type"), Some(V::S(t)) if t == "transfer_slip"))
-    });
-}
-
-fn company_docs(day: &mut Day, env: &str) {
-    day.doc(("", env), "corporate_registry", d(2026, 11, 1));
-    day.doc(("", env), "corporate_seal_certificate", d(2026, 11, 1));
-}
-
 fn set(day: &mut Day, id: &str, key: &'static str, value: &str) {
     let row = day.apps.iter_mut().find(|r| matches!(r.get("application_id"), Some(V::S(a)) if a == id)).unwrap();
     row.insert(key, s(value));
@@ -68,9 +41,9 @@ fn one_application_that_cannot_be_lettered_never_stops_the_others() {
     let tmp = tempfile::tempdir().unwrap();
     let mut day = Day::new(tmp.path(), "2026-11-19");
     for id in ["A1", "A2", "A3", "A4", "A5", "A6"] {
-        aosign(&mut day, id, "E9");
+        day.aosign(id, "E9");
     }
-    company_docs(&mut day, "E9");
+    day.company_docs("E9");
     // A3: a long address wraps inside the envelope window and is issued.
     set(
         &mut day,
@@ -216,10 +189,10 @@ fn a_row_that_is_not_an_application_leaves_its_id_free() {
 fn a_line_break_typed_in_a_cell_is_a_space_and_a_control_character_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let mut day = Day::new(tmp.path(), "2026-11-19");
-    aosign(&mut day, "C1", "E9");
-    aosign(&mut day, "C2", "E9");
-    aosign(&mut day, "C3", "E9");
-    company_docs(&mut day, "E9");
+    day.aosign("C1", "E9");
+    day.aosign("C2", "E9");
+    day.aosign("C3", "E9");
+    day.company_docs("E9");
     set(&mut day, "C1", "name_kanji", "山田\n太郎");
     set(&mut day, "C2", "address", "東京都千代田区\r\n千代田1-1");
     set(&mut day, "C3", "name_kanji", "山田\u{7}太郎");
@@ -232,8 +205,8 @@ fn a_line_break_typed_in_a_cell_is_a_space_and_a_control_character_is_named() {
     assert!(messages.contains("U+0007"), "{messages}");
     // A later day runs as usual.
     let mut next = Day::new(tmp.path(), "2026-11-20");
-    aosign(&mut next, "C4", "E8");
-    company_docs(&mut next, "E8");
+    next.aosign("C4", "E8");
+    next.company_docs("E8");
     next.write_xlsx(true);
     assert_eq!(run(tmp.path(), &next.dir, d(2026, 11, 20)).issue.issued.len(), 1);
 }
@@ -265,8 +238,8 @@ fn a_scans_folder_that_is_a_link_is_never_walked() {
 fn the_state_folder_and_the_ledger_are_the_owners_alone_whatever_the_umask() {
     let tmp = tempfile::tempdir().unwrap();
     let mut day = Day::new(tmp.path(), "2026-11-19");
-    aosign(&mut day, "P1", "E9");
-    company_docs(&mut day, "E9");
+    day.aosign("P1", "E9");
+    day.company_docs("E9");
     day.write_csv(false, "utf8");
     let state = tmp.path().join("state");
     let out = tmp.path().join("out");
@@ -341,9 +314,9 @@ fn a_rerun_after_a_kill_from_another_folder_finishes_the_day_and_leaves_no_trace
     for point in ["issue-after-files", "issue-after-letters", "issue-after-commit"] {
         let tmp = tempfile::tempdir().unwrap();
         let mut day = Day::new(tmp.path(), "2026-11-19");
-        aosign(&mut day, "K1", "E9");
-        aosign(&mut day, "K2", "E9");
-        company_docs(&mut day, "E9");
+        day.aosign("K1", "E9");
+        day.aosign("K2", "E9");
+        day.company_docs("E9");
         day.write_csv(false, "utf8");
         let state = tmp.path().join("state");
         let a = tmp.path().join("a");
@@ -405,8 +378,8 @@ fn a_sole_proprietor_may_send_any_business_proof_under_the_contracts_code() {
 fn letters_purge_deletes_only_secrets_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let mut day = Day::new(tmp.path(), "2026-11-19");
-    aosign(&mut day, "Q1", "E9");
-    company_docs(&mut day, "E9");
+    day.aosign("Q1", "E9");
+    day.company_docs("E9");
     day.apps.push(app("Q2", "E2"));
     day.write_csv(false, "utf8");
     run(tmp.path(), &day.dir, d(2026, 11, 19));

@@ -5,23 +5,7 @@ use common::*;
 
 fn aosign_day(root: &std::path::Path) -> Day {
     let mut day = Day::new(root, "2026-11-19");
-    day.clean("A1", "E1");
-    let a = &mut day.apps[0];
-    for (k, v) in [
-        ("product", "aosign-g2"),
-        ("cert_type", "employee"),
-        ("term", "1y+30d"),
-        ("corporate_number", "4011001040781"),
-        ("org_name", "セコム株式会社"),
-        ("org_representative", "セコム 一郎"),
-        ("org_address", "東京都渋谷区神宮前1-5-1"),
-    ] {
-        a.insert(k, s(v));
-    }
-    day.docs.retain(|r| !matches!(r.get("doc_type"), Some(V::S(t)) if t == "transfer_slip"));
-    for t in ["corporate_registry", "corporate_seal_certificate"] {
-        day.doc(("", "E1"), t, d(2026, 11, 1));
-    }
+    day.aosign("A1", "E1").company_docs("E1");
     day.write_csv(false, "utf8");
     day
 }

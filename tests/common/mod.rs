@@ -98,6 +98,37 @@ impl Day {
         self
     }
 
+    /// Adds an AOSign G2 employee of セコム株式会社 (invoiced: issued on the day it is
+    /// accepted) in envelope `env`; the company's documents come once, by `company_docs`.
+    pub fn aosign(&mut self, id: &str, env: &str) -> &mut Self {
+        self.clean(id, env);
+        let last = self.apps.last_mut().unwrap();
+        for (k, v) in [
+            ("product", "aosign-g2"),
+            ("cert_type", "employee"),
+            ("term", "1y+30d"),
+            ("corporate_number", "4011001040781"),
+            ("org_name", "セコム株式会社"),
+            ("org_representative", "セコム 一郎"),
+            ("org_address", "東京都渋谷区神宮前1-5-1"),
+        ] {
+            last.insert(k, s(v));
+        }
+        self.docs.retain(|r| {
+            !(matches!(r.get("application_id"), Some(V::S(a)) if a == id)
+                && matches!(r.get("doc_type"), Some(V::S(t)) if t == "transfer_slip"))
+        });
+        self
+    }
+
+    /// The company documents an envelope's AOSign applications share.
+    pub fn company_docs(&mut self, env: &str) -> &mut Self {
+        for t in ["corporate_registry", "corporate_seal_certificate"] {
+            self.doc(("", env), t, d(2026, 11, 1));
+        }
+        self
+    }
+
     pub fn write_xlsx(&self, japanese: bool) {
         let mut book = rust_xlsxwriter::Workbook::new();
         let date_fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy/mm/dd");
