@@ -404,7 +404,18 @@ const FAMILIES: [Name; 66] = [
 
 /// Surnames written with a character outside JIS X 0208 (IBM extensions; they do exist in
 /// CP932, so the Shift_JIS CSV can carry them).
-const NON_JIS_FAMILIES: [Name; 2] = [n("髙橋", "タカハシ", "TAKAHASHI"), n("山﨑", "ヤマザキ", "YAMAZAKI")];
+const NON_JIS_FAMILIES: [Name; 3] =
+    [n("髙橋", "タカハシ", "TAKAHASHI"), n("山﨑", "ヤマザキ", "YAMAZAKI"), n("𠮷田", "ヨシダ", "YOSHIDA")];
+
+/// What a long address adds to the street: a building and room number, as applicants write
+/// them, in place of the street's own (wider than the envelope window with the street).
+const LONG_BUILDING: &str = "グランドパレスセントラルタワー東棟　二十三階二三〇五号室";
+
+/// The columns a half-filled row keeps; the required ones it lacks come out as reasons.
+const HALF_FILLED_KEPT: [&str; 6] =
+    ["application_id", "envelope_id", "product", "cert_type", "name_kanji", "name_kana"];
+const HALF_FILLED_EMPTY: [&str; 8] =
+    ["term", "applied_on", "received_on", "name_romaji", "birth_date", "postal_code", "address", "email"];
 
 const GIVENS: [Name; 50] = [
     n("花子", "ハナコ", "HANAKO"),
@@ -1226,6 +1237,8 @@ enum P {
     MyNumberMasked,
     MyNumberNoMask,
     Duplicate(&'static str),
+    /// Staff stopped typing after the name: the rest of the row is empty.
+    HalfFilled,
 }
 
 #[derive(Clone, Debug)]
@@ -1241,6 +1254,10 @@ struct Spec {
     hiragana: bool,
     given_first: bool,
     birth: Option<(NaiveDate, Form)>,
+    /// An address longer than the envelope window's line (a building and room number).
+    long_address: bool,
+    /// The row typed twice, identically (valid: read once).
+    retyped: bool,
 }
 
 const GD: &str = "gid-download";
@@ -1262,6 +1279,8 @@ fn a(product: &'static str, cert_type: &'static str) -> Spec {
         hiragana: false,
         given_first: false,
         birth: None,
+        long_address: false,
+        retyped: false,
     }
 }
 
@@ -1293,6 +1312,14 @@ impl Spec {
     }
     fn gfirst(mut self) -> Self {
         self.given_first = true;
+        self
+    }
+    fn long_address(mut self) -> Self {
+        self.long_address = true;
+        self
+    }
+    fn retyped(mut self) -> Self {
+        self.retyped = true;
         self
     }
     fn birth(mut self, date: NaiveDate, form: Form) -> Self {
@@ -1848,7 +1875,13 @@ impl Gen {
         };
         row.insert("birth_date", birth);
         put(&mut row, "postal_code", &person.postal);
-        put(&mut row, "address", &person.address);
+        let address = if spec.long_address {
+            let street = person.address.split(' ').next().unwrap_or_default();
+            format!("{street}　{LONG_BUILDING}")
+        } else {
+            person.address.clone()
+        };
+        put(&mut row, "address", &address);
         let mut email = self.email(person, company.filter(|_| !spec.is_gid() || spec.cert_type.starts_with("org_")));
         if spec.p == P::BadEmail {
             self.bad_emails += 1;
@@ -1959,6 +1992,16 @@ impl Gen {
         if b.xlsx && self.rng.chance(12) {
             b.remarks.insert(id.clone(), self.rng.pick(&REMARKS).to_string());
         }
+        if spec.p == P::HalfFilled {
+            row.retain(|k, _| HALF_FILLED_KEPT.contains(k));
+            for col in HALF_FILLED_EMPTY {
+                b.issue(format!("invalid_field:{col}"), &id, "left empty (the rest of the row was never typed)");
+            }
+        }
+        if spec.retyped {
+            b.apps.push(row.clone());
+            b.edge("valid: the same row typed twice (read once, noted)", &id, "");
+        }
         b.apps.push(row);
 
         // Problems and edge cases carried by the row itself.
@@ -1988,6 +2031,9 @@ impl Gen {
                 format!("form dated {}, received {}", iso(ymd3(t)), iso(received)),
             ),
             _ => {}
+        }
+        if spec.long_address {
+            b.edge("valid: address wider than the envelope window (wrapped)", &id, address.clone());
         }
         if spec.hiragana {
             b.edge("valid: name_kana in hiragana", &id, kana.clone());
@@ -2766,7 +2812,45 @@ fn make_days() -> (Batch, Batch) {
     let img = page(&mut gen.rng, 200, 280, &["UNSORTED".to_string()], fnv(&stray));
     day2.files.push((stray.clone(), jpeg_gray(&img, 55)));
     day2.issue("unlisted scan (reported)", "-", stray);
+
+    // What a real office's sheets also carry, appended so the rows above keep their ids and
+    // contents: a long address, a name outside the letter font, a retyped row, a row left
+    // half-filled, and (in the CSV) a line of empty cells.
+    for e in day1_office_plan() {
+        gen.envelope(&mut day1, &e, &mut carry_none());
+    }
+    for e in day2_office_plan() {
+        gen.envelope(&mut day2, &e, &mut carry_none());
+    }
+    day2.apps.push(Row::new());
+    day2.edge("valid: a line of empty cells (skipped, counted in rows.csv)", "-", "");
     (day1, day2)
+}
+
+/// Edge cases of day 1 (xlsx), after the deliberate problems.
+fn day1_office_plan() -> Vec<Env> {
+    use P::*;
+    vec![
+        env(vec![a(AO, "employee").long_address()]),
+        env(vec![a(AO, "employee").name("𠮷田", "一郎").p(NonJisName)]),
+        env(vec![a(GD, "basic").retyped()]),
+        env(vec![a(GM, "individual").p(HalfFilled)]),
+    ]
+}
+
+/// Edge cases of day 2 (Shift_JIS CSV with CRLF), after the deliberate problems.
+fn day2_office_plan() -> Vec<Env> {
+    use P::*;
+    vec![
+        env(vec![a(CE, "employee").long_address()]),
+        env(vec![a(GD, "individual").retyped()]),
+        env(vec![a(AO, "employee").p(HalfFilled)]),
+    ]
+}
+
+/// Edge-case envelopes complete nothing later.
+fn carry_none() -> Vec<Pending> {
+    Vec::new()
 }
 
 fn summarize(label: &str, b: &Batch, w: &Written) {

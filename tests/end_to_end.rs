@@ -21,10 +21,15 @@ fn not_plain(root: &Path, batch: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Every row of a half-filled sheet's row that staff never typed.
+const HALF_FILLED: &str = "rejected invalid_field:term;invalid_field:applied_on;invalid_field:received_on;invalid_field:name_romaji;invalid_field:birth_date;invalid_field:postal_code;invalid_field:address;invalid_field:email";
+
 const DAY1: &[(&str, &str)] = &[
     ("AO-20261119-032", "deficient romaji_mismatch"),
     ("AO-20261119-034", "deficient my_number_mask_missing"),
     ("AO-20261119-036", "rejected invalid_field:email"),
+    // 𠮷 is outside JIS levels 1-2 (a warning) and outside the letter font: it waits.
+    ("AO-20261119-047", "accepted non_jis_character:name_kanji;letter_unprintable:pin"),
     ("CE-20261119-038", "rejected invalid_field:applied_on"),
     ("CE-20261119-041", "deficient scan_missing:ENV-1119-28/CE-20261119-041/application_form.pdf"),
     ("GC-20261119-028", "rejected unknown_value:product"),
@@ -38,6 +43,7 @@ const DAY1: &[(&str, &str)] = &[
     ("GM-20261119-021", "deficient application_form_expired"),
     ("GM-20261119-026", "accepted non_jis_character:name_kanji"),
     ("GM-20261119-027", "deficient future_dated_document:residence_certificate"),
+    ("GM-20261119-049", HALF_FILLED),
     ("PW-20261119-043", "deficient weak_key"),
     ("PW-20261119-044", "deficient invalid_corporate_number"),
     ("PW-20261119-045", "deficient csr_name_mismatch"),
@@ -48,6 +54,7 @@ const DAY2: &[(&str, &str)] = &[
     ("AO-20261120-026", "deficient invalid_corporate_number"),
     ("AO-20261120-029", "rejected unknown_value:cert_type"),
     ("AO-20261120-030", "deficient my_number_mask_missing"),
+    ("AO-20261120-045", HALF_FILLED),
     ("CE-20261120-034", "deficient missing_document:residence_certificate"),
     ("CE-20261120-036", "rejected invalid_field:email"),
     ("GD-20261119-001", "rejected duplicate_application"),
@@ -153,13 +160,26 @@ fn the_sample_days_give_exactly_their_deliberate_problems() {
     let day1 = run(tmp.path(), &samples().join("2026-11-19"), d(2026, 11, 19));
     assert_eq!(not_plain(tmp.path(), "2026-11-19"), expected(DAY1));
     assert_eq!(day1.summary.unlisted_scans, ["ENV-1119-03/GD-20261119-003/residence_certificate_back.jpg"]);
-    assert_eq!(day1.summary.applications, 45);
+    assert_eq!(day1.summary.applications, 49);
+    // A row typed twice is read once, and said so.
+    assert!(
+        day1.summary.notes.iter().any(|n| n.contains("row 50: repeats application GD-20261119-048")),
+        "{:?}",
+        day1.summary.notes
+    );
+    // The name the letter font lacks waits on the staff queue; the long address is issued.
+    let queue = std::fs::read_to_string(tmp.path().join("out/2026-11-19/staff-queue.csv")).unwrap();
+    assert!(
+        queue.lines().any(|l| l.starts_with("AO-20261119-047,") && l.contains("letter_unprintable:pin")),
+        "{queue}"
+    );
     // Invoiced products are issued on the day; G-ID waits for its fee.
     let rows = screening(tmp.path(), "2026-11-19");
     for (id, status) in [
         ("AO-20261119-029", "issued"),
         ("CE-20261119-037", "issued"),
         ("PW-20261119-042", "issued"),
+        ("AO-20261119-046", "issued"),
         ("GD-20261119-001", "accepted"),
     ] {
         assert_eq!(row_of(&rows, id).0, status, "{id}");
@@ -258,6 +278,10 @@ fn every_pin_letter_of_a_sample_day_opens_its_pkcs12() {
             .unwrap();
         let text = String::from_utf8_lossy(&text.stdout).to_string();
         assert!(text.contains(&i.application_id), "{}: {text}", i.application_id);
+        if i.application_id == "AO-20261119-046" {
+            // The long address wraps at the spaces typed: the building keeps its line.
+            assert!(text.lines().any(|l| l.trim() == "グランドパレスセントラルタワー東棟"), "{text}");
+        }
         // The PIN stands alone on its line, in the box under its label.
         let pin = secret_in_letter(&letter.1);
         let pin = pin.as_str();

@@ -293,6 +293,36 @@ pub(crate) fn wrap(font: &Font, text: &str, size: f32, max_w: f32) -> Vec<String
     lines
 }
 
+/// Wraps an address line: at the spaces the applicant typed first (between the street and
+/// the building, the building and the room), so a line never ends in the middle of a
+/// building's name when it need not; a part wider than a line is wrapped as text.
+pub(crate) fn wrap_address(font: &Font, text: &str, size: f32, max_w: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for part in text.split_inclusive([' ', '\u{3000}']) {
+        let joined = format!("{cur}{part}");
+        if font.width_pt(joined.trim_end_matches([' ', '\u{3000}']), size) <= max_w {
+            cur = joined;
+            continue;
+        }
+        if !cur.trim().is_empty() {
+            lines.push(cur.trim_end_matches([' ', '\u{3000}']).to_string());
+        }
+        let mut wrapped = wrap(font, part.trim_end_matches([' ', '\u{3000}']), size, max_w);
+        cur = match wrapped.pop() {
+            Some(last) if part.ends_with([' ', '\u{3000}']) => format!("{last}{}", part.chars().last().unwrap_or(' ')),
+            Some(last) => last,
+            None => String::new(),
+        };
+        lines.extend(wrapped);
+    }
+    let last = cur.trim_end_matches([' ', '\u{3000}']);
+    if !last.is_empty() || lines.is_empty() {
+        lines.push(last.to_string());
+    }
+    lines
+}
+
 fn wrap_one(font: &Font, text: &str, size: f32, max_w: f32, lines: &mut Vec<String>) {
     let us = units(font, text, size, max_w);
     if us.is_empty() {
@@ -502,8 +532,9 @@ fn address_block(l: &Letter, font: &Font, lay: &Layout) -> Result<Vec<Item>, Lay
             let is_name = i + 1 == n && n > 1;
             let base = if is_name { lay.addr_name_size_pt } else { lay.addr_size_pt };
             let size = (base * scale).max(lay.addr_min_size_pt);
-            let width = if is_name { addr_w - mm(4.0) } else { addr_w };
-            for w in wrap(font, t, size, width) {
+            let wrapped =
+                if is_name { wrap(font, t, size, addr_w - mm(4.0)) } else { wrap_address(font, t, size, addr_w) };
+            for w in wrapped {
                 lines.push((w, size, is_name));
             }
         }
@@ -1070,6 +1101,26 @@ mod tests {
         assert!(matches!(check(&l, &font, &Layout::default()), Err(LayoutError::AddressTooLong(_))));
         assert!(render(&[l], &font).is_err());
         assert!(render(&[], &font).is_err());
+    }
+
+    #[test]
+    fn addresses_wrap_at_the_spaces_typed_between_street_building_and_room() {
+        let font = font();
+        let street = "愛知県名古屋市中区栄2丁目13番16号";
+        let building = "サンライズ・グランドパレスセントラルタワー東棟";
+        let room = "二十三階二三〇五号室";
+        let w = font.width_pt(building, 10.0) + 1.0;
+        assert_eq!(
+            wrap_address(&font, &format!("{street}\u{3000}{building} {room}"), 10.0, w),
+            [street, building, room]
+        );
+        // Short parts share a line; a part wider than the line is wrapped as text.
+        assert_eq!(wrap_address(&font, "東京都 港区", 10.0, 200.0), ["東京都 港区"]);
+        let long = "北".repeat(40);
+        let lines = wrap_address(&font, &format!("{long} 1-2"), 10.0, 100.0);
+        assert_eq!(lines.concat().replace(' ', ""), format!("{long}1-2"));
+        assert!(lines.iter().all(|l| font.width_pt(l, 10.0) <= 100.01), "{lines:?}");
+        assert_eq!(wrap_address(&font, "", 10.0, 100.0), [""]);
     }
 
     #[test]
