@@ -307,27 +307,9 @@ fn aosign_day(root: &Path, n: usize) -> Day {
     for i in 0..n {
         let id = format!("A{i:06}");
         let envelope = format!("E{:05}", i / 10);
-        let mut row = app(&id, &envelope);
-        for (k, v) in [
-            ("product", "aosign-g2"),
-            ("cert_type", "employee"),
-            ("term", "1y+30d"),
-            ("corporate_number", "4011001040781"),
-            ("org_name", "セコム株式会社"),
-            ("org_representative", "セコム 一郎"),
-            ("org_address", "東京都渋谷区神宮前1-5-1"),
-        ] {
-            row.insert(k, s(v));
-        }
-        day.apps.push(row);
-        day.doc((&id, ""), "application_form", d(2026, 11, 10));
-        for t in ["residence_certificate", "seal_certificate"] {
-            day.doc((&id, ""), t, d(2026, 11, 1));
-        }
+        day.aosign(&id, &envelope);
         if i % 10 == 0 {
-            for t in ["corporate_registry", "corporate_seal_certificate"] {
-                day.doc(("", &envelope), t, d(2026, 11, 1));
-            }
+            day.company_docs(&envelope);
         }
     }
     day.write_csv(false, "utf8");

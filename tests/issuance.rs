@@ -26,27 +26,7 @@ fn day(root: &Path) -> Day {
     for t in ["corporate_registry", "corporate_seal_certificate", "delegation_certificate"] {
         day.doc(("G2", ""), t, d(2026, 11, 1));
     }
-    for id in ["A1", "A2"] {
-        day.clean(id, "E9");
-        let last = day.apps.last_mut().unwrap();
-        last.insert("product", s("aosign-g2"));
-        last.insert("cert_type", s("employee"));
-        last.insert("term", s("1y+30d"));
-        for (k, v) in [
-            ("corporate_number", "4011001040781"),
-            ("org_name", "セコム株式会社"),
-            ("org_representative", "セコム 一郎"),
-            ("org_address", "東京都渋谷区神宮前1-5-1"),
-        ] {
-            last.insert(k, s(v));
-        }
-        day.docs.retain(|r| {
-            !(matches!(r.get("application_id"), Some(V::S(a)) if a == id)
-                && matches!(r.get("doc_type"), Some(V::S(t)) if t == "transfer_slip"))
-        });
-    }
-    day.doc(("", "E9"), "corporate_registry", d(2026, 11, 1));
-    day.doc(("", "E9"), "corporate_seal_certificate", d(2026, 11, 1));
+    day.aosign("A1", "E9").aosign("A2", "E9").company_docs("E9");
     day.write_xlsx(true);
     day
 }
@@ -456,19 +436,9 @@ fn a_certificate_that_would_outlive_the_ca_is_not_issued() {
     let (code, _, err) = cli(&["--state", tmp.path().join("state").to_str().unwrap(), "ca", "init"]);
     assert_eq!(code, 0, "{err}");
     let mut day = Day::new(tmp.path(), "2033-06-01");
-    day.clean("A1", "E1");
+    day.aosign("A1", "E1");
     let a = &mut day.apps[0];
-    for (k, v) in [
-        ("product", "aosign-g2"),
-        ("cert_type", "employee"),
-        ("term", "5y"),
-        ("corporate_number", "4011001040781"),
-        ("org_name", "セコム株式会社"),
-        ("org_representative", "セコム 一郎"),
-        ("org_address", "東京都渋谷区神宮前1-5-1"),
-    ] {
-        a.insert(k, s(v));
-    }
+    a.insert("term", s("5y"));
     a.insert("applied_on", V::Date(d(2033, 5, 20)));
     a.insert("received_on", V::Date(d(2033, 6, 1)));
     day.docs.clear();

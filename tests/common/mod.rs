@@ -91,18 +91,23 @@ impl Day {
     /// Adds a clean application and the G-ID basic documents it needs, fresh.
     pub fn clean(&mut self, id: &str, envelope: &str) -> &mut Self {
         self.apps.push(app(id, envelope));
-        for t in ["application_form", "seal_certificate", "residence_certificate", "transfer_slip"] {
-            let issued = if t == "application_form" { d(2026, 11, 10) } else { d(2026, 11, 1) };
+        self.own_docs(id, &["application_form", "seal_certificate", "residence_certificate", "transfer_slip"])
+    }
+
+    /// The documents of one application: the form dated 2026-11-10, the rest 2026-11-01.
+    fn own_docs(&mut self, id: &str, types: &[&str]) -> &mut Self {
+        for t in types {
+            let issued = if *t == "application_form" { d(2026, 11, 10) } else { d(2026, 11, 1) };
             self.doc((id, ""), t, issued);
         }
         self
     }
 
     /// Adds an AOSign G2 employee of セコム株式会社 (invoiced: issued on the day it is
-    /// accepted) in envelope `env`; the company's documents come once, by `company_docs`.
+    /// accepted, no transfer slip) in envelope `env`; the company's documents come once, by
+    /// `company_docs`.
     pub fn aosign(&mut self, id: &str, env: &str) -> &mut Self {
-        self.clean(id, env);
-        let last = self.apps.last_mut().unwrap();
+        let mut row = app(id, env);
         for (k, v) in [
             ("product", "aosign-g2"),
             ("cert_type", "employee"),
@@ -112,13 +117,10 @@ impl Day {
             ("org_representative", "セコム 一郎"),
             ("org_address", "東京都渋谷区神宮前1-5-1"),
         ] {
-            last.insert(k, s(v));
+            row.insert(k, s(v));
         }
-        self.docs.retain(|r| {
-            !(matches!(r.get("application_id"), Some(V::S(a)) if a == id)
-                && matches!(r.get("doc_type"), Some(V::S(t)) if t == "transfer_slip"))
-        });
-        self
+        self.apps.push(row);
+        self.own_docs(id, &["application_form", "seal_certificate", "residence_certificate"])
     }
 
     /// The company documents an envelope's AOSign applications share.
