@@ -55,6 +55,41 @@ pub enum Command {
         #[arg(required = true)]
         ids: Vec<String>,
     },
+    /// Revokes a certificate (by serial or application id), or every request of a
+    /// revocations.csv (--file); --dry-run shows what would happen and changes nothing.
+    Revoke {
+        /// A serial (hex; case, `:` and spaces ignored) or an application id.
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        target: Option<String>,
+        /// key_compromise, affiliation_changed, superseded, cessation_of_operation,
+        /// privilege_withdrawn, no_receipt, non_payment, delivery_failed, ca_compromise,
+        /// unspecified (or the Japanese words of the contract).
+        #[arg(long, required_unless_present = "file")]
+        reason: Option<String>,
+        /// subscriber, organization, third_party or ca.
+        #[arg(long, default_value = "subscriber")]
+        requested_by: String,
+        /// The day the request was made (default: --as-of).
+        #[arg(long, value_parser = parse_as_of)]
+        requested_on: Option<NaiveDate>,
+        /// When the key was or may have been compromised.
+        #[arg(long, value_parser = parse_as_of)]
+        invalidity_date: Option<NaiveDate>,
+        /// A later day the revocation takes effect (default: at once).
+        #[arg(long, value_parser = parse_as_of)]
+        effective_on: Option<NaiveDate>,
+        /// A revocations.csv of many requests.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Returned receipts: receipts.csv files, or receipt mails (.eml) signed with the
+    /// issued certificate.
+    Receipts {
+        #[command(subcommand)]
+        action: ReceiptsAction,
+    },
     /// The certification authority.
     Ca {
         #[command(subcommand)]
@@ -75,6 +110,15 @@ pub enum TransfersAction {
         /// Finance's decisions: CSV `transaction_id,application_ids`.
         #[arg(long, value_name = "FILE")]
         decisions: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptsAction {
+    /// Records receipts (a second receipt for a certificate changes nothing).
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -145,10 +189,53 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                 mode: Mode::Run,
                 lock_wait: Duration::from_secs(cli.wait),
             };
-            let r = run::daily(&opts)?;
-            println!("certbatch daily (as of {as_of})");
-            println!("  expiry notices {} ({})", r.expiry_notices.len(), r.expiry_notices.join(" "));
-            println!("  written        {}", r.out_dir.display());
+            let r = crate::lifecycle::daily::daily(&opts)?;
+            println!("{}", r.line());
+            Ok(())
+        }
+        Command::Revoke {
+            target,
+            reason,
+            requested_by,
+            requested_on,
+            invalidity_date,
+            effective_on,
+            file,
+            dry_run,
+        } => {
+            let opts = lifecycle_options(cli.state, cli.out, cli.pipelines, as_of, cli.wait);
+            let requests = match (file, target, reason) {
+                (Some(f), _, _) => crate::lifecycle::requests::read_revocations(&f)?,
+                (None, Some(t), Some(r)) => {
+                    use crate::lifecycle::revocation::{Reason, Request, RequestedBy, Target};
+                    let reason: Reason = r.parse().map_err(anyhow::Error::msg)?;
+                    let by: RequestedBy = requested_by.parse().map_err(anyhow::Error::msg)?;
+                    vec![Ok(Request {
+                        target: Target::Either(t),
+                        reason,
+                        requested_by: by,
+                        requested_on: requested_on.unwrap_or(as_of),
+                        invalidity_date,
+                        effective_on,
+                        source: "revoke".into(),
+                    })]
+                }
+                _ => anyhow::bail!("name a certificate and --reason, or --file revocations.csv"),
+            };
+            let (answers, day) = crate::lifecycle::requests::revoke(&opts, requests, dry_run)?;
+            print_answers(&answers, dry_run);
+            if let Some(day) = day {
+                println!("{}", day.line());
+            }
+            Ok(())
+        }
+        Command::Receipts { action: ReceiptsAction::Import { files } } => {
+            let opts = lifecycle_options(cli.state, cli.out, cli.pipelines, as_of, cli.wait);
+            let (answers, day) = crate::lifecycle::requests::import_receipts(&opts, &files)?;
+            print_answers(&answers, false);
+            if let Some(day) = day {
+                println!("{}", day.line());
+            }
             Ok(())
         }
         Command::Letters { action: LettersAction::Purge { batch } } => {
@@ -187,6 +274,33 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             println!("  valid until {}", ca.not_after());
             Ok(())
         }
+    }
+}
+
+fn lifecycle_options(state: PathBuf, out: PathBuf, pipelines: PathBuf, as_of: NaiveDate, wait: u64) -> Options {
+    Options {
+        batch_dir: PathBuf::new(),
+        state_dir: state,
+        out_dir: out,
+        pipelines_dir: pipelines,
+        as_of,
+        mode: Mode::Run,
+        lock_wait: Duration::from_secs(wait),
+    }
+}
+
+/// One line per request or receipt: where it came from, what it names, how it ended.
+fn print_answers(answers: &[crate::lifecycle::requests::Answer], dry_run: bool) {
+    let mark = if dry_run { "  (dry run: nothing changed)" } else { "" };
+    for a in answers {
+        let what = if a.serial.is_empty() { String::from("-") } else { format!("{} {}", a.serial, a.application_id) };
+        println!(
+            "{}\t{}\t{}\t{}{mark}",
+            crate::text::for_display(&a.source),
+            what,
+            a.status,
+            crate::text::for_display(&a.message)
+        );
     }
 }
 

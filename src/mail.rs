@@ -220,6 +220,28 @@ pub fn expiry_notice_mail(
     )
 }
 
+/// A notice whose words are a letter template (`pipelines/letters/<kind>.toml`), filled:
+/// the template's title is the subject, its paragraphs the body.
+pub fn template_mail(
+    sender: &Sender,
+    to_name: &str,
+    to_address: &str,
+    application_id: &str,
+    subject: &str,
+    paragraphs: &[String],
+    date: DateTime<FixedOffset>,
+) -> Result<Vec<u8>> {
+    check_application_id(application_id)?;
+    let mut b = format!("お申し込みコード：{application_id}\n\n");
+    b.push_str(&paragraphs.join("\n\n"));
+    b.push('\n');
+    b.push_str(&letter_foot(sender));
+    build(
+        sender,
+        &Mail { to_name: to_name.into(), to_address: to_address.into(), subject: subject.into(), body: b, date },
+    )
+}
+
 fn letter_head(to_name: &str, application_id: &str) -> String {
     format!("{} 様\n\nお申し込みコード：{}\n\n", one_line(to_name), application_id)
 }

@@ -238,6 +238,32 @@ pub struct Payment {
     #[serde(default)]
     pub tolerance_yen: u32,
     pub payee: String,
+    /// What `daily` does once an invoice is past due and unpaid: put it on finance's overdue
+    /// list and wait for a person (`wait`, the default), or also revoke (`revoke`, reason
+    /// `non_payment`).
+    #[serde(default)]
+    pub on_overdue: OverdueAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverdueAction {
+    #[default]
+    Wait,
+    Revoke,
+}
+
+/// Who a notice goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeTo {
+    Applicant,
+    /// The organisation, at `org_address`, for the attention of its representative.
+    Company,
+}
+
+fn default_revocation_to() -> Vec<NoticeTo> {
+    vec![NoticeTo::Applicant]
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -331,6 +357,18 @@ pub struct Notices {
     pub receipt_reminder_days: Option<u32>,
     pub receipt_revoke_days: Option<u32>,
     pub download_valid_days: Option<u32>,
+    /// Who gets the 失効通知書 (default: the applicant).
+    #[serde(default = "default_revocation_to")]
+    pub revocation_notice_to: Vec<NoticeTo>,
+}
+
+impl Notices {
+    pub fn receipt_rules(&self) -> crate::lifecycle::schedule::ReceiptRules {
+        crate::lifecycle::schedule::ReceiptRules {
+            reminder_days: self.receipt_reminder_days,
+            revoke_days: self.receipt_revoke_days,
+        }
+    }
 }
 
 /// The columns of the applications sheet a product may name in its rules.

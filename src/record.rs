@@ -95,6 +95,14 @@ pub fn hex(bytes: &[u8]) -> String {
     })
 }
 
+/// The bytes of hex text (either case; an odd length or another character is `None`).
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
 /// Who a document serves.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Owner {
@@ -152,6 +160,10 @@ mod tests {
     #[test]
     fn hex_is_lower_case_and_padded() {
         assert_eq!(hex(&[0, 15, 255]), "000fff");
+        assert_eq!(unhex("000fFF"), Some(vec![0, 15, 255]));
+        assert_eq!(unhex("0f0"), None);
+        assert_eq!(unhex("0g"), None);
+        assert_eq!(unhex("é0"), None);
     }
 
     #[test]

@@ -160,7 +160,7 @@ pub fn issue_moment(as_of: NaiveDate) -> DateTime<FixedOffset> {
     crate::jpdate::jst().from_local_datetime(&as_of.and_time(t)).single().expect("JST has no gaps")
 }
 
-fn run_write(
+pub(crate) fn run_write(
     batch: &str,
     command: &str,
     as_of: NaiveDate,
@@ -245,70 +245,6 @@ fn finance_files(
         as_of,
         moment,
     )
-}
-
-/// What `daily` did.
-#[derive(Debug, Default)]
-pub struct DailyReport {
-    pub expiry_notices: Vec<String>,
-    pub out_dir: PathBuf,
-}
-
-/// `certbatch daily`: the cron job. Sends each due expiry notice (letter and email) once
-/// per certificate, into `OUT/daily-<day>/`, and records it; a rerun of the same day writes
-/// the same files and records nothing new.
-pub fn daily(opts: &Options) -> Result<DailyReport> {
-    let config = Config::load(&opts.pipelines_dir)?;
-    let mut ledger = Ledger::open(&opts.state_dir, opts.lock_wait)?;
-    crate::recovery::recover(&mut ledger, &opts.out_dir, &opts.state_dir)?;
-    let name = format!("daily-{}", opts.as_of);
-    let out_dir = opts.out_dir.join(&name);
-    let moment = ledger.batch_moment(&name)?.unwrap_or_else(|| issue_moment(opts.as_of));
-    let mut due = Vec::new();
-    let mut marks = Vec::new();
-    for (app, serial, not_before, not_after) in ledger.valid_certificates(opts.as_of)? {
-        let Some(product) = config.pipelines.product(&app.product) else { continue };
-        let (Some(Ok(start)), Some(Ok(end))) =
-            (not_before.get(..10).map(str::parse::<NaiveDate>), not_after.get(..10).map(str::parse::<NaiveDate>))
-        else {
-            continue;
-        };
-        let sent = ledger.notices_sent(&serial, "expiry")?;
-        let sent_today = ledger.notices_sent_on(&serial, "expiry", opts.as_of)?;
-        let offsets = &product.notices.expiry_days_before;
-        let to_mark = crate::lifecycle::due_expiry_notice(end, offsets, &sent, opts.as_of);
-        if to_mark.is_none() && !sent_today {
-            continue;
-        }
-        for o in to_mark.unwrap_or_default() {
-            marks.push((serial.clone(), "expiry".to_string(), i64::from(o)));
-        }
-        due.push((app, start, end));
-    }
-    let mut report = DailyReport { out_dir: out_dir.clone(), ..Default::default() };
-    let mut notices = Notices::default();
-    crate::letters::notices::expiry_letters(&config.pipelines, &config.letters, &due, &mut notices)?;
-    notices.write(&config.letters, &out_dir)?;
-    let printed: Vec<&Prepared> = notices.printed.iter().collect();
-    config.letters.print_files(&out_dir, "expiry", &printed, &notices.queued)?;
-    for (app, start, end) in &due {
-        let eml = crate::mail::expiry_notice_mail(
-            &config.mail.sender(),
-            &app.name_kanji,
-            &app.email,
-            &app.id,
-            &start.format("%Y年%m月%d日").to_string(),
-            &format!("{} 23:59:59", end.format("%Y年%m月%d日")),
-            moment,
-        )?;
-        crate::fsio::write_output(&out_dir.join("mail").join(format!("{}-expiry.eml", app.id)), &eml, false)?;
-        report.expiry_notices.push(app.id.clone());
-    }
-    crate::faults::point("daily-before-record");
-    ledger.record(&run_write(&name, "daily", opts.as_of, moment, crate::jpdate::now_iso()), &[], &[], &[])?;
-    ledger.record_notices(&marks, opts.as_of)?;
-    crate::recovery::export_audit(&mut ledger, &opts.state_dir)?;
-    Ok(report)
 }
 
 /// The stored form of today's decisions: applications to record, rows that are not.

@@ -25,6 +25,7 @@ use x509_cert::attr::{Attribute, AttributeTypeAndValue};
 use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::{Builder, CertificateBuilder};
 use x509_cert::certificate::TbsCertificate;
+use x509_cert::crl::{CertificateList, TbsCertList};
 use x509_cert::ext::pkix::certpolicy::PolicyInformation;
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
@@ -324,6 +325,28 @@ impl Ca {
         let cert = sign(profile, serial, validity, spec.public_key.clone(), &self.key)
             .with_context(|| format!("cannot sign the certificate for {}", spec.common_name))?;
         Ok(cert.to_der()?)
+    }
+
+    /// The issuing CA's own key identifier (its subjectKeyIdentifier): what the
+    /// authorityKeyIdentifier of everything it signs names.
+    pub fn key_id(&self) -> Result<OctetString> {
+        key_identifier(&self.certificate)
+    }
+
+    /// Signs a CRL's to-be-signed part with the issuing CA's key (sha256WithRSAEncryption),
+    /// setting its signature algorithm; returns the CRL's DER.
+    pub fn sign_crl(&self, mut tbs: TbsCertList) -> Result<Vec<u8>> {
+        use signature::{SignatureEncoding, Signer};
+        use spki::DynSignatureAlgorithmIdentifier;
+        let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(self.key.clone());
+        tbs.signature = signer.signature_algorithm_identifier()?;
+        let signature = signer.try_sign(&tbs.to_der()?).context("cannot sign the CRL")?;
+        let crl = CertificateList {
+            signature_algorithm: tbs.signature.clone(),
+            tbs_cert_list: tbs,
+            signature: der::asn1::BitString::from_bytes(&signature.to_vec())?,
+        };
+        Ok(crl.to_der()?)
     }
 
     /// The issuing CA's public key, a stand-in key for [`Ca::check`].

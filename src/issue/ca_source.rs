@@ -40,9 +40,15 @@ pub struct CaConfig {
     pub passphrase_file: Option<PathBuf>,
     pub crl_url: Option<String>,
     pub aia_url: Option<String>,
+    /// Hours from a CRL's thisUpdate to its nextUpdate (default 48).
+    pub crl_period_hours: Option<u32>,
 }
 
 impl CaConfig {
+    pub fn crl_period_hours(&self) -> u32 {
+        self.crl_period_hours.unwrap_or(48)
+    }
+
     /// Reads and checks `pipelines/ca/ca.toml`; its absence is an error naming the fix.
     pub fn load(pipelines: &Path) -> Result<CaConfig> {
         let path = pipelines.join(CA_CONFIG);

@@ -19,6 +19,7 @@
 
 pub mod ca;
 pub mod ca_source;
+pub mod crl;
 pub mod pfx;
 pub mod secrets;
 pub mod validity;

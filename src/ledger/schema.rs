@@ -273,6 +273,64 @@ pub const MIGRATIONS: &[&str] = &[
         first_moment TEXT NOT NULL
     );
     "#,
+    // 8: after issue (contract section 6). A certificate's receipt and revocation day sit on
+    // its row, so what `daily` must look at is a range of one partial index, not the whole
+    // ledger; revocation requests (scheduled or done), receipts as read, each CRL as signed,
+    // and the day's journal of actions, from which a rerun writes the same files.
+    r#"
+    ALTER TABLE issuances ADD COLUMN receipt_on TEXT;
+    ALTER TABLE issuances ADD COLUMN revoked_on TEXT;
+    CREATE INDEX issuances_expiry ON issuances(substr(not_after, 1, 10)) WHERE state = 'issued' AND revoked_on IS NULL;
+    CREATE INDEX issuances_awaiting_receipt ON issuances(substr(not_before, 1, 10))
+        WHERE state = 'issued' AND receipt_on IS NULL AND revoked_on IS NULL;
+    CREATE INDEX issuances_revoked ON issuances(substr(not_after, 1, 10)) WHERE revoked_on IS NOT NULL;
+    CREATE TABLE revocations (
+        serial TEXT PRIMARY KEY REFERENCES issuances(serial),
+        application_id TEXT NOT NULL,
+        reason TEXT NOT NULL CHECK (reason IN ('key_compromise', 'affiliation_changed', 'superseded',
+            'cessation_of_operation', 'privilege_withdrawn', 'no_receipt', 'non_payment', 'delivery_failed',
+            'ca_compromise', 'unspecified')),
+        requested_by TEXT NOT NULL CHECK (requested_by IN ('subscriber', 'organization', 'third_party', 'ca')),
+        requested_on TEXT NOT NULL,
+        invalidity_date TEXT,
+        effective_on TEXT NOT NULL,
+        revoked_at TEXT,
+        source TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX revocations_scheduled ON revocations(effective_on) WHERE revoked_at IS NULL;
+    CREATE TABLE receipts (
+        serial TEXT PRIMARY KEY REFERENCES issuances(serial),
+        received_on TEXT NOT NULL,
+        method TEXT NOT NULL CHECK (method IN ('post', 'in_person', 'signed_mail')),
+        source TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE TABLE crls (
+        number INTEGER PRIMARY KEY,
+        day TEXT NOT NULL,
+        this_update TEXT NOT NULL,
+        next_update TEXT NOT NULL,
+        entries TEXT NOT NULL,
+        der BLOB NOT NULL
+    );
+    CREATE TABLE day_actions (
+        day TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('expiry_notice', 'receipt_reminder', 'revoked', 'overdue_invoice',
+            'refund', 'renewal_kit', 'crl')),
+        application_id TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        due_on TEXT NOT NULL,
+        PRIMARY KEY (day, serial, action)
+    );
+    CREATE INDEX day_actions_serial ON day_actions(serial, action);
+    CREATE TRIGGER revocations_once BEFORE UPDATE OF revoked_at ON revocations
+    WHEN OLD.revoked_at IS NOT NULL
+    BEGIN
+        SELECT RAISE(ABORT, 'a certificate is revoked once');
+    END;
+    "#,
 ];
 
 /// Brings the ledger to the latest schema. A ledger newer than this program is refused,

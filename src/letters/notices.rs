@@ -181,6 +181,79 @@ pub fn expiry_letters(
     Ok(())
 }
 
+/// A revocation that took effect, as its 失効通知書 quotes it.
+#[derive(Debug, Clone)]
+pub struct RevocationNotice {
+    pub application: Application,
+    pub serial: String,
+    pub issued_on: NaiveDate,
+    pub not_after: NaiveDate,
+    /// "2026年12月21日 10:00" (JST).
+    pub revoked_at: String,
+    pub reason: String,
+}
+
+/// The values a post-issue notice fills in, for letter and mail alike.
+pub fn revocation_values(
+    kit: &LetterKit,
+    product_name: &str,
+    n: &RevocationNotice,
+    addressee: &str,
+) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        ("addressee", addressee.to_string()),
+        ("name", n.application.name_kanji.clone()),
+        ("application_id", n.application.id.clone()),
+        ("product_name", product_name.to_string()),
+        ("serial", n.serial.clone()),
+        ("issue_date", n.issued_on.format("%Y年%m月%d日").to_string()),
+        ("not_after", format!("{} 23:59:59", n.not_after.format("%Y年%m月%d日"))),
+        ("revoked_at", n.revoked_at.clone()),
+        ("reason", n.reason.clone()),
+        ("ca_name", kit.ca_name().to_string()),
+    ])
+}
+
+/// The company as an addressee: its name and representative at `org_address` (the contract
+/// has no postal code for the organisation, so its notice carries none).
+pub fn company(app: &Application) -> Option<Addressee> {
+    let org = app.org_name.clone()?;
+    let name = match &app.org_representative {
+        Some(rep) => format!("{org}　{rep}"),
+        None => org,
+    };
+    Some(Addressee { name, postal_code: String::new(), address: app.org_address.clone().unwrap_or_default() })
+}
+
+/// 失効通知書 for each revocation, to the applicant and, where the product says so, to the
+/// company (seed 003 §4), by ordinary post.
+pub fn revocation_letters(
+    pipelines: &Pipelines,
+    kit: &LetterKit,
+    revoked: &[RevocationNotice],
+    notices: &mut Notices,
+) -> Result<()> {
+    use crate::product::NoticeTo;
+    for n in revoked {
+        let app = &n.application;
+        let Some(product) = pipelines.product(&app.product) else { continue };
+        let t = kit.templates().get(&app.product, "revocation").context("no revocation template")?;
+        for to in &product.notices.revocation_notice_to {
+            let (kind, addressee) = match to {
+                NoticeTo::Applicant => ("revocation", applicant(app)),
+                NoticeTo::Company => match company(app) {
+                    Some(c) => ("revocation-company", c),
+                    None => continue,
+                },
+            };
+            let values = revocation_values(kit, &product.name_ja, n, &addressee.name);
+            let letter = page(t, &values, app, &addressee, PostMethod::Ordinary, &[]);
+            notices.add(Envelope { id: &app.id, kind, post: PostMethod::Ordinary, to: &addressee }, letter);
+        }
+    }
+    Ok(())
+}
+
 /// A certificate issued under a batch, as its notices and mails quote it.
 #[derive(Debug, Clone)]
 pub struct IssuedNotice {

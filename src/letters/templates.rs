@@ -25,6 +25,12 @@ pub const FIELDS: &[&str] = &[
     "receipt_deadline",
     "reasons",
     "deadline",
+    // After issue: who a notice is addressed to (the applicant or the company), when and
+    // why a certificate was revoked, the day a missing receipt leads to revocation.
+    "addressee",
+    "revoked_at",
+    "reason",
+    "revoke_date",
 ];
 
 /// One letter's wording.
@@ -94,7 +100,8 @@ pub struct Templates {
 }
 
 impl Templates {
-    pub const KINDS: &'static [&'static str] = &["pin", "download_password", "receipt", "deficiency", "expiry"];
+    pub const KINDS: &'static [&'static str] =
+        &["pin", "download_password", "receipt", "deficiency", "expiry", "revocation", "receipt_reminder"];
 
     pub fn load_dir(dir: &Path, products: impl Iterator<Item = String>) -> Result<Templates> {
         let mut by_key = BTreeMap::new();

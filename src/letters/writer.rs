@@ -115,7 +115,9 @@ impl LetterKit {
 
     /// The address block of a letter: 〒, address, name 様.
     pub fn address_lines(to: &Addressee) -> Vec<String> {
-        vec![format!("〒{}", to.postal_code), to.address.clone(), format!("{} 様", to.name)]
+        // No postal code known (a company's notice): no empty 〒 line.
+        let postal = (!to.postal_code.is_empty()).then(|| format!("〒{}", to.postal_code));
+        postal.into_iter().chain([to.address.clone(), format!("{} 様", to.name)]).collect()
     }
 
     /// Lays out and writes one letter under `out_b` (the batch's output folder) at

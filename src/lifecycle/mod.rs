@@ -1,5 +1,14 @@
-//! What the cron job does each day. Today: expiry notices, each sent once per certificate
-//! and offset, also when the job missed some days (domain-rules §6).
+//! After issue (batch contract section 6): what the cron job does each day ([`daily`]),
+//! revocation requests ([`revocation`]), receipts ([`receipts`]) and when each is due
+//! ([`schedule`]). Expiry notices go once per certificate and offset, also when the job
+//! missed some days (domain-rules §6).
+
+pub mod daily;
+pub mod receipts;
+pub mod requests;
+pub mod revocation;
+pub mod schedule;
+pub mod sheet;
 
 use chrono::NaiveDate;
 
