@@ -31,9 +31,24 @@ fn an_expiry_notice_goes_once_by_letter_and_email() {
     let day = aosign_day(tmp.path());
     let out = run(tmp.path(), &day.dir, d(2026, 11, 19));
     assert_eq!(out.issue.issued.len(), 1);
+    // The receipt came back, so the card is not revoked 30 days after issue.
+    let receipts = tmp.path().join("receipts.csv");
+    std::fs::write(&receipts, "application_id,received_on\nA1,2026-11-25\n").unwrap();
+    let (code, _, err) = cli(&[
+        "--state",
+        tmp.path().join("state").to_str().unwrap(),
+        "--out",
+        tmp.path().join("out").to_str().unwrap(),
+        "--as-of",
+        "2026-11-26",
+        "receipts",
+        "import",
+        receipts.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
     // 1y+30d from 2026-11-19 ends 2027-12-18; AOSign's renewal guide goes ~2 months
     // (60 days) before: from 2027-10-19.
-    assert!(daily(tmp.path(), "2027-10-18").contains("expiry notices 0"));
+    assert!(daily(tmp.path(), "2027-10-18").contains("expiry notices 0,"));
     let first = daily(tmp.path(), "2027-10-25");
     assert!(first.contains("expiry notices 1 (A1)"), "{first}");
     let dir = tmp.path().join("out/daily-2027-10-25");
@@ -58,6 +73,6 @@ fn an_expiry_notice_goes_once_by_letter_and_email() {
     // days send nothing.
     let again = daily(tmp.path(), "2027-10-25");
     assert!(again.contains("expiry notices 1 (A1)"), "{again}");
-    assert!(daily(tmp.path(), "2027-11-30").contains("expiry notices 0"));
-    assert!(daily(tmp.path(), "2027-12-19").contains("expiry notices 0"), "expired certificates get none");
+    assert!(daily(tmp.path(), "2027-11-30").contains("expiry notices 0,"));
+    assert!(daily(tmp.path(), "2027-12-19").contains("expiry notices 0,"), "expired certificates get none");
 }

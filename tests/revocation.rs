@@ -1,0 +1,340 @@
+//! After issue (issue 10): receipts, reminders and revocations for no receipt, revocation
+//! requests, and the CRL, checked as cron and staff meet them and with tools we did not
+//! write (OpenSSL, Python cryptography).
+
+mod common;
+use certbatch::lifecycle::daily::{self, DailyReport};
+use certbatch::run::Mode;
+use chrono::{Days, NaiveDate};
+use common::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-batches")
+}
+
+fn args<'a>(root: &'a Path, as_of: &'a str, rest: &[&'a str]) -> Vec<String> {
+    let mut v = vec![
+        "--state".to_string(),
+        root.join("state").display().to_string(),
+        "--out".into(),
+        root.join("out").display().to_string(),
+        "--as-of".into(),
+        as_of.into(),
+    ];
+    v.extend(rest.iter().map(|s| s.to_string()));
+    v
+}
+
+fn cli_ok(root: &Path, as_of: &str, rest: &[&str]) -> String {
+    let a = args(root, as_of, rest);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, out, err) = cli(&refs);
+    assert_eq!(code, 0, "{rest:?}: {err}");
+    out
+}
+
+/// The certificates sample day 1 issues, by application id: (serial, issue day, last day).
+fn issued(out: &certbatch::run::Outcome) -> BTreeMap<String, (String, NaiveDate, NaiveDate)> {
+    out.issue
+        .issued
+        .iter()
+        .map(|i| (i.application_id.clone(), (i.serial.clone(), i.not_before.date_naive(), i.not_after.date_naive())))
+        .collect()
+}
+
+fn offsets(product: &str) -> Vec<u64> {
+    match product {
+        "GD" | "GM" => vec![45, 30],
+        "AO" | "CE" => vec![60],
+        _ => vec![60, 30],
+    }
+}
+
+#[test]
+fn three_years_of_daily_runs_remind_once_revoke_once_and_send_each_expiry_notice_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let day1 = run(root, &samples().join("2026-11-19"), d(2026, 11, 19));
+    let certs = issued(&day1);
+    assert!(certs.len() >= 15, "{}", certs.len());
+    // Receipts: one G-ID early (no reminder), one G-ID after its reminder, one AOSign.
+    let receipts = root.join("receipts.csv");
+    std::fs::write(
+        &receipts,
+        "申込コード,受領書到着日,受領方法\r\nGD-20261119-003,2026-11-28,郵送\r\nAO-20261119-029,2026-12-01,持参\r\n",
+    )
+    .unwrap();
+    let got = cli_ok(root, "2026-12-01", &["receipts", "import", receipts.to_str().unwrap()]);
+    assert_eq!(got.matches("\trecorded\t").count(), 2, "{got}");
+    let with_receipt: BTreeSet<&str> = ["GD-20261119-003", "AO-20261119-029", "GD-20261119-005"].into();
+
+    let config = certbatch::config::Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines")).unwrap();
+    let opts = |day: NaiveDate| options(root, Path::new(""), day, Mode::Run);
+    let ca = certbatch::issue::ca_source::open(
+        &config.ca,
+        &root.join("state"),
+        certbatch::run::issue_moment(d(2026, 11, 20)),
+        false,
+    )
+    .unwrap();
+    let skipped: BTreeSet<NaiveDate> = (0..10).map(|i| d(2027, 8, 1) + Days::new(i)).collect();
+    let mut reports: Vec<DailyReport> = Vec::new();
+    let mut day = d(2026, 11, 20);
+    let end = d(2029, 11, 20);
+    while day <= end {
+        if !skipped.contains(&day) {
+            let mut ledger =
+                certbatch::ledger::Ledger::open(&root.join("state"), std::time::Duration::from_secs(5)).unwrap();
+            let r = daily::run_day(&mut ledger, &config, &ca.ca, &opts(day)).unwrap();
+            if day == d(2026, 12, 3) {
+                // A second run of the day: the same files, nothing new.
+                let before = snapshot(&root.join("out/daily-2026-12-03"));
+                let again = daily::run_day(&mut ledger, &config, &ca.ca, &opts(day)).unwrap();
+                assert_eq!(again, r, "a rerun of a day reports the same");
+                assert_eq!(snapshot(&root.join("out/daily-2026-12-03")), before, "and writes the same files");
+            }
+            reports.push(r);
+        }
+        if day == d(2026, 12, 10) {
+            // A receipt after the reminder stops the revocation.
+            std::fs::write(&receipts, "application_id,received_on\nGD-20261119-005,2026-12-09\n").unwrap();
+            cli_ok(root, "2026-12-10", &["receipts", "import", receipts.to_str().unwrap()]);
+        }
+        day = day + Days::new(1);
+    }
+    let on = |pick: fn(&DailyReport) -> &Vec<String>| -> BTreeMap<String, Vec<NaiveDate>> {
+        let mut m: BTreeMap<String, Vec<NaiveDate>> = BTreeMap::new();
+        for r in &reports {
+            for id in pick(r) {
+                m.entry(id.clone()).or_default().push(r.day.unwrap());
+            }
+        }
+        m
+    };
+    let reminders = on(|r| &r.reminders);
+    let revoked = on(|r| &r.revoked);
+    let expiry = on(|r| &r.expiry_notices);
+    for (id, (_, issued_on, last)) in &certs {
+        let product = &id[..2];
+        let has_receipt = with_receipt.contains(id.as_str());
+        let gid = product == "GD" || product == "GM";
+        // G-ID: one reminder 14 days after issue when no receipt had come by then.
+        let want_reminder = if gid && id != "GD-20261119-003" { vec![*issued_on + Days::new(14)] } else { vec![] };
+        assert_eq!(reminders.get(id).cloned().unwrap_or_default(), want_reminder, "{id}: reminders");
+        // G-ID and AOSign: revoked 30 days after issue without a receipt; the others never.
+        let revocable = gid || product == "AO";
+        let want_revoked = if revocable && !has_receipt {
+            vec![*issued_on + Days::new(30)]
+        } else if product == "PW" {
+            // Web: its unpaid invoice (due at the end of the next month) revokes it the day
+            // after (pipelines/passport-web.toml: on_overdue = "revoke").
+            vec![d(2027, 1, 1)]
+        } else {
+            vec![]
+        };
+        assert_eq!(revoked.get(id).cloned().unwrap_or_default(), want_revoked, "{id}: revocations");
+        // Expiry notices at each offset (a skipped day's notice the day after the gap), none
+        // once revoked.
+        let mut want: Vec<NaiveDate> = if want_revoked.is_empty() {
+            offsets(product)
+                .into_iter()
+                .map(|o| *last - Days::new(o))
+                .filter(|due| *due <= end)
+                .map(|due| {
+                    let mut t = due;
+                    while skipped.contains(&t) {
+                        t = t + Days::new(1);
+                    }
+                    t
+                })
+                .collect()
+        } else {
+            vec![]
+        };
+        want.sort();
+        want.dedup();
+        assert_eq!(expiry.get(id).cloned().unwrap_or_default(), want, "{id}: expiry notices (ends {last})");
+    }
+    // Every revocation is on the CRL of its day, with its reason, until the certificate ends.
+    let crl = root.join("out/publish/issuing-ca.crl");
+    assert!(crl.exists());
+}
+
+/// Every file under `dir` (relative path → bytes).
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().strip_prefix(dir).unwrap().display().to_string(), std::fs::read(e.path()).unwrap()))
+        .collect()
+}
+
+/// Seconds since 1970 of the last minute of `day` in Japan, for OpenSSL's -attime (the
+/// day's CRL is signed at the time of day the command ran).
+fn attime(day: NaiveDate) -> String {
+    (day.and_hms_opt(14, 59, 0).unwrap().and_utc().timestamp()).to_string()
+}
+
+#[test]
+fn openssl_checks_the_crl_and_refuses_a_revoked_certificate_with_its_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let day1 = run(root, &samples().join("2026-11-19"), d(2026, 11, 19));
+    let certs = issued(&day1);
+    let dry = cli_ok(root, "2026-11-25", &["revoke", "AO-20261119-030", "--reason", "key_compromise", "--dry-run"]);
+    assert!(dry.contains("\trevoked\t") && dry.contains("dry run"), "{dry}");
+    assert!(!root.join("out/publish").exists(), "a dry run changes nothing");
+    let out = cli_ok(
+        root,
+        "2026-11-25",
+        &["revoke", "AO-20261119-030", "--reason", "key_compromise", "--invalidity-date", "2026-11-24"],
+    );
+    assert!(out.contains("\trevoked\t"), "{out}");
+    let twice = cli_ok(root, "2026-11-25", &["revoke", &certs["AO-20261119-030"].0, "--reason", "superseded"]);
+    assert!(twice.contains("\talready_revoked\t"), "{twice}");
+    // A scheduled one: effective a week later.
+    let sched = cli_ok(
+        root,
+        "2026-11-25",
+        &[
+            "revoke",
+            "CE-20261119-037",
+            "--reason",
+            "affiliation_changed",
+            "--requested-by",
+            "organization",
+            "--effective-on",
+            "2026-12-02",
+        ],
+    );
+    assert!(sched.contains("\tscheduled\t"), "{sched}");
+    // revocations.csv: every status of the contract.
+    let file = root.join("revocations.csv");
+    std::fs::write(
+        &file,
+        "serial,application_id,reason,requested_on,requested_by,invalidity_date,effective_on\n\
+         ,GD-20261119-003,unspecified,2026-11-26,subscriber,,\n\
+         ,GD-20261119-003,superseded,2026-11-26,subscriber,,\n\
+         ,NO-SUCH-1,unspecified,2026-11-26,subscriber,,\n\
+         ,GD-20261119-005,lost,2026-11-26,subscriber,,\n",
+    )
+    .unwrap();
+    let many = cli_ok(root, "2026-11-26", &["revoke", "--file", file.to_str().unwrap()]);
+    for status in ["\trevoked\t", "\talready_revoked\t", "\tunknown\t", "\trefused\t"] {
+        assert!(many.contains(status), "{status} in {many}");
+    }
+    assert!(many.contains("row 5") && many.contains("unknown revocation reason"), "{many}");
+    cli_ok(root, "2026-12-02", &["daily"]);
+
+    let publish = root.join("out/publish");
+    let chain = root.join("chain.pem");
+    let mut pem = std::fs::read_to_string(publish.join("issuing-ca.pem")).unwrap();
+    pem.push_str(&std::fs::read_to_string(publish.join("root-ca.pem")).unwrap());
+    std::fs::write(&chain, &pem).unwrap();
+    let v = std::process::Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-in", publish.join("issuing-ca.crl").to_str().unwrap(), "-noout", "-verify"])
+        .args(["-CAfile", chain.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&v.stderr).contains("verify OK"), "{}", String::from_utf8_lossy(&v.stderr));
+    pem.push_str(&std::fs::read_to_string(publish.join("issuing-ca.crl.pem")).unwrap());
+    std::fs::write(&chain, &pem).unwrap();
+    let verify = |id: &str| {
+        let cert = root.join("out/2026-11-19/certs").join(id).join("cert.pem");
+        let o = std::process::Command::new("openssl")
+            .args(["verify", "-crl_check", "-attime", &attime(d(2026, 12, 2)), "-CAfile", chain.to_str().unwrap()])
+            .arg(&cert)
+            .output()
+            .unwrap();
+        (o.status.success(), String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr))
+    };
+    let (ok, text) = verify("AO-20261119-030");
+    assert!(!ok && text.contains("certificate revoked"), "{text}");
+    let (ok, text) = verify("CE-20261119-037");
+    assert!(!ok && text.contains("certificate revoked"), "the scheduled one took effect on 12-02: {text}");
+    let (ok, text) = verify("AO-20261119-031");
+    assert!(ok, "a valid certificate passes: {text}");
+
+    // Python cryptography reads the reasons, dates, number and the issuing CA's key id.
+    ensure_python("cryptography", "cryptography");
+    let script = r#"
+import sys
+from cryptography import x509
+crl = x509.load_der_x509_crl(open(sys.argv[1], 'rb').read())
+ca = x509.load_pem_x509_certificate(open(sys.argv[2], 'rb').read())
+assert crl.is_signature_valid(ca.public_key())
+ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+aki = crl.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+assert aki == ski, (aki, ski)
+print('number', crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number)
+for r in crl:
+    try:
+        reason = r.extensions.get_extension_for_class(x509.CRLReason).value.reason.name
+    except x509.ExtensionNotFound:
+        reason = 'none'
+    try:
+        inv = r.extensions.get_extension_for_class(x509.InvalidityDate).value.invalidity_date_utc.isoformat()
+    except x509.ExtensionNotFound:
+        inv = '-'
+    print(format(r.serial_number, 'x'), reason, r.revocation_date_utc.date().isoformat(), inv)
+"#;
+    let py = std::process::Command::new("python3")
+        .args([
+            "-c",
+            script,
+            publish.join("issuing-ca.crl").to_str().unwrap(),
+            publish.join("issuing-ca.pem").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&py.stdout);
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    let serial = |id: &str| certs[id].0.trim_start_matches('0').to_string();
+    assert!(
+        text.contains(&format!("{} key_compromise 2026-11-25 2026-11-23T15:00:00", serial("AO-20261119-030"))),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{} affiliation_changed 2026-12-02 -", serial("CE-20261119-037"))), "{text}");
+    assert!(
+        text.contains(&format!("{} none 2026-11-26 -", serial("GD-20261119-003"))),
+        "unspecified has no reasonCode: {text}"
+    );
+    let numbers: Vec<&str> = text.lines().filter(|l| l.starts_with("number")).collect();
+    // 11-25 revoke (1; the scheduled request changes no entry that day), 11-26 file (2),
+    // 12-02 daily (3).
+    assert_eq!(numbers, ["number 3"], "a CRL after each command that revoked and each daily run: {text}");
+
+    // pkilint's CRL linter finds nothing at WARNING or above.
+    ensure_python("pkilint", "pkilint");
+    for profile in ["PKIX", "BR"] {
+        let lint = std::process::Command::new("lint_crl")
+            .args([
+                "lint",
+                "-t",
+                "CRL",
+                "-p",
+                profile,
+                "-s",
+                "WARNING",
+                publish.join("issuing-ca.crl.pem").to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&lint.stdout).to_string() + &String::from_utf8_lossy(&lint.stderr);
+        assert!(lint.status.success() && report.trim().is_empty(), "{profile}: {report}");
+    }
+
+    // The day's files: revocations.csv of 2026-11-25 lists what took effect that day; the
+    // company and the user of the AOSign card each get a 失効通知書.
+    let rev = std::fs::read_to_string(root.join("out/daily-2026-11-25/revocations.csv")).unwrap();
+    assert!(rev.lines().any(|l| l.contains("AO-20261119-030,key_compromise,subscriber,2026-11-25")), "{rev}");
+    assert!(!rev.contains("CE-20261119-037"), "scheduled, not yet revoked: {rev}");
+    for kind in ["revocation", "revocation-company"] {
+        assert!(root.join("out/daily-2026-11-25/letters").join(kind).join("AO-20261119-030.pdf").exists(), "{kind}");
+    }
+    let later = std::fs::read_to_string(root.join("out/daily-2026-12-02/revocations.csv")).unwrap();
+    assert!(later.contains("CE-20261119-037,affiliation_changed,organization"), "{later}");
+}
