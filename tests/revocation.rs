@@ -338,3 +338,122 @@ for r in crl:
     let later = std::fs::read_to_string(root.join("out/daily-2026-12-02/revocations.csv")).unwrap();
     assert!(later.contains("CE-20261119-037,affiliation_changed,organization"), "{later}");
 }
+
+fn sh(cmd: &mut std::process::Command) -> String {
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A receipt mail signed with OpenSSL's `smime -sign` (detached, or opaque with
+/// `-nodetach`), as a mail client would send it.
+fn signed_mail(dir: &Path, name: &str, cert: &Path, key: &Path, opaque: bool) -> PathBuf {
+    let body = dir.join("body.txt");
+    std::fs::write(&body, "受領書\r\n電子証明書を受領しました。\r\n").unwrap();
+    let out = dir.join(name);
+    let mut cmd = std::process::Command::new("openssl");
+    cmd.args(["smime", "-sign", "-md", "sha256", "-in", body.to_str().unwrap(), "-text"])
+        .args(["-signer", cert.to_str().unwrap(), "-inkey", key.to_str().unwrap()])
+        .args(["-from", "applicant@example.jp", "-to", "ra@example.jp", "-subject", "receipt"])
+        .args(["-out", out.to_str().unwrap()]);
+    if opaque {
+        cmd.arg("-nodetach");
+    }
+    sh(&mut cmd);
+    // The mail's Date, as a mail client adds it.
+    let mail = std::fs::read(&out).unwrap();
+    let mut dated = b"Date: Fri, 27 Nov 2026 10:00:00 +0900\r\n".to_vec();
+    dated.extend(mail);
+    std::fs::write(&out, dated).unwrap();
+    out
+}
+
+#[test]
+fn a_receipt_mail_counts_only_when_signed_with_the_certificate_it_acknowledges() {
+    ensure_poppler();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let day1 = run(root, &samples().join("2026-11-19"), d(2026, 11, 19));
+    let find = |id: &str| day1.issue.issued.iter().find(|i| i.application_id == id).unwrap().clone();
+    let (a, b) = (find("GD-20261119-003"), find("GD-20261119-005"));
+    let dir = root.join("mails");
+    std::fs::create_dir_all(&dir).unwrap();
+    // The subscriber's key and certificate, from the PKCS#12 and the PIN in its letter.
+    let extract = |i: &certbatch::run::IssuedCert, what: &str| -> PathBuf {
+        let file = dir.join(format!("{}-{what}.pem", i.application_id));
+        let mut cmd = std::process::Command::new("openssl");
+        cmd.args(["pkcs12", "-in", i.p12_file.as_ref().unwrap().to_str().unwrap(), "-passin", "env:PIN", "-noenc"])
+            .args(if what == "key" { ["-nocerts"] } else { ["-clcerts"] })
+            .args(if what == "key" { vec![] } else { vec!["-nokeys"] })
+            .args(["-out", file.to_str().unwrap()])
+            .env("PIN", pin_of(i));
+        sh(&mut cmd);
+        file
+    };
+    let (cert_a, key_a, cert_b, key_b) =
+        (extract(&a, "cert"), extract(&a, "key"), extract(&b, "cert"), extract(&b, "key"));
+    let good = signed_mail(&dir, "good.eml", &cert_a, &key_a, false);
+    let opaque = signed_mail(&dir, "opaque.eml", &cert_b, &key_b, true);
+    // Altered after signing: one word of the body changed.
+    let text = std::fs::read_to_string(&good).unwrap();
+    let altered = dir.join("altered.eml");
+    std::fs::write(&altered, text.replacen("Content-Type: text/plain", "Content-Type: text/plain; x=1", 1)).unwrap();
+    // Another key under a certificate that claims A's serial and our issuing CA's name.
+    let issuer = sh(std::process::Command::new("openssl")
+        .args(["x509", "-in"])
+        .arg(&cert_a)
+        .args(["-noout", "-issuer", "-nameopt", "compat"]));
+    let issuer = issuer.trim().trim_start_matches("issuer=").to_string();
+    let fake_ca_key = dir.join("fake-ca.key");
+    let fake_ca = dir.join("fake-ca.pem");
+    sh(std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-noenc", "-days", "30", "-subj", &issuer])
+        .args(["-keyout", fake_ca_key.to_str().unwrap(), "-out", fake_ca.to_str().unwrap()]));
+    let forged_key = dir.join("forged.key");
+    let csr = dir.join("forged.csr");
+    sh(std::process::Command::new("openssl")
+        .args(["req", "-new", "-newkey", "rsa:2048", "-noenc", "-subj", "/CN=ONO KENICHI"])
+        .args(["-keyout", forged_key.to_str().unwrap(), "-out", csr.to_str().unwrap()]));
+    let forged_cert = dir.join("forged.pem");
+    sh(std::process::Command::new("openssl")
+        .args([
+            "x509",
+            "-req",
+            "-in",
+            csr.to_str().unwrap(),
+            "-CA",
+            fake_ca.to_str().unwrap(),
+            "-CAkey",
+            fake_ca_key.to_str().unwrap(),
+        ])
+        .args(["-set_serial", &format!("0x{}", a.serial), "-days", "30", "-out", forged_cert.to_str().unwrap()]));
+    let forged = signed_mail(&dir, "forged.eml", &forged_cert, &forged_key, false);
+    // A certificate this CA never issued.
+    let stranger = signed_mail(&dir, "stranger.eml", &fake_ca, &fake_ca_key, false);
+
+    let files: Vec<&str> = [&good, &opaque, &altered, &forged, &stranger].iter().map(|p| p.to_str().unwrap()).collect();
+    let mut rest = vec!["receipts", "import"];
+    rest.extend(files);
+    let out = cli_ok(root, "2026-11-28", &rest);
+    let line =
+        |name: &str| out.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name} in {out}")).to_string();
+    assert!(line("good.eml").contains("\trecorded\t") && line("good.eml").contains("signed_mail"), "{out}");
+    assert!(line("good.eml").contains("receipt of 2026-11-27"), "the mail's date: {out}");
+    assert!(line("opaque.eml").contains("\trecorded\t"), "{out}");
+    assert!(
+        line("altered.eml").contains("\trefused\t") && line("altered.eml").contains("changed after it was signed"),
+        "{out}"
+    );
+    // (OpenSSL writes the copied issuer name in other string types, so the name check refuses
+    // it before the signature would.)
+    let forged = line("forged.eml");
+    assert!(
+        forged.contains("\trefused\t") && (forged.contains("does not verify") || forged.contains("another issuer")),
+        "{out}"
+    );
+    assert!(line("stranger.eml").contains("\trefused\t") && line("stranger.eml").contains("did not issue"), "{out}");
+    // The receipt stops the reminder: on day 14 only the others are reminded.
+    let day14 = cli_ok(root, "2026-12-03", &["daily"]);
+    assert!(!day14.contains("GD-20261119-003") && !day14.contains("GD-20261119-005"), "{day14}");
+    assert!(day14.contains("GD-20261119-016"), "{day14}");
+}
