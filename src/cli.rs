@@ -10,9 +10,9 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(name = "certbatch", version, about = "Daily back-office pipeline of a Japanese certification authority")]
 pub struct Cli {
-    /// Ledger, CA material and audit log.
-    #[arg(long, global = true, default_value = "output/state", value_name = "DIR")]
-    pub state: PathBuf,
+    /// Ledger, CA material and audit log (default: OUT/state, beside the outputs it vouches for).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state: Option<PathBuf>,
     /// Where the day's files go (OUT/<batch>/…).
     #[arg(long, global = true, default_value = "output", value_name = "DIR")]
     pub out: PathBuf,
@@ -143,23 +143,18 @@ fn parse_as_of(s: &str) -> Result<NaiveDate, String> {
 }
 
 /// Runs the parsed command; the error is the one line `main` prints.
-pub fn dispatch(cli: Cli) -> Result<()> {
+pub fn dispatch(mut cli: Cli) -> Result<()> {
     let as_of = cli.as_of.unwrap_or_else(crate::jpdate::today_jst);
+    let state = cli.state.take().unwrap_or_else(|| cli.out.join("state"));
     match cli.command {
-        Command::Run { batch_dir } => batch(cli.state, cli.out, cli.pipelines, as_of, cli.wait, batch_dir, Mode::Run),
+        Command::Run { batch_dir } => {
+            batch(state.clone(), cli.out, cli.pipelines, as_of, cli.wait, batch_dir, Mode::Run)
+        }
         Command::Check { batch_dir } => {
-            batch(cli.state, cli.out, cli.pipelines, as_of, cli.wait, batch_dir, Mode::Check)
+            batch(state.clone(), cli.out, cli.pipelines, as_of, cli.wait, batch_dir, Mode::Check)
         }
         Command::Transfers { action: TransfersAction::Import { files, bank, decisions } } => {
-            let opts = Options {
-                batch_dir: PathBuf::new(),
-                state_dir: cli.state,
-                out_dir: cli.out,
-                pipelines_dir: cli.pipelines,
-                as_of,
-                mode: Mode::Run,
-                lock_wait: Duration::from_secs(cli.wait),
-            };
+            let opts = lifecycle_options(state, cli.out, cli.pipelines, as_of, cli.wait);
             let (pay, dir) = run::import_transfers(&opts, &files, bank.as_deref(), decisions.as_deref())?;
             println!("certbatch transfers import (as of {as_of})");
             let by_status: Vec<String> = pay.by_status.iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -180,15 +175,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Daily => {
-            let opts = Options {
-                batch_dir: PathBuf::new(),
-                state_dir: cli.state,
-                out_dir: cli.out,
-                pipelines_dir: cli.pipelines,
-                as_of,
-                mode: Mode::Run,
-                lock_wait: Duration::from_secs(cli.wait),
-            };
+            let opts = lifecycle_options(state, cli.out, cli.pipelines, as_of, cli.wait);
             let r = crate::lifecycle::daily::daily(&opts)?;
             println!("{}", r.line());
             Ok(())
@@ -203,7 +190,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             file,
             dry_run,
         } => {
-            let opts = lifecycle_options(cli.state, cli.out, cli.pipelines, as_of, cli.wait);
+            let opts = lifecycle_options(state.clone(), cli.out, cli.pipelines, as_of, cli.wait);
             let requests = match (file, target, reason) {
                 (Some(f), _, _) => crate::lifecycle::requests::read_revocations(&f)?,
                 (None, Some(t), Some(r)) => {
@@ -230,7 +217,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Receipts { action: ReceiptsAction::Import { files } } => {
-            let opts = lifecycle_options(cli.state, cli.out, cli.pipelines, as_of, cli.wait);
+            let opts = lifecycle_options(state.clone(), cli.out, cli.pipelines, as_of, cli.wait);
             let (answers, day) = crate::lifecycle::requests::import_receipts(&opts, &files)?;
             print_answers(&answers, false);
             if let Some(day) = day {
@@ -239,11 +226,11 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Letters { action: LettersAction::Purge { batch } } => {
-            let mut ledger = crate::ledger::Ledger::open(&cli.state, Duration::from_secs(cli.wait))?;
+            let mut ledger = crate::ledger::Ledger::open(&state, Duration::from_secs(cli.wait))?;
             let purged = crate::letters::purge(&cli.out, &batch)?;
             let files: Vec<(String, String)> = purged.iter().map(|p| (p.file.clone(), p.sha256.clone())).collect();
             ledger.record_purge(&batch, &files)?;
-            crate::recovery::export_audit(&mut ledger, &cli.state)?;
+            crate::recovery::export_audit(&mut ledger, &state)?;
             println!(
                 "deleted {} letter files holding a PIN or password of batch {batch} (notices and manifests kept; recorded in audit.log)",
                 purged.len()
@@ -251,24 +238,35 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Release { ids } => {
-            let mut ledger = crate::ledger::Ledger::open(&cli.state, Duration::from_secs(cli.wait))?;
+            let mut ledger = crate::ledger::Ledger::open(&state, Duration::from_secs(cli.wait))?;
+            let holds = ledger.holds()?;
             for id in &ids {
+                // A hold found before signing is checked again on every run: releasing it
+                // would change nothing, so say what does.
+                if let Some(h) = holds.iter().find(|h| &h.application_id == id && !h.sticky) {
+                    println!(
+                        "{id}: its hold ({}: {}) is checked on every run and lifts itself once the cause is fixed; nothing released",
+                        h.code,
+                        crate::text::for_display(&h.detail)
+                    );
+                    continue;
+                }
                 if ledger.release(id, "certbatch release")? {
                     println!("released {id}: the next run tries to issue it");
                 } else {
                     println!("{id}: no hold to release");
                 }
             }
-            crate::recovery::export_audit(&mut ledger, &cli.state)?;
+            crate::recovery::export_audit(&mut ledger, &state)?;
             Ok(())
         }
         Command::Ca { action: CaAction::Init } => {
             // Hold the state folder so no run issues while the CA is being made.
-            let _lock = crate::ledger::Ledger::open(&cli.state, Duration::from_secs(cli.wait))?;
-            let ca = crate::issue::ca_source::init_demo(&cli.state, crate::run::issue_moment(as_of))?;
+            let _lock = crate::ledger::Ledger::open(&state, Duration::from_secs(cli.wait))?;
+            let ca = crate::issue::ca_source::init_demo(&state, crate::run::issue_moment(as_of))?;
             println!(
                 "made a DEMO CA (not for production) in {}",
-                cli.state.join(crate::issue::ca_source::DEMO_DIR).display()
+                state.join(crate::issue::ca_source::DEMO_DIR).display()
             );
             println!("  issuing CA  {}", ca.subject());
             println!("  valid until {}", ca.not_after());
@@ -277,6 +275,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     }
 }
 
+/// The options of a command that reads no batch folder.
 fn lifecycle_options(state: PathBuf, out: PathBuf, pipelines: PathBuf, as_of: NaiveDate, wait: u64) -> Options {
     Options {
         batch_dir: PathBuf::new(),

@@ -123,7 +123,8 @@ pub fn load_prior(
     owners.extend(envelopes.into_iter().map(Owner::Envelope));
     owners.extend(applications.values().map(|s| Owner::Envelope(s.application.envelope_id.clone())));
     let documents = ledger.documents(&owners)?;
-    Ok(Prior { applications, documents, awaiting_issue })
+    let batch_first_day = ledger.batch_moment(&batch.name)?.map(|m| m.date_naive());
+    Ok(Prior { applications, documents, awaiting_issue, batch_first_day })
 }
 
 /// Copies every usable scan of today's documents into the archive, masking My Numbers,
@@ -541,7 +542,9 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     // The day's decisions as they end: issued, or held with why.
     let mut decisions = screening.decisions;
     let issued_now: BTreeSet<&str> = issue.issued.iter().map(|i| i.application_id.as_str()).collect();
-    for d in &mut decisions {
+    // A rejected row that repeats a stored id is not that application: it keeps its own
+    // outcome.
+    for d in decisions.iter_mut().filter(|d| !matches!(d.change, Change::Duplicate | Change::NotAnApplication)) {
         if issued_now.contains(d.application_id.as_str()) {
             d.status = Status::Issued;
         }
@@ -576,24 +579,32 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     };
     summary = summary.with_issue(counts, &issue.holds).with_batch_payments(&ledger.payments_of_batch(&batch.name)?);
 
-    // Letters without a secret, mails, reports: all rewritten identically by a rerun.
+    // Letters without a secret, mails, reports: all rewritten identically by a rerun. A
+    // batch run again on a later day keeps the notices its own day printed (the mailroom may
+    // have posted them; later days' changes are later days' notices).
+    let manifest = out_b.join("letters/manifest-notices.csv");
     let mut notices = Notices::default();
-    crate::letters::notices::deficiency_letters(
-        &config.pipelines,
-        &config.letters,
-        &decisions,
-        opts.as_of,
-        &mut notices,
-    )?;
-    crate::letters::notices::receipt_letters(
-        &config.pipelines,
-        &config.letters,
-        &batch_issued.notices(),
-        &mut notices,
-    )?;
-    notices.write(&config.letters, &out_b)?;
-    let printed: Vec<&Prepared> = notices.printed.iter().collect();
-    config.letters.print_files(&out_b, "notices", &printed, &notices.queued)?;
+    if moment.date_naive() < opts.as_of && manifest.exists() {
+        notices.queued = crate::letters::writer::queued_in_manifest(&manifest)?;
+    } else {
+        // The batch's notices are those of its own day, also when it is run again later.
+        crate::letters::notices::deficiency_letters(
+            &config.pipelines,
+            &config.letters,
+            &decisions,
+            moment.date_naive(),
+            &mut notices,
+        )?;
+        crate::letters::notices::receipt_letters(
+            &config.pipelines,
+            &config.letters,
+            &batch_issued.notices(),
+            &mut notices,
+        )?;
+        notices.write(&config.letters, &out_b)?;
+        let printed: Vec<&Prepared> = notices.printed.iter().collect();
+        config.letters.print_files(&out_b, "notices", &printed, &notices.queued)?;
+    }
     crate::letters::mails::review_mails(&out_b, &config.mail, &decisions, opts.as_of, moment)?;
     crate::letters::mails::download_mails(&out_b, &config.mail, &batch_issued.download_links())?;
 

@@ -9,10 +9,6 @@ use common::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-batches")
-}
-
 /// Counts what a batch folder holds, the way an independent reader sees it, and checks
 /// each record is in `rows.csv` (and each application row's id in `screening.csv`).
 /// Prints the number of records it checked.

@@ -7,10 +7,6 @@ use common::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-fn samples() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-batches"))
-}
-
 /// Every row of `screening.csv` that is not a plain `accepted` or `issued` (rows that carry
 /// a warning are listed too).
 fn not_plain(root: &Path, batch: &str) -> BTreeMap<String, String> {

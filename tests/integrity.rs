@@ -151,6 +151,7 @@ fn a_strangers_row_under_a_stored_id_changes_nothing_stored() {
     set(&mut day2, "X1", "name_romaji", "SUZUKI HANAKO");
     day2.write_csv(false, "utf8");
     let out = run(tmp.path(), &day2.dir, d(2026, 11, 20));
+    // Day 2's row that repeats a stored id with other contents stays a rejected row.
     let rows = screening(tmp.path(), "2026-11-20");
     assert_eq!(rows.len(), 1, "only the stranger's row is decided: the stored one is not screened again: {rows:?}");
     assert_eq!(row_of(&rows, "X1").1, "duplicate_application");
@@ -446,4 +447,29 @@ fn a_sheet_claiming_a_huge_range_or_inflating_past_its_limits_is_bounded() {
     ]);
     assert_ne!(code, 0);
     assert!(err.contains("zip bomb") && err.lines().count() == 1, "{err}");
+}
+
+#[test]
+fn a_batch_run_again_on_a_later_day_keeps_its_notices_and_its_documents_arrival() {
+    let tmp = tempfile::tempdir().unwrap();
+    run(tmp.path(), &samples().join("2026-11-19"), d(2026, 11, 19));
+    run(tmp.path(), &samples().join("2026-11-20"), d(2026, 11, 20));
+    let day1_letters = snapshot(&tmp.path().join("out/2026-11-19/letters"));
+    let day2_letters = snapshot(&tmp.path().join("out/2026-11-20/letters"));
+    let arrived = |root: &Path| -> Vec<(String, String)> {
+        let c = rusqlite::Connection::open(root.join("state/ledger.sqlite3")).unwrap();
+        let mut st = c.prepare("SELECT file, arrived_on FROM documents ORDER BY id").unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect()
+    };
+    let before = arrived(tmp.path());
+    // Both days again, a day later.
+    run(tmp.path(), &samples().join("2026-11-20"), d(2026, 11, 21));
+    run(tmp.path(), &samples().join("2026-11-19"), d(2026, 11, 21));
+    assert_eq!(arrived(tmp.path()), before, "what arrived with a batch arrived on its day");
+    assert_eq!(snapshot(&tmp.path().join("out/2026-11-19/letters")), day1_letters, "day 1's notices as printed");
+    assert_eq!(snapshot(&tmp.path().join("out/2026-11-20/letters")), day2_letters, "day 2's notices as printed");
+    // Day 2's row that repeats a stored id with other contents stays a rejected row.
+    let rows = screening(tmp.path(), "2026-11-20");
+    let dup = rows.iter().find(|r| r.0 == "GD-20261119-001").unwrap();
+    assert_eq!((dup.1.as_str(), dup.2.as_str()), ("rejected", "duplicate_application"));
 }

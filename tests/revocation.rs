@@ -10,10 +10,6 @@ use common::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-batches")
-}
-
 fn args<'a>(root: &'a Path, as_of: &'a str, rest: &[&'a str]) -> Vec<String> {
     let mut v = vec![
         "--state".to_string(),

@@ -36,6 +36,15 @@ pub fn post_name(post: PostMethod) -> &'static str {
     }
 }
 
+/// The `&'static` name of a post method as a manifest wrote it (`post_name`'s inverse).
+pub fn post_label(written: &str) -> &'static str {
+    [PostMethod::Restricted, PostMethod::Registered, PostMethod::Ordinary, PostMethod::Email]
+        .into_iter()
+        .map(post_name)
+        .find(|n| *n == written)
+        .unwrap_or("")
+}
+
 /// The secret letters of one certificate, as the product routes them.
 pub fn plan(app: &Application, product: &Product) -> Vec<PlannedLetter> {
     let proxy = app.proxy_name.is_some();

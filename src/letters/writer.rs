@@ -241,6 +241,30 @@ impl LetterKit {
     }
 }
 
+/// The letters a manifest lists as waiting on the staff queue (a batch run again on a later
+/// day keeps its notices as its own day wrote them).
+pub fn queued_in_manifest(path: &Path) -> Result<Vec<WrittenLetter>> {
+    let mut r = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec?;
+        let (Some(id), Some(kind), Some(status)) = (rec.get(0), rec.get(1), rec.get(7)) else { continue };
+        let Some(why) = status.strip_prefix("staff queue: ") else { continue };
+        let Some(kind) = super::templates::Templates::KINDS.iter().find(|k| **k == kind) else { continue };
+        out.push(WrittenLetter {
+            application_id: id.strip_suffix(&format!("-{kind}")).unwrap_or(id).to_string(),
+            kind,
+            post: super::routing::post_label(rec.get(2).unwrap_or_default()),
+            addressee: rec.get(3).unwrap_or_default().to_string(),
+            postal_code: rec.get(4).unwrap_or_default().to_string(),
+            file: rec.get(6).unwrap_or_default().to_string(),
+            pages: rec.get(5).and_then(|p| p.parse().ok()).unwrap_or(0),
+            queued: Some(why.to_string()),
+        });
+    }
+    Ok(out)
+}
+
 fn written(env: Envelope, file: String, pages: usize, queued: Option<String>) -> WrittenLetter {
     WrittenLetter {
         application_id: env.id.to_string(),

@@ -34,6 +34,9 @@ pub struct Prior {
     pub documents: Vec<StoredDocument>,
     /// Ids of stored `accepted` applications with no live certificate.
     pub awaiting_issue: BTreeSet<String>,
+    /// The day this batch was first run, when it ran before: what arrived with the batch
+    /// arrived that day, also when the batch is run again on a later day.
+    pub batch_first_day: Option<NaiveDate>,
 }
 
 /// The CSR screening accepted for a TLS application: where the archive keeps its bytes.
@@ -300,7 +303,7 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
             out.documents.push(StoredDocument {
                 batch: batch.name.clone(),
                 document: doc.clone(),
-                arrived_on: as_of,
+                arrived_on: prior.batch_first_day.unwrap_or(as_of),
                 scan_status: scan_status(doc, batch.scans.get(&doc.file)),
                 sha256: batch.scans.get(&doc.file).and_then(|s| s.sha256().map(str::to_owned)),
                 archive_sha256: None,

@@ -262,6 +262,11 @@ pub fn pdf(pages: u32, title: &str) -> Vec<u8> {
 }
 
 /// Options for a run of `batch` with state and output under `root`.
+/// The committed sample days.
+pub fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-batches")
+}
+
 pub fn options(root: &Path, batch: &Path, as_of: NaiveDate, mode: Mode) -> Options {
     Options {
         batch_dir: batch.to_path_buf(),
