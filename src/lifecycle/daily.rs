@@ -40,7 +40,12 @@ pub struct DailyReport {
 impl DailyReport {
     /// The one line cron mails.
     pub fn line(&self) -> String {
-        let list = |v: &[String]| if v.is_empty() { String::new() } else { format!(" ({})", v.join(" ")) };
+        // Ids on the line while they are few; actions.csv has them all.
+        let list = |v: &[String]| match v.len() {
+            0 => String::new(),
+            1..=10 => format!(" ({})", v.join(" ")),
+            _ => " (see actions.csv)".to_string(),
+        };
         format!(
             "certbatch daily {}: expiry notices {}{}, receipt reminders {}{}, revoked {}{}, overdue invoices {}{}, call list {}, CRL #{} ({} entries){} -> {}",
             self.day.map(|d| d.to_string()).unwrap_or_default(),
