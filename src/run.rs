@@ -611,7 +611,22 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     report::write_batch_reports(&out_b, &decisions, &summary)?;
     report::write_issued_csv(&out_b, &batch_issued.rows)?;
     report::write_staff_queue(&out_b, &ledger.holds()?, &notices.queued)?;
-    let accounts = report::accounts::accounts(&batch, &decisions, &screening.held_documents, &pay.accounts);
+    let mut accounts = report::accounts::accounts(&batch, &decisions, &screening.held_documents, &pay.accounts);
+    // The batch's revocation requests and returned receipts, as the commands would take them.
+    let (requests, receipts) = crate::lifecycle::requests::from_batch(&batch.dir, &batch.name)?;
+    if !requests.is_empty() || !receipts.is_empty() {
+        let (answers, _) = crate::lifecycle::requests::apply_open(
+            &mut ledger,
+            &config,
+            &ca.ca,
+            opts,
+            requests,
+            receipts,
+            Some(moment.date_naive()),
+        )?;
+        crate::lifecycle::requests::write_answers(&out_b, &answers)?;
+        accounts.extend(answers.iter().map(report::accounts::Account::of_request));
+    }
     report::accounts::write(&out_b, &accounts)?;
     finance_files(&ledger, &batch.name, &out_b, opts.as_of, moment)?;
     crate::recovery::export_audit(&mut ledger, &opts.state_dir)?;

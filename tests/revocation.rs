@@ -453,3 +453,49 @@ fn a_receipt_mail_counts_only_when_signed_with_the_certificate_it_acknowledges()
     assert!(!day14.contains("GD-20261119-003") && !day14.contains("GD-20261119-005"), "{day14}");
     assert!(day14.contains("GD-20261119-016"), "{day14}");
 }
+
+#[test]
+fn a_batch_folders_revocations_and_receipts_are_taken_once_and_answered_alike_on_reruns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    run(root, &samples().join("2026-11-19"), d(2026, 11, 19));
+    let dir = root.join("2026-11-26");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("revocations.csv"),
+        encoding_rs::SHIFT_JIS
+            .encode("申込コード,失効理由,申請日,申請者\r\nAO-20261119-031,利用中止・死亡・廃業,2026-11-25,所属組織\r\n")
+            .0,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("receipts.csv"),
+        "application_id,received_on,method\r\nGD-20261119-003,2026-11-25,post\r\nXX-0001,2026-11-25,post\r\n",
+    )
+    .unwrap();
+    let first = run(root, &dir, d(2026, 11, 26));
+    assert!(first.summary.applications == 0, "a day with no applications");
+    let out = root.join("out/2026-11-26");
+    let answers = std::fs::read_to_string(out.join("requests.csv")).unwrap();
+    let status = |src: &str| {
+        answers.lines().find(|l| l.starts_with(src)).unwrap_or_else(|| panic!("{src}: {answers}")).to_string()
+    };
+    assert!(status("2026-11-26/revocations.csv row 2").contains(",AO-20261119-031,revoked,"), "{answers}");
+    assert!(status("2026-11-26/receipts.csv row 2").contains(",GD-20261119-003,recorded,"), "{answers}");
+    assert!(status("2026-11-26/receipts.csv row 3").contains(",refused,"), "{answers}");
+    let rows = std::fs::read_to_string(out.join("rows.csv")).unwrap();
+    assert!(rows.contains("revocations.csv,,2,revocation_request,AO-20261119-031,revoked"), "{rows}");
+    assert!(rows.contains("receipts.csv,,3,receipt,,refused"), "{rows}");
+    let rev = std::fs::read_to_string(root.join("out/daily-2026-11-26/revocations.csv")).unwrap();
+    assert!(rev.contains("AO-20261119-031,cessation_of_operation,organization,2026-11-25"), "{rev}");
+    // Run again the same day and the next: the same answers, nothing recorded twice.
+    let before = snapshot(&out);
+    run(root, &dir, d(2026, 11, 26));
+    assert_eq!(snapshot(&out), before, "a rerun of the day");
+    run(root, &dir, d(2026, 11, 27));
+    assert_eq!(std::fs::read_to_string(out.join("requests.csv")).unwrap(), answers, "a rerun a day later");
+    let c = rusqlite::Connection::open(root.join("state/ledger.sqlite3")).unwrap();
+    let n: i64 =
+        c.query_row("SELECT COUNT(*) FROM audit WHERE event IN ('revoked', 'receipt')", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 2, "one revocation and one receipt, recorded once");
+}

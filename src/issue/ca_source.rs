@@ -80,8 +80,8 @@ pub struct SigningCa {
 
 fn demo_urls() -> (Option<String>, Option<String>) {
     (
-        Some("http://demo-ca.certbatch.example/crl/issuing.crl".into()),
-        Some("http://demo-ca.certbatch.example/issuing.crt".into()),
+        Some("http://demo-ca.certbatch.example/publish/issuing-ca.crl".into()),
+        Some("http://demo-ca.certbatch.example/publish/issuing-ca.crt".into()),
     )
 }
 

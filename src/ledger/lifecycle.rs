@@ -225,6 +225,19 @@ impl Ledger {
             .query_row("SELECT EXISTS (SELECT 1 FROM revocations WHERE serial = ?1)", [serial], |r| r.get(0))?)
     }
 
+    /// Where the certificate's revocation request came from (`revoke`, `<batch>/revocations.csv row 3`).
+    pub fn revocation_source(&self, serial: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT source FROM revocations WHERE serial = ?1", [serial], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Where the certificate's receipt was read from.
+    pub fn receipt_source(&self, serial: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT source FROM receipts WHERE serial = ?1", [serial], |r| r.get(0)).optional()?)
+    }
+
     /// Whether the certificate has a receipt, and when.
     pub fn receipt_of(&self, serial: &str) -> Result<Option<NaiveDate>> {
         let on: Option<String> = self

@@ -270,6 +270,8 @@ pub fn publish_crl(
     let pem = |der: &[u8]| der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der);
     if let Some(issuing) = ca.chain_der.first() {
         crate::fsio::write_atomic(&dir.join("issuing-ca.pem"), pem(issuing)?.as_bytes(), false)?;
+        // DER, as an authorityInfoAccess caIssuers URL serves it (RFC 5280 4.2.2.1).
+        crate::fsio::write_atomic(&dir.join("issuing-ca.crt"), issuing, false)?;
     }
     if let Some(root) = ca.chain_der.last() {
         crate::fsio::write_atomic(&dir.join("root-ca.pem"), pem(root)?.as_bytes(), false)?;

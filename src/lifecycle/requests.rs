@@ -15,6 +15,23 @@ use chrono::NaiveDate;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+/// `requests.csv` of a batch: what became of each row of its `revocations.csv` and
+/// `receipts.csv`.
+pub fn write_answers(dir: &Path, answers: &[Answer]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["source", "serial", "application_id", "status", "message"])?;
+    for a in answers {
+        w.write_record([
+            crate::text::defuse(&a.source),
+            a.serial.clone(),
+            a.application_id.clone(),
+            a.status.clone(),
+            crate::text::defuse(&crate::text::for_display(&a.message)),
+        ])?;
+    }
+    crate::fsio::write_output(&dir.join("requests.csv"), &w.into_inner()?, false)
+}
+
 /// What became of one request or receipt, for stdout and the files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
@@ -28,18 +45,23 @@ pub struct Answer {
 /// A request that could not even be read: refused with its reason.
 pub type Unreadable = (String, String);
 
+fn answer_of(source: &str, cert: Option<&revocation::CertFacts>, status: &str, message: String) -> Answer {
+    Answer {
+        source: source.to_string(),
+        serial: cert.map(|c| c.serial.clone()).unwrap_or_default(),
+        application_id: cert.map(|c| c.application_id.clone()).unwrap_or_default(),
+        status: status.to_string(),
+        message,
+    }
+}
+
 fn refused((source, message): Unreadable) -> Answer {
     Answer { source, serial: String::new(), application_id: String::new(), status: "refused".into(), message }
 }
 
 /// Reads `revocations.csv`; each row a request, or why it is not one.
 pub fn read_revocations(path: &Path) -> Result<Vec<Result<Request, Unreadable>>> {
-    let file = path.display().to_string();
-    let rows = super::sheet::read(path, revocation::COLUMNS)?;
-    Ok(rows
-        .iter()
-        .map(|r| revocation::request_from_row(r, &file).map_err(|why| (format!("{file} row {}", r.row), why)))
-        .collect())
+    read_rows(path, &path.display().to_string(), revocation::COLUMNS, revocation::request_from_row)
 }
 
 /// Decides and (unless `dry_run`) records revocation requests; a certificate named twice
@@ -64,12 +86,7 @@ pub fn read_receipts(
         let file = f.display().to_string();
         let is_mail = f.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml"));
         if !is_mail {
-            let rows = super::sheet::read(f, receipts::COLUMNS)?;
-            out.extend(
-                rows.iter().map(|r| {
-                    receipts::receipt_from_row(r, &file).map_err(|why| (format!("{file} row {}", r.row), why))
-                }),
-            );
+            out.extend(read_rows(f, &file, receipts::COLUMNS, receipts::receipt_from_row)?);
             continue;
         }
         let raw = std::fs::read(f).with_context(|| format!("cannot read {file}"))?;
@@ -103,25 +120,42 @@ fn apply(
     dry_run: bool,
 ) -> Result<(Vec<Answer>, Option<DailyReport>)> {
     let config = Config::load(&opts.pipelines_dir)?;
-    let today = opts.as_of;
-    let name = daily::day_folder(today);
     if dry_run {
         let ledger = Ledger::open_read_only(&opts.state_dir)?;
         let mut w = DayWrite::default();
-        let answers = decide_all(ledger.as_ref(), requests, receipts_in, today, "", &mut w)?;
+        let answers = decide_all(ledger.as_ref(), requests, receipts_in, opts.as_of, "", None, &mut w)?;
         return Ok((answers, None));
     }
     let mut ledger = Ledger::open(&opts.state_dir, opts.lock_wait)?;
     crate::recovery::recover(&mut ledger, &opts.out_dir, &opts.state_dir)?;
+    let ca = crate::issue::ca_source::open(&config.ca, &opts.state_dir, crate::run::issue_moment(opts.as_of), true)?;
+    let done = apply_open(&mut ledger, &config, &ca.ca, opts, requests, receipts_in, None)?;
+    crate::recovery::export_audit(&mut ledger, &opts.state_dir)?;
+    Ok(done)
+}
+
+/// Decides, records and follows up requests and receipts with the ledger and CA already
+/// open (a `run` whose batch folder holds `revocations.csv` or `receipts.csv`). `replay`:
+/// the day a batch first ran, so its rows, read again, answer as they did then.
+pub fn apply_open(
+    ledger: &mut Ledger,
+    config: &Config,
+    ca: &crate::issue::ca::Ca,
+    opts: &Options,
+    requests: Vec<Result<Request, Unreadable>>,
+    receipts_in: Vec<Result<Receipt, Unreadable>>,
+    replay: Option<NaiveDate>,
+) -> Result<(Vec<Answer>, Option<DailyReport>)> {
+    let today = opts.as_of;
+    let name = daily::day_folder(today);
     let moment = crate::run::issue_moment(today);
-    let ca = crate::issue::ca_source::open(&config.ca, &opts.state_dir, moment, true)?;
     let mut w = DayWrite::default();
-    let answers = decide_all(Some(&ledger), requests, receipts_in, today, &crate::jpdate::iso(moment), &mut w)?;
+    let answers = decide_all(Some(ledger), requests, receipts_in, today, &crate::jpdate::iso(moment), replay, &mut w)?;
     if w.revocations.is_empty() && w.receipts.is_empty() {
         return Ok((answers, None));
     }
     // The day's folder keeps the moment of its first run (its mails' dates).
-    let day_moment = daily::day_moment(&ledger, &name, today)?;
+    let day_moment = daily::day_moment(ledger, &name, today)?;
     ledger.record(
         &crate::run::run_write(&name, "revoke", today, day_moment, crate::jpdate::now_iso()),
         &[],
@@ -129,9 +163,38 @@ fn apply(
         &[],
     )?;
     ledger.record_day(today, &w)?;
-    let report = daily::finish_day(&mut ledger, &config, &ca.ca, opts, today, day_moment)?;
-    crate::recovery::export_audit(&mut ledger, &opts.state_dir)?;
+    let report = daily::finish_day(ledger, config, ca, opts, today, day_moment)?;
     Ok((answers, Some(report)))
+}
+
+/// The `revocations.csv` and `receipts.csv` of a batch folder, if there: (requests,
+/// receipts), their sources named `<batch>/<file> row N`.
+#[allow(clippy::type_complexity)]
+pub fn from_batch(
+    dir: &Path,
+    batch: &str,
+) -> Result<(Vec<Result<Request, Unreadable>>, Vec<Result<Receipt, Unreadable>>)> {
+    let take = |name: &str| dir.join(name).is_file().then(|| (dir.join(name), format!("{batch}/{name}")));
+    let requests = match take("revocations.csv") {
+        Some((path, shown)) => read_rows(&path, &shown, revocation::COLUMNS, revocation::request_from_row)?,
+        None => Vec::new(),
+    };
+    let receipts_out = match take("receipts.csv") {
+        Some((path, shown)) => read_rows(&path, &shown, receipts::COLUMNS, receipts::receipt_from_row)?,
+        None => Vec::new(),
+    };
+    Ok((requests, receipts_out))
+}
+
+/// Each row of a sheet as `T`, or why it is not one (named `<shown> row N`).
+fn read_rows<T>(
+    path: &Path,
+    shown: &str,
+    columns: &[(&'static str, &'static str)],
+    parse: fn(&super::sheet::SheetRow, &str) -> Result<T, String>,
+) -> Result<Vec<Result<T, Unreadable>>> {
+    let rows = super::sheet::read(path, columns)?;
+    Ok(rows.iter().map(|r| parse(r, shown).map_err(|why| (format!("{shown} row {}", r.row), why))).collect())
 }
 
 fn decide_all(
@@ -140,6 +203,7 @@ fn decide_all(
     receipts_in: Vec<Result<Receipt, Unreadable>>,
     today: NaiveDate,
     at: &str,
+    replay: Option<NaiveDate>,
     w: &mut DayWrite,
 ) -> Result<Vec<Answer>> {
     let facts = |t: &Target| -> Result<_> {
@@ -159,6 +223,17 @@ fn decide_all(
             }
         };
         let cert = facts(&r.target)?;
+        // A batch's row read again: answered as on the batch's first day, recorded once.
+        let stored_source = match (&cert, ledger) {
+            (Some(c), Some(l)) => l.revocation_source(&c.serial)?,
+            _ => None,
+        };
+        if let (Some(first_day), Some(true)) = (replay, stored_source.as_ref().map(|s| *s == r.source)) {
+            let unrevoked = cert.map(|c| revocation::CertFacts { revocation: None, ..c });
+            let d = revocation::decide(r, unrevoked, first_day);
+            answers.push(answer_of(&d.request.source, d.cert.as_ref(), d.outcome.as_str(), d.message));
+            continue;
+        }
         let mut d = revocation::decide(r, cert, today);
         if let Some(c) = &d.cert {
             if d.outcome.records() && !named.insert(c.serial.clone()) {
@@ -196,13 +271,7 @@ fn decide_all(
                 });
             }
         }
-        answers.push(Answer {
-            source: d.request.source.clone(),
-            serial: d.cert.as_ref().map(|c| c.serial.clone()).unwrap_or_default(),
-            application_id: d.cert.as_ref().map(|c| c.application_id.clone()).unwrap_or_default(),
-            status: d.outcome.as_str().into(),
-            message: d.message,
-        });
+        answers.push(answer_of(&d.request.source, d.cert.as_ref(), d.outcome.as_str(), d.message));
     }
     let mut received: BTreeSet<String> = BTreeSet::new();
     for r in receipts_in {
@@ -218,6 +287,15 @@ fn decide_all(
             (Some(c), Some(l)) => l.receipt_of(&c.serial)?,
             _ => None,
         };
+        let stored_source = match (&cert, ledger) {
+            (Some(c), Some(l)) => l.receipt_source(&c.serial)?,
+            _ => None,
+        };
+        if let (Some(first_day), Some(true)) = (replay, stored_source.as_ref().map(|s| *s == r.source)) {
+            let (outcome, message) = receipts::decide(&r, cert.as_ref(), None, first_day);
+            answers.push(answer_of(&r.source, cert.as_ref(), outcome.as_str(), message));
+            continue;
+        }
         let (mut outcome, mut message) = receipts::decide(&r, cert.as_ref(), had, today);
         if let Some(c) = &cert {
             if outcome == receipts::Outcome::Recorded && !received.insert(c.serial.clone()) {
@@ -228,13 +306,7 @@ fn decide_all(
                 w.receipts.push((c.serial.clone(), r.received_on, r.method.as_str().to_string(), r.source.clone()));
             }
         }
-        answers.push(Answer {
-            source: r.source.clone(),
-            serial: cert.as_ref().map(|c| c.serial.clone()).unwrap_or_default(),
-            application_id: cert.as_ref().map(|c| c.application_id.clone()).unwrap_or_default(),
-            status: outcome.as_str().into(),
-            message,
-        });
+        answers.push(answer_of(&r.source, cert.as_ref(), outcome.as_str(), message));
     }
     Ok(answers)
 }

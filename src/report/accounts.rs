@@ -30,6 +30,27 @@ pub struct Account {
 }
 
 /// Every input record of the batch and its fate.
+impl Account {
+    /// A row of a batch's `revocations.csv` or `receipts.csv` and what became of it.
+    pub fn of_request(a: &crate::lifecycle::requests::Answer) -> Account {
+        let (file, row) = match a.source.rsplit_once(" row ") {
+            Some((f, r)) => (f, r.parse().unwrap_or(0)),
+            None => (a.source.as_str(), 0),
+        };
+        let file = file.split_once('/').map_or(file, |(_, f)| f);
+        let kind = if file.starts_with("receipts") { "receipt" } else { "revocation_request" };
+        Account {
+            file: file.to_string(),
+            sheet: String::new(),
+            row,
+            kind: kind.into(),
+            id: if a.application_id.is_empty() { a.serial.clone() } else { a.application_id.clone() },
+            outcome: a.status.clone(),
+            detail: a.message.clone(),
+        }
+    }
+}
+
 pub fn accounts(
     batch: &Batch,
     decisions: &[Decision],
