@@ -328,8 +328,13 @@ for r in crl:
     let rev = std::fs::read_to_string(root.join("out/daily-2026-11-25/revocations.csv")).unwrap();
     assert!(rev.lines().any(|l| l.contains("AO-20261119-030,key_compromise,subscriber,2026-11-25")), "{rev}");
     assert!(!rev.contains("CE-20261119-037"), "scheduled, not yet revoked: {rev}");
+    let manifest = std::fs::read_to_string(root.join("out/daily-2026-11-25/letters/manifest-daily.csv")).unwrap();
     for kind in ["revocation", "revocation-company"] {
-        assert!(root.join("out/daily-2026-11-25/letters").join(kind).join("AO-20261119-030.pdf").exists(), "{kind}");
+        assert!(manifest.contains(&format!("AO-20261119-030-{kind},{kind},普通郵便")), "{kind}: {manifest}");
+        let print = root.join(format!("out/daily-2026-11-25/letters/print-{kind}-daily.pdf"));
+        let text = std::process::Command::new("pdftotext").args([print.to_str().unwrap(), "-"]).output().unwrap();
+        let text: String = String::from_utf8_lossy(&text.stdout).split_whitespace().collect();
+        assert!(text.contains("電子証明書失効通知書") && text.contains("秘密鍵の危殆化・PIN紛失"), "{kind}: {text}");
     }
     let later = std::fs::read_to_string(root.join("out/daily-2026-12-02/revocations.csv")).unwrap();
     assert!(later.contains("CE-20261119-037,affiliation_changed,organization"), "{later}");

@@ -82,6 +82,16 @@ impl Notices {
     /// of the run (notices are written after every commit: nothing is lost, the rerun writes
     /// them).
     pub fn write(&mut self, kit: &LetterKit, out_b: &Path) -> Result<()> {
+        self.lay_out(kit, out_b, true)
+    }
+
+    /// As [`Notices::write`], but the letters go into the print files only (no PDF per
+    /// letter; the manifest names each one's print file and page): `daily`'s notices.
+    pub fn write_print_only(&mut self, kit: &LetterKit, out_b: &Path) -> Result<()> {
+        self.lay_out(kit, out_b, false)
+    }
+
+    fn lay_out(&mut self, kit: &LetterKit, out_b: &Path, own_files: bool) -> Result<()> {
         use rayon::prelude::*;
         let pending = std::mem::take(&mut self.pending);
         let written: Vec<Result<Written>> = pending
@@ -89,6 +99,7 @@ impl Notices {
             .map(|p| {
                 let env = Envelope { id: &p.id, kind: p.kind, post: p.post, to: &p.to };
                 match kit.check(&p.letter) {
+                    Ok(pages) if !own_files => Ok(Written::Printed(kit.prepared(env, p.letter, pages))),
                     Ok(_) => match kit.write(out_b, env, p.letter, false) {
                         Ok(w) => Ok(Written::Printed(w)),
                         Err(LetterError::Layout(why)) => anyhow::bail!("{} letter for {}: {why}", p.kind, p.id),

@@ -133,6 +133,14 @@ impl LetterKit {
         Ok(Prepared { written: written(env, file, pages, None), letter })
     }
 
+    /// Lays out one letter for the print file only: no file of its own (the manifest names
+    /// its print file and page). For days with thousands of notices, where one PDF per
+    /// letter (each with its font subset) would be most of the time.
+    /// `pages` is what [`LetterKit::check`] said of it.
+    pub fn prepared(&self, env: Envelope, letter: Letter, pages: usize) -> Prepared {
+        Prepared { written: written(env, String::new(), pages, None), letter }
+    }
+
     /// Writes a notice (no secret) that cannot go into the print file into
     /// `letters/queue/<kind>/<id>.pdf` for staff: characters the font lacks are printed as
     /// 〓, to be written in by hand. An address the window cannot take gives no PDF at all.
@@ -183,6 +191,8 @@ impl LetterKit {
     /// files again, so nothing is printed twice). Queued letters are listed, not printed.
     pub fn print_files(&self, out_b: &Path, tag: &str, letters: &[&Prepared], queued: &[WrittenLetter]) -> Result<()> {
         let dir = out_b.join("letters");
+        // Where a letter without its own file is printed: `letters/<print file>#page=N`.
+        let mut printed_at: std::collections::BTreeMap<(String, &'static str), String> = Default::default();
         let mut kinds: Vec<&'static str> = letters.iter().map(|p| p.written.kind).collect();
         kinds.sort_unstable();
         kinds.dedup();
@@ -200,18 +210,38 @@ impl LetterKit {
             let chunks: Vec<&[&&Prepared]> = these.chunks(PRINT_PART_LETTERS).collect();
             let parts = chunks.len();
             let secret = super::routing::SECRET_LETTERS.contains(&kind);
-            chunks.into_par_iter().enumerate().try_for_each(|(i, chunk)| -> Result<()> {
-                let pages: Vec<Letter> = chunk.iter().map(|p| p.letter.clone()).collect();
-                let pdf = self.render(&pages)?;
-                let name = if parts == 1 {
+            let name = |i: usize| {
+                if parts == 1 {
                     format!("print-{kind}-{tag}.pdf")
                 } else {
                     format!("print-{kind}-{tag}-part{:02}.pdf", i + 1)
-                };
-                crate::fsio::write_output(&dir.join(name), &pdf, secret)
+                }
+            };
+            for (i, chunk) in chunks.iter().enumerate() {
+                let mut page = 1;
+                for p in chunk.iter() {
+                    if p.written.file.is_empty() {
+                        printed_at.insert(
+                            (p.written.application_id.clone(), kind),
+                            format!("letters/{}#page={page}", name(i)),
+                        );
+                    }
+                    page += p.written.pages;
+                }
+            }
+            chunks.into_par_iter().enumerate().try_for_each(|(i, chunk)| -> Result<()> {
+                let pages: Vec<Letter> = chunk.iter().map(|p| p.letter.clone()).collect();
+                let pdf = self.render(&pages)?;
+                crate::fsio::write_output(&dir.join(name(i)), &pdf, secret)
             })?;
         }
-        let mut all: Vec<&WrittenLetter> = letters.iter().map(|p| &p.written).chain(queued).collect();
+        let mut all: Vec<WrittenLetter> =
+            letters.iter().map(|p| p.written.clone()).chain(queued.iter().cloned()).collect();
+        for l in all.iter_mut().filter(|l| l.file.is_empty() && l.queued.is_none()) {
+            if let Some(at) = printed_at.get(&(l.application_id.clone(), l.kind)) {
+                l.file = at.clone();
+            }
+        }
         if all.is_empty() {
             return Ok(());
         }
@@ -220,7 +250,7 @@ impl LetterKit {
         });
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["letter_id", "kind", "post_method", "addressee", "postal_code", "pages", "file", "status"])?;
-        for l in all {
+        for l in &all {
             let status = match &l.queued {
                 None => "print".to_string(),
                 Some(why) => format!("staff queue: {why}"),

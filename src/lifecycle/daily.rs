@@ -427,7 +427,8 @@ pub fn write_day(
     }
     crate::letters::notices::expiry_letters(&config.pipelines, &config.letters, &expiry_due, &mut notices)?;
     crate::letters::notices::revocation_letters(&config.pipelines, &config.letters, &revocation_notices, &mut notices)?;
-    notices.write(&config.letters, &dir)?;
+    // Into the print files only: a day may hold thousands of notices (see README, Benchmarks).
+    notices.write_print_only(&config.letters, &dir)?;
     let printed: Vec<&Prepared> = notices.printed.iter().collect();
     config.letters.print_files(&dir, "daily", &printed, &notices.queued)?;
     report.queued_letters = notices.queued.len();
