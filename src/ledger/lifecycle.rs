@@ -333,10 +333,12 @@ impl Ledger {
     /// Invoices past their due day and not fully paid.
     pub fn overdue_invoices(&self, today: NaiveDate) -> Result<Vec<OverdueInvoice>> {
         let mut stmt = self.conn.prepare(
+            // The invoices by their due day (a partial index), each joined to its live
+            // certificate through the one-live-certificate index.
             "SELECT f.application_id, i.serial, f.invoice_due_on, f.due, f.received
-             FROM fees f JOIN issuances i ON i.application_id = f.application_id AND i.state = 'issued'
+             FROM fees f JOIN issuances i ON i.application_id = f.application_id AND i.state IN ('reserved', 'issued')
              WHERE f.model = 'invoice' AND f.invoice_due_on IS NOT NULL AND f.invoice_due_on < ?1
-               AND f.received < f.due - f.tolerance AND i.revoked_on IS NULL
+               AND f.received < f.due - f.tolerance AND i.state = 'issued' AND i.revoked_on IS NULL
              ORDER BY f.invoice_due_on, f.application_id",
         )?;
         let rows = stmt

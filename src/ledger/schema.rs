@@ -325,6 +325,7 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (day, serial, action)
     );
     CREATE INDEX day_actions_serial ON day_actions(serial, action);
+    CREATE INDEX fees_invoice_due ON fees(invoice_due_on) WHERE model = 'invoice' AND invoice_due_on IS NOT NULL;
     CREATE TRIGGER revocations_once BEFORE UPDATE OF revoked_at ON revocations
     WHEN OLD.revoked_at IS NOT NULL
     BEGIN
