@@ -2992,6 +2992,18 @@ fn main() {
     let mut w2 = write_batch(&out.join("2026-11-20"), &day2, "sjis");
     w1.bytes += write_file(&out.join("2026-11-19"), "transfers/smbc-20261119.csv", &statements.smbc);
     w2.bytes += write_file(&out.join("2026-11-20"), "transfers/zengin-20261120.txt", &statements.zengin);
+    // After issue: day 1's receipts returned by post and in person, and one AOSign card whose
+    // PIN was lost, as staff type them in Excel (Shift_JIS, CRLF, Japanese headers).
+    w2.bytes += write_file(
+        &out.join("2026-11-20"),
+        "receipts.csv",
+        &shift_jis("申込コード,受領書到着日,受領方法\r\nGD-20261119-003,2026-11-20,郵送\r\nAO-20261119-029,令和8年11月20日,持参\r\n"),
+    );
+    w2.bytes += write_file(
+        &out.join("2026-11-20"),
+        "revocations.csv",
+        &shift_jis("申込コード,失効理由,申請日,申請者,危殆化日\r\nAO-20261119-030,秘密鍵の危殆化・PIN紛失,2026-11-20,加入者,2026-11-19\r\n"),
+    );
     summarize("2026-11-19 (applications.xlsx, Japanese headers)", &day1, &w1);
     summarize("2026-11-20 (applications.csv + documents.csv, Shift_JIS, English headers)", &day2, &w2);
     println!("bank statements (credit -> applications -> expected payments.csv status):");

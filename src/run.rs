@@ -627,6 +627,9 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         crate::lifecycle::requests::write_answers(&out_b, &answers)?;
         accounts.extend(answers.iter().map(report::accounts::Account::of_request));
     }
+    for name in ["receipts.csv", "revocations.csv"].into_iter().filter(|n| batch.dir.join(n).is_file()) {
+        accounts.push(report::accounts::Account::header(name));
+    }
     report::accounts::write(&out_b, &accounts)?;
     finance_files(&ledger, &batch.name, &out_b, opts.as_of, moment)?;
     crate::recovery::export_audit(&mut ledger, &opts.state_dir)?;

@@ -41,7 +41,7 @@ if os.path.exists(xlsx):
     for ws in wb.worksheets:
         if ws.title in ('applications', 'documents', '申込', '書類'):
             table('applications.xlsx', ws.title, [list(r) for r in ws.iter_rows(values_only=True)])
-for name in ('applications.csv', 'documents.csv'):
+for name in ('applications.csv', 'documents.csv', 'receipts.csv', 'revocations.csv'):
     p = os.path.join(batch, name)
     if os.path.exists(p):
         table(name, '', csv_rows(open(p, 'rb').read()))

@@ -203,6 +203,22 @@ fn the_sample_days_give_exactly_their_deliberate_problems() {
     }
     assert_eq!(not_plain(tmp.path(), "2026-11-20"), want);
     assert!(day2.summary.unlisted_scans.contains(&"box2/unsorted/IMG_0042.jpg".to_string()));
+    // Day 2's receipts.csv and revocations.csv: two receipts for day 1's certificates and a
+    // lost PIN; the CRL of the day lists that card.
+    let requests = std::fs::read_to_string(tmp.path().join("out/2026-11-20/requests.csv")).unwrap();
+    for (row, id, status) in [
+        ("2026-11-20/receipts.csv row 2", "GD-20261119-003", "recorded"),
+        ("2026-11-20/receipts.csv row 3", "AO-20261119-029", "recorded"),
+        ("2026-11-20/revocations.csv row 2", "AO-20261119-030", "revoked"),
+    ] {
+        assert!(
+            requests.lines().any(|l| l.starts_with(row) && l.contains(&format!(",{id},{status},"))),
+            "{row}: {requests}"
+        );
+    }
+    assert!(tmp.path().join("out/publish/issuing-ca.crl").exists());
+    let revoked = std::fs::read_to_string(tmp.path().join("out/daily-2026-11-20/revocations.csv")).unwrap();
+    assert!(revoked.contains("AO-20261119-030,key_compromise,subscriber,2026-11-20"), "{revoked}");
 
     // Day 2's Zengin notice pays more of day 1's G-ID applications, which are issued that
     // run; a second payment is a duplicate, and the cancelled transfer pays nothing.

@@ -31,6 +31,19 @@ pub struct Account {
 
 /// Every input record of the batch and its fate.
 impl Account {
+    /// The header row of a CSV file (row 1): not data, read for its column names.
+    pub fn header(file: &str) -> Account {
+        Account {
+            file: file.to_string(),
+            sheet: String::new(),
+            row: 1,
+            kind: "header".into(),
+            id: String::new(),
+            outcome: "not_data".into(),
+            detail: String::new(),
+        }
+    }
+
     /// A row of a batch's `revocations.csv` or `receipts.csv` and what became of it.
     pub fn of_request(a: &crate::lifecycle::requests::Answer) -> Account {
         let (file, row) = match a.source.rsplit_once(" row ") {
