@@ -429,10 +429,27 @@ fn a_receipt_mail_counts_only_when_signed_with_the_certificate_it_acknowledges()
         ])
         .args(["-set_serial", &format!("0x{}", a.serial), "-days", "30", "-out", forged_cert.to_str().unwrap()]));
     let forged = signed_mail(&dir, "forged.eml", &forged_cert, &forged_key, false);
+    // The right certificate, but a signature value that is not its key's (one byte of it
+    // changed): the content still matches, the signature does not.
+    let bad_sig = dir.join("bad-signature.eml");
+    let flip = r#"
+import sys, base64, re
+raw = open(sys.argv[1], 'rb').read().decode('latin-1')
+m = re.search(r'filename="smime.p7s"\r?\n\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n\r?\n', raw)
+b64 = m.group(1)
+der = bytearray(base64.b64decode(''.join(b64.split())))
+der[-1] ^= 0x01
+lines = base64.b64encode(bytes(der)).decode()
+nl = '\r\n' if '\r\n' in b64 else '\n'
+out = nl.join(lines[i:i + 64] for i in range(0, len(lines), 64))
+open(sys.argv[2], 'wb').write(raw.replace(b64, out).encode('latin-1'))
+"#;
+    sh(std::process::Command::new("python3").args(["-c", flip, good.to_str().unwrap(), bad_sig.to_str().unwrap()]));
     // A certificate this CA never issued.
     let stranger = signed_mail(&dir, "stranger.eml", &fake_ca, &fake_ca_key, false);
 
-    let files: Vec<&str> = [&good, &opaque, &altered, &forged, &stranger].iter().map(|p| p.to_str().unwrap()).collect();
+    let files: Vec<&str> =
+        [&good, &opaque, &altered, &forged, &stranger, &bad_sig].iter().map(|p| p.to_str().unwrap()).collect();
     let mut rest = vec!["receipts", "import"];
     rest.extend(files);
     let out = cli_ok(root, "2026-11-28", &rest);
@@ -453,6 +470,8 @@ fn a_receipt_mail_counts_only_when_signed_with_the_certificate_it_acknowledges()
         "{out}"
     );
     assert!(line("stranger.eml").contains("\trefused\t") && line("stranger.eml").contains("did not issue"), "{out}");
+    let bad = line("bad-signature.eml");
+    assert!(bad.contains("\trefused\t") && bad.contains("does not verify with certificate"), "{out}");
     // The receipt stops the reminder: on day 14 only the others are reminded.
     let day14 = cli_ok(root, "2026-12-03", &["daily"]);
     assert!(!day14.contains("GD-20261119-003") && !day14.contains("GD-20261119-005"), "{day14}");
