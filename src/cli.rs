@@ -332,6 +332,18 @@ fn batch(
             }
         }
     } else if let Some(dir) = &outcome.out_dir {
+        if !outcome.requests.is_empty() {
+            let mut by: std::collections::BTreeMap<&str, usize> = Default::default();
+            for a in &outcome.requests {
+                *by.entry(a.status.as_str()).or_default() += 1;
+            }
+            let counts: Vec<String> = by.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            println!(
+                "  after issue    {} rows of revocations.csv/receipts.csv: {} (see requests.csv)",
+                outcome.requests.len(),
+                counts.join(", ")
+            );
+        }
         println!("  written        {}", dir.display());
     }
     Ok(())

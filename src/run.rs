@@ -97,6 +97,8 @@ pub struct Outcome {
     /// Where the day's files went (`None` for `check`).
     pub out_dir: Option<PathBuf>,
     pub issue: IssueReport,
+    /// What became of the rows of the batch's `revocations.csv` and `receipts.csv`.
+    pub requests: Vec<crate::lifecycle::requests::Answer>,
 }
 
 /// Loads what the ledger knows about the applications and envelopes the batch touches,
@@ -478,7 +480,13 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         let prior = load_prior(ledger.as_ref(), &batch, &config.pipelines, opts.as_of)?;
         let screening = screen::screen_batch(&batch, &prior, &config.pipelines, opts.as_of);
         let summary = Summary::new(&batch, command, opts.as_of, &screening.decisions, &screening.notes);
-        return Ok(Outcome { summary, decisions: screening.decisions, out_dir: None, issue: IssueReport::default() });
+        return Ok(Outcome {
+            summary,
+            decisions: screening.decisions,
+            out_dir: None,
+            issue: IssueReport::default(),
+            requests: Vec::new(),
+        });
     }
 
     let mut ledger = Ledger::open(&opts.state_dir, opts.lock_wait)?;
@@ -614,6 +622,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     let mut accounts = report::accounts::accounts(&batch, &decisions, &screening.held_documents, &pay.accounts);
     // The batch's revocation requests and returned receipts, as the commands would take them.
     let (requests, receipts) = crate::lifecycle::requests::from_batch(&batch.dir, &batch.name)?;
+    let mut answered = Vec::new();
     if !requests.is_empty() || !receipts.is_empty() {
         let (answers, _) = crate::lifecycle::requests::apply_open(
             &mut ledger,
@@ -626,6 +635,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         )?;
         crate::lifecycle::requests::write_answers(&out_b, &answers)?;
         accounts.extend(answers.iter().map(report::accounts::Account::of_request));
+        answered = answers;
     }
     for name in ["receipts.csv", "revocations.csv"].into_iter().filter(|n| batch.dir.join(n).is_file()) {
         accounts.push(report::accounts::Account::header(name));
@@ -633,5 +643,5 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     report::accounts::write(&out_b, &accounts)?;
     finance_files(&ledger, &batch.name, &out_b, opts.as_of, moment)?;
     crate::recovery::export_audit(&mut ledger, &opts.state_dir)?;
-    Ok(Outcome { summary, decisions, out_dir: Some(out_b), issue })
+    Ok(Outcome { summary, decisions, out_dir: Some(out_b), issue, requests: answered })
 }
