@@ -279,11 +279,13 @@ pub fn publish_crl(
     Ok(crl)
 }
 
+/// A CSV file; every cell defused, as names and phone numbers come from outside (a cell
+/// starting with `=`, `+`, `-` or `@` gets a leading `'`, so no spreadsheet runs it).
 fn csv_bytes(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header)?;
     for r in rows {
-        w.write_record(r)?;
+        w.write_record(r.iter().map(|c| crate::text::defuse(&crate::text::for_display(c))))?;
     }
     w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
