@@ -141,39 +141,32 @@ pub fn plan(ledger: &Ledger, pipelines: &Pipelines, today: NaiveDate, at: &str) 
     }
 
     // 2. Receipts: a reminder, then revocation (days from the issue day, per product).
-    let rules: BTreeMap<&str, _> = pipelines
-        .products
-        .iter()
-        .map(|(id, p)| (id.as_str(), p.notices.receipt_rules()))
-        .filter(|(_, r)| r.first_days().is_some())
-        .collect();
-    if let Some(fewest) = rules.values().filter_map(|r| r.first_days()).min() {
-        let issued_by = today.checked_sub_days(Days::new(u64::from(fewest))).unwrap_or(NaiveDate::MIN);
-        let products: Vec<String> = rules.keys().map(|p| p.to_string()).collect();
-        for c in ledger.awaiting_receipt(&products, issued_by)? {
-            if revoking.contains(&c.serial) {
-                continue;
+    let rules: BTreeMap<&str, _> =
+        pipelines.products.iter().map(|(id, p)| (id.as_str(), p.notices.receipt_rules())).collect();
+    let first_days: BTreeMap<&str, u32> = rules.iter().filter_map(|(id, r)| Some((*id, r.first_days()?))).collect();
+    for c in awaiting_receipt(ledger, &first_days, today)? {
+        if revoking.contains(&c.serial) {
+            continue;
+        }
+        let reminded = ledger.had_action(&c.serial, "receipt_reminder")?;
+        match receipt_due(c.issued_on, rules[c.application.product.as_str()], reminded, today) {
+            Some(ReceiptDue::Reminder { due_on }) => {
+                w.actions.push(action(
+                    &c,
+                    "receipt_reminder",
+                    format!("no receipt {} days after issue", super::schedule::days_since(c.issued_on, today)),
+                    due_on,
+                ));
             }
-            let reminded = ledger.had_action(&c.serial, "receipt_reminder")?;
-            match receipt_due(c.issued_on, rules[c.application.product.as_str()], reminded, today) {
-                Some(ReceiptDue::Reminder { due_on }) => {
-                    w.actions.push(action(
-                        &c,
-                        "receipt_reminder",
-                        format!("no receipt {} days after issue", super::schedule::days_since(c.issued_on, today)),
-                        due_on,
-                    ));
+            Some(ReceiptDue::Revoke { due_on }) => {
+                if ledger.has_revocation(&c.serial)? {
+                    continue;
                 }
-                Some(ReceiptDue::Revoke { due_on }) => {
-                    if ledger.has_revocation(&c.serial)? {
-                        continue;
-                    }
-                    w.revocations.push(ca_revocation(&c, Reason::NoReceipt, today, at));
-                    w.actions.push(action(&c, "revoked", "no_receipt".into(), due_on));
-                    revoking.insert(c.serial.clone());
-                }
-                None => {}
+                w.revocations.push(ca_revocation(&c, Reason::NoReceipt, today, at));
+                w.actions.push(action(&c, "revoked", "no_receipt".into(), due_on));
+                revoking.insert(c.serial.clone());
             }
+            None => {}
         }
     }
 
@@ -500,16 +493,23 @@ pub fn write_day(
     Ok(report)
 }
 
+/// Certificates without a receipt of the products in `days` (product → days after issue
+/// that matter), issued at least the fewest of those days ago: the one range both the
+/// receipt rules and the call list read.
+fn awaiting_receipt(ledger: &Ledger, days: &BTreeMap<&str, u32>, today: NaiveDate) -> Result<Vec<CertRow>> {
+    let Some(fewest) = days.values().copied().min() else { return Ok(Vec::new()) };
+    let issued_by = today.checked_sub_days(Days::new(u64::from(fewest))).unwrap_or(NaiveDate::MIN);
+    let products: Vec<String> = days.keys().map(|p| p.to_string()).collect();
+    ledger.awaiting_receipt(&products, issued_by)
+}
+
 /// Staff's call list: every certificate of a product with a reminder rule, with no receipt
 /// that many days or more after issue, not revoked.
 fn call_list(ledger: &Ledger, pipelines: &Pipelines, today: NaiveDate) -> Result<Vec<Vec<String>>> {
     let days: BTreeMap<&str, u32> =
         pipelines.products.iter().filter_map(|(id, p)| Some((id.as_str(), p.notices.receipt_reminder_days?))).collect();
-    let Some(fewest) = days.values().copied().min() else { return Ok(Vec::new()) };
-    let products: Vec<String> = days.keys().map(|p| p.to_string()).collect();
-    let issued_by = today.checked_sub_days(Days::new(u64::from(fewest))).unwrap_or(NaiveDate::MIN);
     let mut rows = Vec::new();
-    for c in ledger.awaiting_receipt(&products, issued_by)? {
+    for c in awaiting_receipt(ledger, &days, today)? {
         let since = super::schedule::days_since(c.issued_on, today);
         if since < i64::from(days[c.application.product.as_str()]) {
             continue;

@@ -206,12 +206,53 @@ fn decide_all(
     replay: Option<NaiveDate>,
     w: &mut DayWrite,
 ) -> Result<Vec<Answer>> {
-    let facts = |t: &Target| -> Result<_> {
-        Ok(match ledger {
+    let look = Lookup { ledger, replay };
+    let mut answers = decide_requests(&look, requests, today, at, w)?;
+    answers.extend(decide_receipts(&look, receipts_in, today, w)?);
+    Ok(answers)
+}
+
+/// What the ledger knows, for deciding requests and receipts (none in a dry run without a
+/// ledger), and the first day of a batch read again.
+struct Lookup<'a> {
+    ledger: Option<&'a Ledger>,
+    replay: Option<NaiveDate>,
+}
+
+impl Lookup<'_> {
+    fn facts(&self, t: &Target) -> Result<Option<revocation::CertFacts>> {
+        Ok(match self.ledger {
             Some(l) => l.cert_facts(t)?,
             None => None,
         })
-    };
+    }
+
+    /// Asks the ledger about the certificate, if both are there.
+    fn about<T>(
+        &self,
+        cert: &Option<revocation::CertFacts>,
+        ask: impl Fn(&Ledger, &str) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
+        match (cert, self.ledger) {
+            (Some(c), Some(l)) => ask(l, &c.serial),
+            _ => Ok(None),
+        }
+    }
+
+    /// The batch's first day when this row (`source`) is the one the ledger already took:
+    /// a batch read again answers it as that day did and records nothing.
+    fn replayed(&self, stored_source: Option<String>, source: &str) -> Option<NaiveDate> {
+        self.replay.filter(|_| stored_source.as_deref() == Some(source))
+    }
+}
+
+fn decide_requests(
+    look: &Lookup,
+    requests: Vec<Result<Request, Unreadable>>,
+    today: NaiveDate,
+    at: &str,
+    w: &mut DayWrite,
+) -> Result<Vec<Answer>> {
     let mut answers = Vec::new();
     let mut named: BTreeSet<String> = BTreeSet::new();
     for r in requests {
@@ -222,13 +263,8 @@ fn decide_all(
                 continue;
             }
         };
-        let cert = facts(&r.target)?;
-        // A batch's row read again: answered as on the batch's first day, recorded once.
-        let stored_source = match (&cert, ledger) {
-            (Some(c), Some(l)) => l.revocation_source(&c.serial)?,
-            _ => None,
-        };
-        if let (Some(first_day), Some(true)) = (replay, stored_source.as_ref().map(|s| *s == r.source)) {
+        let cert = look.facts(&r.target)?;
+        if let Some(first_day) = look.replayed(look.about(&cert, Ledger::revocation_source)?, &r.source) {
             let unrevoked = cert.map(|c| revocation::CertFacts { revocation: None, ..c });
             let d = revocation::decide(r, unrevoked, first_day);
             answers.push(answer_of(&d.request.source, d.cert.as_ref(), d.outcome.as_str(), d.message));
@@ -273,6 +309,16 @@ fn decide_all(
         }
         answers.push(answer_of(&d.request.source, d.cert.as_ref(), d.outcome.as_str(), d.message));
     }
+    Ok(answers)
+}
+
+fn decide_receipts(
+    look: &Lookup,
+    receipts_in: Vec<Result<Receipt, Unreadable>>,
+    today: NaiveDate,
+    w: &mut DayWrite,
+) -> Result<Vec<Answer>> {
+    let mut answers = Vec::new();
     let mut received: BTreeSet<String> = BTreeSet::new();
     for r in receipts_in {
         let r = match r {
@@ -282,20 +328,13 @@ fn decide_all(
                 continue;
             }
         };
-        let cert = facts(&r.target)?;
-        let had = match (&cert, ledger) {
-            (Some(c), Some(l)) => l.receipt_of(&c.serial)?,
-            _ => None,
-        };
-        let stored_source = match (&cert, ledger) {
-            (Some(c), Some(l)) => l.receipt_source(&c.serial)?,
-            _ => None,
-        };
-        if let (Some(first_day), Some(true)) = (replay, stored_source.as_ref().map(|s| *s == r.source)) {
+        let cert = look.facts(&r.target)?;
+        if let Some(first_day) = look.replayed(look.about(&cert, Ledger::receipt_source)?, &r.source) {
             let (outcome, message) = receipts::decide(&r, cert.as_ref(), None, first_day);
             answers.push(answer_of(&r.source, cert.as_ref(), outcome.as_str(), message));
             continue;
         }
+        let had = look.about(&cert, Ledger::receipt_of)?;
         let (mut outcome, mut message) = receipts::decide(&r, cert.as_ref(), had, today);
         if let Some(c) = &cert {
             if outcome == receipts::Outcome::Recorded && !received.insert(c.serial.clone()) {

@@ -83,10 +83,10 @@ impl std::str::FromStr for Reason {
     type Err = String;
     /// The code or its Japanese words.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        Reason::ALL.iter().copied().find(|r| r.as_str() == s || r.japanese() == s).ok_or_else(|| {
+        by_name(Reason::ALL, s, |r| (r.as_str(), r.japanese())).ok_or_else(|| {
             format!(
-                "unknown revocation reason {s:?}; one of {}",
+                "unknown revocation reason {:?}; one of {}",
+                s.trim(),
                 Reason::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
             )
         })
@@ -97,6 +97,15 @@ impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The value whose contract code or Japanese words `text` is (surrounding spaces ignored).
+fn by_name<T: Copy>(all: &[T], text: &str, names: impl Fn(T) -> (&'static str, &'static str)) -> Option<T> {
+    let text = text.trim();
+    all.iter().copied().find(|v| {
+        let (code, words) = names(*v);
+        code == text || words == text
+    })
 }
 
 /// Who asked for the revocation.
@@ -134,12 +143,9 @@ impl RequestedBy {
 impl std::str::FromStr for RequestedBy {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        RequestedBy::ALL
-            .iter()
-            .copied()
-            .find(|r| r.as_str() == s || r.japanese() == s)
-            .ok_or_else(|| format!("unknown requester {s:?}; one of subscriber, organization, third_party, ca"))
+        by_name(RequestedBy::ALL, s, |r| (r.as_str(), r.japanese())).ok_or_else(|| {
+            format!("unknown requester {:?}; one of subscriber, organization, third_party, ca", s.trim())
+        })
     }
 }
 
