@@ -621,7 +621,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     report::write_staff_queue(&out_b, &ledger.holds()?, &notices.queued)?;
     let mut accounts = report::accounts::accounts(&batch, &decisions, &screening.held_documents, &pay.accounts);
     // The batch's revocation requests and returned receipts, as the commands would take them.
-    let (requests, receipts) = crate::lifecycle::requests::from_batch(&batch.dir, &batch.name)?;
+    let (requests, receipts) = crate::lifecycle::requests::from_batch(&batch.dir, &batch.name);
     let mut answered = Vec::new();
     if !requests.is_empty() || !receipts.is_empty() {
         let (answers, _) = crate::lifecycle::requests::apply_open(

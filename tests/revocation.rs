@@ -512,6 +512,18 @@ fn a_batch_folders_revocations_and_receipts_are_taken_once_and_answered_alike_on
     assert!(rows.contains("receipts.csv,,3,receipt,,refused"), "{rows}");
     let rev = std::fs::read_to_string(root.join("out/daily-2026-11-26/revocations.csv")).unwrap();
     assert!(rev.contains("AO-20261119-031,cessation_of_operation,organization,2026-11-25"), "{rev}");
+    // A receipts file with a misspelt column is answered as a whole; the run goes on.
+    let other = root.join("2026-11-27");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("receipts.csv"), "application_id,recieved_on\nGD-20261119-005,2026-11-26\n").unwrap();
+    run(root, &other, d(2026, 11, 27));
+    let refused = std::fs::read_to_string(root.join("out/2026-11-27/requests.csv")).unwrap();
+    assert!(
+        refused.contains("2026-11-27/receipts.csv")
+            && refused.contains("unknown column")
+            && refused.contains("refused"),
+        "{refused}"
+    );
     // Run again the same day and the next: the same answers, nothing recorded twice.
     let before = snapshot(&out);
     run(root, &dir, d(2026, 11, 26));

@@ -170,20 +170,25 @@ pub fn apply_open(
 /// The `revocations.csv` and `receipts.csv` of a batch folder, if there: (requests,
 /// receipts), their sources named `<batch>/<file> row N`.
 #[allow(clippy::type_complexity)]
-pub fn from_batch(
-    dir: &Path,
-    batch: &str,
-) -> Result<(Vec<Result<Request, Unreadable>>, Vec<Result<Receipt, Unreadable>>)> {
+pub fn from_batch(dir: &Path, batch: &str) -> (Vec<Result<Request, Unreadable>>, Vec<Result<Receipt, Unreadable>>) {
     let take = |name: &str| dir.join(name).is_file().then(|| (dir.join(name), format!("{batch}/{name}")));
+    // A file that cannot be read at all (a misspelt column) is one refused answer naming it:
+    // the batch's applications are recorded by then and the run goes on.
     let requests = match take("revocations.csv") {
-        Some((path, shown)) => read_rows(&path, &shown, revocation::COLUMNS, revocation::request_from_row)?,
+        Some((path, shown)) => read_rows(&path, &shown, revocation::COLUMNS, revocation::request_from_row)
+            .unwrap_or_else(|e| unreadable_file(shown, e)),
         None => Vec::new(),
     };
     let receipts_out = match take("receipts.csv") {
-        Some((path, shown)) => read_rows(&path, &shown, receipts::COLUMNS, receipts::receipt_from_row)?,
+        Some((path, shown)) => read_rows(&path, &shown, receipts::COLUMNS, receipts::receipt_from_row)
+            .unwrap_or_else(|e| unreadable_file(shown, e)),
         None => Vec::new(),
     };
-    Ok((requests, receipts_out))
+    (requests, receipts_out)
+}
+
+fn unreadable_file<T>(shown: String, e: anyhow::Error) -> Vec<Result<T, Unreadable>> {
+    vec![Err((shown, format!("{e:#}")))]
 }
 
 /// Each row of a sheet as `T`, or why it is not one (named `<shown> row N`).
