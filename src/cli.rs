@@ -90,6 +90,12 @@ pub enum Command {
         #[command(subcommand)]
         action: ReceiptsAction,
     },
+    /// The audit log: `audit verify` recomputes its hash chain in the ledger and in
+    /// STATE/audit.log and names the first entry altered, removed or reordered.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// The certification authority.
     Ca {
         #[command(subcommand)]
@@ -130,6 +136,12 @@ pub enum LettersAction {
         /// The batch folder name under --out (e.g. 2026-11-19).
         batch: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Checks the chain end to end; exits 1 naming the first broken entry.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,6 +271,22 @@ pub fn dispatch(mut cli: Cli) -> Result<()> {
             }
             crate::recovery::export_audit(&mut ledger, &state)?;
             Ok(())
+        }
+        Command::Audit { action: AuditAction::Verify } => {
+            use crate::ledger::audit;
+            let Some(ledger) = crate::ledger::Ledger::open_read_only(&state)? else {
+                anyhow::bail!("no ledger in {}: nothing to verify", state.display());
+            };
+            let (entries, exported) = ledger.audit_entries()?;
+            let log = state.join(audit::LOG_FILE);
+            let v = audit::verify(&entries, &log, exported)?;
+            match v.problem {
+                None => {
+                    println!("audit log verified: {} entries, ledger and {} agree; chain head {}", v.entries, log.display(), v.head);
+                    Ok(())
+                }
+                Some(p) => anyhow::bail!("audit chain broken: {p}"),
+            }
         }
         Command::Ca { action: CaAction::Init } => {
             // Hold the state folder so no run issues while the CA is being made.

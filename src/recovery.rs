@@ -114,7 +114,8 @@ pub fn recover(ledger: &mut Ledger, out: &Path, state: &Path) -> Result<Recovere
     Ok(Recovered { voided: left.len(), files_removed, temp_files_removed })
 }
 
-/// Appends the audit rows not yet in `STATE/audit.log` (one JSON object a line, synced;
+/// Appends the audit entries not yet in `STATE/audit.log` (one JSON object a line with
+/// its chain link and hash, see [`crate::ledger::audit`]; synced;
 /// the file is the owner's alone, 0600). The ledger's `audit` table is the record; the file
 /// its readable copy, caught up at the start and end of every run, even after a crash
 /// between the two.
@@ -125,7 +126,7 @@ pub fn export_audit(ledger: &mut Ledger, state: &Path) -> Result<()> {
     if lines.is_empty() {
         return Ok(());
     }
-    let path = state.join("audit.log");
+    let path = state.join(crate::ledger::audit::LOG_FILE);
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -1,7 +1,7 @@
 //! The ledger's side of issuance: reservations, their completion or voiding, the audit
 //! trail, and the payment mark that before-issue products wait for.
 
-use super::Ledger;
+use super::{audit, Ledger};
 use crate::record::Application;
 use crate::status::Hold;
 use anyhow::{Context, Result};
@@ -362,30 +362,16 @@ impl Ledger {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Audit rows not yet copied to `audit.log`, as JSON lines.
+    /// Audit entries not yet copied to `audit.log`, as its lines.
     pub fn audit_since_export(&self) -> Result<Vec<String>> {
-        let last: i64 = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'audit_exported'", [], |r| r.get::<_, String>(0))
-            .optional()?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let mut stmt = self.conn.prepare(
-            "SELECT id, at, event, COALESCE(application_id, ''), COALESCE(serial, ''), detail FROM audit WHERE id > ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([last], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                serde_json::json!({
-                    "id": r.get::<_, i64>(0)?, "at": r.get::<_, String>(1)?, "event": r.get::<_, String>(2)?,
-                    "application_id": r.get::<_, String>(3)?, "serial": r.get::<_, String>(4)?,
-                    "detail": r.get::<_, String>(5)?
-                })
-                .to_string(),
-            ))
-        })?;
-        let rows: Vec<(i64, String)> = rows.collect::<Result<_, _>>()?;
-        Ok(rows.into_iter().map(|(_, line)| line).collect())
+        let last = audit::exported(&self.conn)?;
+        let entries = audit::read_entries(&self.conn, &format!("WHERE id > {last}"))?;
+        Ok(entries.iter().map(audit::log_line).collect())
+    }
+
+    /// Every audit entry, oldest first, and the id of the newest one exported.
+    pub fn audit_entries(&self) -> Result<(Vec<audit::Entry>, i64)> {
+        Ok((audit::read_entries(&self.conn, "")?, audit::exported(&self.conn)?))
     }
 
     /// Marks the audit rows up to the newest as copied to `audit.log`.

@@ -5,6 +5,7 @@
 //! applications and documents that today's rows refer to. Nothing secret is ever stored
 //! here. One run holds the state folder at a time ([`lock`]).
 
+pub mod audit;
 pub mod issuance;
 pub mod lifecycle;
 pub mod lock;
@@ -126,6 +127,7 @@ impl Ledger {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         schema::migrate(&mut conn).with_context(|| format!("ledger {}", path.display()))?;
+        audit::restart_log(&conn, state)?;
         // SQLite gives its -wal and -shm files the database's mode; earlier versions of
         // certbatch left them 0644, so every open makes sure.
         for suffix in ["", "-wal", "-shm"] {

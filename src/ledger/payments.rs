@@ -199,14 +199,32 @@ impl Ledger {
             }
         }
         for (d, manual) in &w.decisions {
-            let (amount, date): (i64, String) =
-                tx.query_row("SELECT amount, date FROM credits WHERE id = ?1", [&d.credit_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
+            let (amount, date, was, was_ids): (i64, String, String, String) = tx.query_row(
+                "SELECT amount, date, status, application_ids FROM credits WHERE id = ?1",
+                [&d.credit_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            let ids = d.application_ids.join(" ");
+            // The auditor sees each decision once: when a credit is first decided or decided otherwise.
+            if was != d.status.as_str() || was_ids != ids {
+                tx.execute(
+                    "INSERT INTO audit (at, event, application_id, detail) VALUES (?1, 'payment_decision', ?2, ?3)",
+                    params![
+                        crate::jpdate::now_iso(),
+                        d.application_ids.first(),
+                        format!(
+                            "credit {} ({amount} yen on {date}): {} {ids}{}",
+                            d.credit_id,
+                            d.status.as_str(),
+                            if *manual { " by finance's decision" } else { "" }
+                        )
+                    ],
+                )?;
+            }
             tx.execute(
                 "UPDATE credits SET status = ?2, application_ids = ?3, expected = ?4, difference = ?5, reason = ?6, manual = ?7,
                         decided_run = ?8 WHERE id = ?1",
-                params![d.credit_id, d.status.as_str(), d.application_ids.join(" "), d.expected, d.difference, d.reason, manual, run_id],
+                params![d.credit_id, d.status.as_str(), ids, d.expected, d.difference, d.reason, manual, run_id],
             )?;
             counts.decided += 1;
             tx.execute(

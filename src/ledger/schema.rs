@@ -332,11 +332,44 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT RAISE(ABORT, 'a certificate is revoked once');
     END;
     "#,
+    // 9: the audit log as a hash chain. The trigger links each new entry to the one before
+    // it (the hash function is registered by the program, see ledger::audit); entries are
+    // never changed or deleted once written. Rows from before this step are chained by the
+    // program in the same transaction ([`AUDIT_CHAIN_STEP`]).
+    r#"
+    ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+    ALTER TABLE audit ADD COLUMN hash TEXT;
+    CREATE TRIGGER audit_chain AFTER INSERT ON audit
+    BEGIN
+        UPDATE audit SET
+            prev_hash = COALESCE((SELECT hash FROM audit WHERE id < NEW.id ORDER BY id DESC LIMIT 1), ''),
+            hash = certbatch_audit_hash(
+                COALESCE((SELECT hash FROM audit WHERE id < NEW.id ORDER BY id DESC LIMIT 1), ''),
+                NEW.id, NEW.at, NEW.event, NEW.application_id, NEW.serial, NEW.detail)
+        WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
+    WHEN OLD.hash IS NOT NULL
+    BEGIN
+        SELECT RAISE(ABORT, 'the audit log is append-only');
+    END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN
+        SELECT RAISE(ABORT, 'the audit log is append-only');
+    END;
+    DELETE FROM meta WHERE key = 'audit_exported';
+    INSERT INTO meta (key, value) VALUES ('audit_log_restart', '1');
+    "#,
 ];
+
+/// The step that made the audit log a chain; older entries are chained right after it.
+pub const AUDIT_CHAIN_STEP: usize = 9;
 
 /// Brings the ledger to the latest schema. A ledger newer than this program is refused,
 /// so an old binary never writes into a schema it does not know.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
+    // The audit chain's trigger calls this function on every insert (step 9).
+    super::audit::register(conn)?;
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let latest = MIGRATIONS.len() as i64;
     if current > latest {
@@ -348,6 +381,9 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql).with_context(|| format!("schema migration {} failed", i + 1))?;
+        if i + 1 == AUDIT_CHAIN_STEP {
+            super::audit::seal_unchained(&tx)?;
+        }
         let broken: Option<String> =
             tx.query_row("PRAGMA foreign_key_check", [], |r| r.get::<_, String>(0)).optional()?;
         if let Some(table) = broken {
@@ -389,6 +425,28 @@ mod tests {
         assert!(err.to_string().contains("illegal application status change"), "{err}");
         let err = conn.execute("UPDATE applications SET status = 'pending' WHERE id = 'A1'", []).unwrap_err();
         assert!(err.to_string().contains("CHECK") || err.to_string().contains("illegal"), "{err}");
+    }
+
+    #[test]
+    fn entries_from_before_the_chain_are_chained_by_the_migration_and_new_ones_by_the_trigger() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS[..AUDIT_CHAIN_STEP - 1].iter().enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", (i + 1) as i64).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO audit (at, event, application_id, detail) VALUES ('t1', 'stored', 'A1', 'accepted');
+             INSERT INTO audit (at, event, serial, detail) VALUES ('t2', 'revoked', '0A', 'x');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute("INSERT INTO audit (at, event, detail) VALUES ('t3', 'purge', 'y')", []).unwrap();
+        let entries = crate::ledger::audit::read_entries(&conn, "").unwrap();
+        assert_eq!(crate::ledger::audit::verify_chain(&entries), Ok(3));
+        let err = conn.execute("UPDATE audit SET detail = 'z' WHERE id = 1", []).unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
+        let err = conn.execute("DELETE FROM audit WHERE id = 3", []).unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
     }
 
     #[test]
