@@ -282,7 +282,12 @@ pub fn dispatch(mut cli: Cli) -> Result<()> {
             let v = audit::verify(&entries, &log, exported)?;
             match v.problem {
                 None => {
-                    println!("audit log verified: {} entries, ledger and {} agree; chain head {}", v.entries, log.display(), v.head);
+                    println!(
+                        "audit log verified: {} entries, ledger and {} agree; chain head {}",
+                        v.entries,
+                        log.display(),
+                        v.head
+                    );
                     Ok(())
                 }
                 Some(p) => anyhow::bail!("audit chain broken: {p}"),

@@ -259,6 +259,7 @@ fn writes(screening: &screen::Screening, prior: &Prior, batch: &str) -> (Vec<App
         .filter_map(|d| {
             let app = d.application.clone()?;
             Some(ApplicationWrite {
+                corrects: d.change == Change::Corrected,
                 content_hash: app.content_hash(),
                 batch: prior.applications.get(&app.id).map_or_else(|| batch.to_string(), |s| s.batch.clone()),
                 application: app,
@@ -523,8 +524,12 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     crate::faults::point("after-ledger");
 
     // Payments, before issuance, so an application paid today is issued today.
-    let new_apps: Vec<&Application> =
-        screening.decisions.iter().filter(|d| d.change == Change::New).filter_map(|d| d.application.as_ref()).collect();
+    let new_apps: Vec<&Application> = screening
+        .decisions
+        .iter()
+        .filter(|d| matches!(d.change, Change::New | Change::Corrected))
+        .filter_map(|d| d.application.as_ref())
+        .collect();
     let (pay_write, mut pay) = crate::payments::reconcile(PaymentsInput {
         pipelines: &config.pipelines,
         profiles: &config.banks,

@@ -54,6 +54,7 @@ pub const APPLICATIONS: &[Column] = &[
     col("card_readers", "カードリーダー台数", false),
     col("domains", "ドメイン", false),
     col("csr_file", "CSRファイル", false),
+    col("corrects", "訂正", false),
 ];
 
 /// The documents sheet, batch contract section 2.

@@ -26,6 +26,9 @@ pub struct ReadApplication {
     /// `None` when a finding makes the row unusable.
     pub application: Option<Application>,
     pub findings: Vec<Finding>,
+    /// The `corrects` column: this row replaces the stored application of its id, which is
+    /// not yet issued (contract section 2). Not part of the contents.
+    pub corrects: bool,
 }
 
 /// A documents row read as far as it goes.
@@ -373,6 +376,14 @@ pub fn read_application(table: &Table, header: &HeaderMap, row: &Row, pipelines:
         }
     });
 
+    let corrects = match c.cell("corrects") {
+        None => false,
+        Some(cell) => parse_yes_no(cell).unwrap_or_else(|| {
+            let shown = cell.display();
+            c.invalid("corrects", format!("訂正「{shown}」は はい／いいえ で記入してください"));
+            false
+        }),
+    };
     let source = c.row_location();
     let rejected = c.findings.iter().any(|f| f.severity == Severity::Reject);
     let application = match (id, envelope_id, product_id, cert_type, term, applied_on, received_on) {
@@ -419,7 +430,7 @@ pub fn read_application(table: &Table, header: &HeaderMap, row: &Row, pipelines:
         }),
         _ => None,
     };
-    ReadApplication { raw_id, raw_envelope, raw_product, source, application, findings: c.findings }
+    ReadApplication { raw_id, raw_envelope, raw_product, source, application, findings: c.findings, corrects }
 }
 
 /// Reads one documents row. Its findings leave the owner deficient, not rejected: the

@@ -30,7 +30,15 @@ pub struct Entry {
 
 /// The hash of an entry: SHA-256 over its fields and the previous entry's hash, encoded
 /// as a JSON array so no choice of separator can make two entries collide.
-pub fn entry_hash(prev: &str, id: i64, at: &str, event: &str, application_id: &str, serial: &str, detail: &str) -> String {
+pub fn entry_hash(
+    prev: &str,
+    id: i64,
+    at: &str,
+    event: &str,
+    application_id: &str,
+    serial: &str,
+    detail: &str,
+) -> String {
     let canonical = serde_json::json!([id, at, event, application_id, serial, detail, prev]).to_string();
     hex(&Sha256::digest(canonical.as_bytes()))
 }
@@ -41,19 +49,25 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Makes [`entry_hash`] callable from SQL, for the trigger of schema step 9.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
-    conn.create_scalar_function(HASH_FUNCTION, 7, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
-        let text = |i: usize| -> rusqlite::Result<String> { Ok(ctx.get::<Option<String>>(i)?.unwrap_or_default()) };
-        Ok(entry_hash(&text(0)?, ctx.get::<i64>(1)?, &text(2)?, &text(3)?, &text(4)?, &text(5)?, &text(6)?))
-    })
+    conn.create_scalar_function(
+        HASH_FUNCTION,
+        7,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let text = |i: usize| -> rusqlite::Result<String> { Ok(ctx.get::<Option<String>>(i)?.unwrap_or_default()) };
+            Ok(entry_hash(&text(0)?, ctx.get::<i64>(1)?, &text(2)?, &text(3)?, &text(4)?, &text(5)?, &text(6)?))
+        },
+    )
 }
 
 /// Chains the rows written before the chain existed (schema step 9), oldest first.
 pub fn seal_unchained(tx: &Transaction) -> Result<usize> {
     let rows: Vec<Entry> = read_entries(tx, "WHERE hash IS NULL")?;
-    let mut prev: String = tx
-        .query_row("SELECT COALESCE((SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1), '')", [], |r| {
-            r.get(0)
-        })?;
+    let mut prev: String = tx.query_row(
+        "SELECT COALESCE((SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1), '')",
+        [],
+        |r| r.get(0),
+    )?;
     let mut stmt = tx.prepare("UPDATE audit SET prev_hash = ?1, hash = ?2 WHERE id = ?3")?;
     for e in &rows {
         let hash = entry_hash(&prev, e.id, &e.at, &e.event, &e.application_id, &e.serial, &e.detail);
@@ -106,7 +120,9 @@ pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Result<
         if e.prev != prev {
             return Err(Break {
                 id: e.id,
-                what: format!("its link does not name the entry before it ({last_id}): an entry was removed, inserted or moved"),
+                what: format!(
+                    "its link does not name the entry before it ({last_id}): an entry was removed, inserted or moved"
+                ),
             });
         }
         if e.hash != entry_hash(&e.prev, e.id, &e.at, &e.event, &e.application_id, &e.serial, &e.detail) {

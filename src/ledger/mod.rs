@@ -32,6 +32,9 @@ pub struct StoredApplication {
     pub status: Status,
     pub reasons: String,
     pub first_notice_on: Option<NaiveDate>,
+    /// Contents a correction replaced (their hashes): a rerun of their batch finds its row
+    /// superseded, not a duplicate.
+    pub superseded: BTreeSet<String>,
 }
 
 /// A document as the ledger holds it, with the day it arrived.
@@ -53,6 +56,8 @@ pub struct StoredDocument {
 pub struct ApplicationWrite {
     pub application: Application,
     pub content_hash: String,
+    /// Set when these contents correct the stored ones (the `corrects` column).
+    pub corrects: bool,
     pub batch: String,
     pub status: Status,
     pub reasons: String,
@@ -92,6 +97,46 @@ pub struct RecordCounts {
     pub changed_statuses: usize,
     pub new_documents: usize,
     pub changed_documents: usize,
+    pub corrected_applications: usize,
+}
+
+/// Replaces an open application's stored contents with its correction, keeping the old
+/// contents' hash (a rerun of the first batch then knows its row was superseded) and an
+/// audit entry. The database refuses it for an issued application (schema step 10).
+fn correct(tx: &rusqlite::Transaction, a: &ApplicationWrite, batch: &str, run_id: i64) -> Result<()> {
+    let id = &a.application.id;
+    let old: String = tx.query_row("SELECT content_sha256 FROM applications WHERE id = ?1", [id], |r| r.get(0))?;
+    if old == a.content_hash {
+        return Ok(());
+    }
+    tx.execute(
+        "UPDATE applications SET envelope_id = ?2, product = ?3, cert_type = ?4, content_sha256 = ?5, data = ?6,
+                source = ?7, received_on = ?8 WHERE id = ?1",
+        params![
+            id,
+            a.application.envelope_id,
+            a.application.product,
+            a.application.cert_type,
+            a.content_hash,
+            serde_json::to_string(&a.application)?,
+            serde_json::to_string(&a.application.source)?,
+            a.application.received_on.to_string(),
+        ],
+    )
+    .with_context(|| format!("application {id}: correction"))?;
+    tx.execute(
+        "INSERT OR IGNORE INTO corrections (application_id, old_sha256, new_sha256, batch, run_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, old, a.content_hash, batch, run_id],
+    )?;
+    tx.execute(
+        "INSERT INTO audit (at, event, application_id, detail) VALUES (?1, 'corrected', ?2, ?3)",
+        params![
+            crate::jpdate::now_iso(),
+            id,
+            format!("contents {old} -> {} ({})", a.content_hash, a.application.source)
+        ],
+    )?;
+    Ok(())
 }
 
 #[derive(Debug)]
@@ -181,6 +226,7 @@ impl Ledger {
         let mut stmt = self.conn.prepare_cached(
             "SELECT data, content_sha256, batch, status, reasons, first_notice_on, source FROM applications WHERE id = ?1",
         )?;
+        let mut corrected = self.conn.prepare_cached("SELECT old_sha256 FROM corrections WHERE application_id = ?1")?;
         let mut out = BTreeMap::new();
         for id in ids {
             let row = stmt
@@ -197,6 +243,8 @@ impl Ledger {
                 })
                 .optional()?;
             if let Some((data, hash, batch, status, reasons, notice, source)) = row {
+                let superseded =
+                    corrected.query_map([id], |r| r.get::<_, String>(0))?.collect::<Result<BTreeSet<String>, _>>()?;
                 let mut application: Application =
                     serde_json::from_str(&data).with_context(|| format!("ledger: application {id} is unreadable"))?;
                 application.source = serde_json::from_str(&source).unwrap_or_default();
@@ -209,6 +257,7 @@ impl Ledger {
                         status: status.parse().map_err(anyhow::Error::msg)?,
                         reasons,
                         first_notice_on: notice.and_then(|n| n.parse().ok()),
+                        superseded,
                     },
                 );
             }
@@ -373,6 +422,10 @@ impl Ledger {
                     counts.new_applications += 1;
                 }
                 Some((status, reasons, old_notice)) => {
+                    if a.corrects {
+                        correct(&tx, a, &run.batch, run_id)?;
+                        counts.corrected_applications += 1;
+                    }
                     if status != a.status.as_str() || reasons != a.reasons || old_notice != notice {
                         tx.execute(
                             "UPDATE applications SET status = ?2, reasons = ?3, first_notice_on = ?4, status_run = ?5 WHERE id = ?1",
@@ -548,6 +601,7 @@ mod tests {
         let mut ledger = Ledger::open(dir.path(), Duration::ZERO).unwrap();
         let a = crate::testkit::application("A1");
         let write = ApplicationWrite {
+            corrects: false,
             content_hash: a.content_hash(),
             application: a.clone(),
             batch: "b".into(),

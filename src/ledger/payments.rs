@@ -168,9 +168,25 @@ impl Ledger {
         let mut counts = PaymentCounts::default();
         for f in &w.fees {
             tx.execute(
-                "INSERT OR IGNORE INTO fees (application_id, product, company, price, tax, extras, due, tolerance, model)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![f.application_id, f.product, f.company, f.fee.price, f.fee.tax, f.fee.extras, f.fee.total, f.tolerance, f.model],
+                // A corrected application is priced again while nothing has been paid or
+                // invoiced for it; after that its fee stands as it was.
+                "INSERT INTO fees (application_id, product, company, price, tax, extras, due, tolerance, model)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (application_id) DO UPDATE SET product = excluded.product, company = excluded.company,
+                    price = excluded.price, tax = excluded.tax, extras = excluded.extras, due = excluded.due,
+                    tolerance = excluded.tolerance, model = excluded.model
+                 WHERE fees.received = 0 AND fees.invoice_issued_on IS NULL",
+                params![
+                    f.application_id,
+                    f.product,
+                    f.company,
+                    f.fee.price,
+                    f.fee.tax,
+                    f.fee.extras,
+                    f.fee.total,
+                    f.tolerance,
+                    f.model
+                ],
             )?;
         }
         for s in &w.statements {

@@ -360,6 +360,25 @@ pub const MIGRATIONS: &[&str] = &[
     DELETE FROM meta WHERE key = 'audit_exported';
     INSERT INTO meta (key, value) VALUES ('audit_log_restart', '1');
     "#,
+    // 10: corrections before issue (contract section 2, `corrects`). The contents a
+    // correction replaced are remembered by hash; the database refuses to change the
+    // contents of an application that is closed or has a live certificate.
+    r#"
+    CREATE TABLE corrections (
+        application_id TEXT NOT NULL REFERENCES applications(id),
+        old_sha256 TEXT NOT NULL,
+        new_sha256 TEXT NOT NULL,
+        batch TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        PRIMARY KEY (application_id, old_sha256)
+    );
+    CREATE TRIGGER applications_corrected_only_while_open BEFORE UPDATE OF content_sha256 ON applications
+    WHEN NEW.content_sha256 <> OLD.content_sha256 AND (OLD.status NOT IN ('accepted', 'deficient')
+        OR EXISTS (SELECT 1 FROM issuances WHERE application_id = OLD.id AND state IN ('reserved', 'issued')))
+    BEGIN
+        SELECT RAISE(ABORT, 'an issued or closed application cannot be corrected');
+    END;
+    "#,
 ];
 
 /// The step that made the audit log a chain; older entries are chained right after it.

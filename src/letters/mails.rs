@@ -65,7 +65,9 @@ fn review_mail(
         let Some(app) = &d.application else { return Ok(false) };
         let first_notice_today = d.first_notice_on == Some(as_of);
         let (accepted, reasons) = match d.status {
-            Status::Accepted | Status::Issued if matches!(d.change, Change::New | Change::Rescreened) => {
+            Status::Accepted | Status::Issued
+                if matches!(d.change, Change::New | Change::Corrected | Change::Rescreened) =>
+            {
                 (true, Vec::new())
             }
             Status::Deficient if first_notice_today => {

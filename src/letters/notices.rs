@@ -138,7 +138,7 @@ pub fn deficiency_letters(
         let (Some(app), Some(notice)) = (&d.application, d.first_notice_on) else { continue };
         // Screened anew, or its first notice is today (a rerun of the same day makes the
         // same letter again).
-        if !(matches!(d.change, Change::New | Change::Rescreened) || notice == as_of) {
+        if !(matches!(d.change, Change::New | Change::Corrected | Change::Rescreened) || notice == as_of) {
             continue;
         }
         let Some(product) = pipelines.product(&app.product) else { continue };

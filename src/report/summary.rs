@@ -58,6 +58,7 @@ pub struct ThisRun {
     pub new_applications: usize,
     pub unchanged_applications: usize,
     pub rescreened_applications: usize,
+    pub corrected_applications: usize,
     pub recorded: Option<RecordCounts>,
     pub new_credits: usize,
     pub repeated_credits: usize,
@@ -93,6 +94,7 @@ impl Summary {
                 Change::New => run.new_applications += 1,
                 Change::Same => run.unchanged_applications += 1,
                 Change::Rescreened => run.rescreened_applications += 1,
+                Change::Corrected => run.corrected_applications += 1,
                 Change::Duplicate | Change::NotAnApplication => {}
             }
             for f in &d.findings {
@@ -227,8 +229,8 @@ impl Summary {
         let Some(r) = &self.this_run else { return o };
         let _ = writeln!(
             o,
-            "  this run       new {}, unchanged {}, rescreened {}",
-            r.new_applications, r.unchanged_applications, r.rescreened_applications
+            "  this run       new {}, unchanged {}, rescreened {}, corrected {}",
+            r.new_applications, r.unchanged_applications, r.rescreened_applications, r.corrected_applications
         );
         match &r.recorded {
             Some(c) => {

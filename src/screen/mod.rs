@@ -81,6 +81,9 @@ pub enum Change {
     New,
     /// Seen before with the same contents.
     Same,
+    /// Seen before with other contents, and the row says it corrects them (`corrects`):
+    /// the new contents replace the stored ones and are screened afresh.
+    Corrected,
     /// An earlier application, screened again because documents for it arrived.
     Rescreened,
     /// The id was seen before with other contents; nothing stored changes.
@@ -147,6 +150,16 @@ pub fn referenced(batch: &Batch) -> (BTreeSet<String>, BTreeSet<String>) {
     (ids, envelopes)
 }
 
+/// How a closed application's state reads in a message to staff.
+fn closed_as(status: Status) -> &'static str {
+    match status {
+        Status::Issued => "発行済み",
+        Status::Revoked => "失効済み",
+        Status::RefundDue => "書類不備のまま期限を過ぎて受付終了",
+        _ => "受付終了",
+    }
+}
+
 fn status_of(findings: &[Finding]) -> Status {
     match findings.iter().map(|f| f.severity).max() {
         Some(Severity::Reject) => Status::Rejected,
@@ -195,6 +208,49 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                 } else {
                     order.push(app.id.clone());
                     today.insert(app.id.clone(), (app.clone(), read.findings.clone(), Change::Same));
+                }
+            }
+            Some((_, _))
+                if !today.contains_key(&app.id)
+                    && prior.applications.get(&app.id).is_some_and(|s| s.superseded.contains(&hash)) =>
+            {
+                // The row a later correction replaced (its batch run again): the stored,
+                // corrected application stands.
+                let s = &prior.applications[&app.id];
+                out.notes.push(BatchNote {
+                    location: read.source.clone(),
+                    message: format!("application {} was corrected later; the corrected contents stand", app.id),
+                });
+                order.push(app.id.clone());
+                today.insert(app.id.clone(), (s.application.clone(), Vec::new(), Change::Same));
+            }
+            Some((_, _)) if read.corrects && !today.contains_key(&app.id) => {
+                let s = &prior.applications[&app.id];
+                if s.status.is_open() {
+                    order.push(app.id.clone());
+                    today.insert(app.id.clone(), (app.clone(), read.findings.clone(), Change::Corrected));
+                } else {
+                    strangers.insert(app.id.clone());
+                    out.decisions.push(Decision {
+                        application_id: app.id.clone(),
+                        envelope_id: app.envelope_id.clone(),
+                        product: app.product.clone(),
+                        status: Status::Rejected,
+                        findings: vec![Finding::new(
+                            Code::DuplicateApplication,
+                            Some(s.status.as_str()),
+                            format!(
+                                "申込コード{}は{}のため訂正できません。証明書の記載事項を変えるには失効のうえ新しく申し込んでください",
+                                app.id,
+                                closed_as(s.status)
+                            ),
+                        )
+                        .at(read.source.with_column("corrects"))],
+                        change: Change::Duplicate,
+                        application: None,
+                        source: read.source.clone(),
+                        first_notice_on: None,
+                    });
                 }
             }
             Some((_, where_)) => {
