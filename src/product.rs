@@ -30,7 +30,53 @@ pub struct Product {
     pub validity: Validity,
     pub delivery: Delivery,
     pub notices: Notices,
+    /// What is refunded, when (contract section 6, "Refunds").
+    #[serde(default)]
+    pub refunds: Refunds,
     pub profile: CertProfile,
+}
+
+/// A product's refund rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refunds {
+    /// An application that ends `refund_due` gets back what was received for it.
+    #[serde(default = "yes")]
+    pub before_issue: bool,
+    /// What a revocation refunds.
+    #[serde(default)]
+    pub on_revocation: RefundOnRevocation,
+    /// The cards of one request refund nothing when together they come to less.
+    #[serde(default)]
+    pub minimum_total_yen: u32,
+    /// Who gets the 返金のお知らせ: the applicant, or the company that paid the invoice.
+    #[serde(default = "applicant")]
+    pub notice_to: NoticeTo,
+}
+
+impl Default for Refunds {
+    fn default() -> Self {
+        Refunds {
+            before_issue: true,
+            on_revocation: RefundOnRevocation::None,
+            minimum_total_yen: 0,
+            notice_to: NoticeTo::Applicant,
+        }
+    }
+}
+
+fn applicant() -> NoticeTo {
+    NoticeTo::Applicant
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundOnRevocation {
+    /// Nothing once issued (G-ID, seed 000; Web, seed 004).
+    #[default]
+    None,
+    /// `floor(paid × remaining_days / total_days)` per card (AOSign, seed 003 §4.1).
+    ProRata,
 }
 
 /// What the certificates of a product contain (domain-rules §4; RFC 5280).

@@ -522,6 +522,9 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     let counts = ledger.record(&run, &applications, &screening.documents, &rejected)?;
     summary = summary.with_recorded(&counts);
     crate::faults::point("after-ledger");
+    // An application that ran out of time for documents is owed what it paid (listed by
+    // `daily` in the day's refunds.csv).
+    crate::lifecycle::refunds::settle(&mut ledger, &config.pipelines, opts.as_of)?;
 
     // Payments, before issuance, so an application paid today is issued today.
     let new_apps: Vec<&Application> = screening

@@ -85,6 +85,19 @@ pub fn for_display(s: &str) -> String {
     s.chars().map(|c| if is_control(c) { format!("\\u{{{:04x}}}", c as u32) } else { c.to_string() }).collect()
 }
 
+/// An amount of yen with thousands separators: `19,250`, `-1,000`.
+pub fn yen(amount: i64) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let mut out = String::from(if amount < 0 { "-" } else { "" });
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Makes text from outside inert in a spreadsheet: a leading `=`, `+`, `-`, `@`, tab or
 /// CR gets a `'` in front (OWASP's advice for CSV injection). Used for every CSV cell and
 /// every xlsx string cell that came from outside.
@@ -98,6 +111,15 @@ pub fn defuse(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yen_groups_thousands() {
+        assert_eq!(yen(0), "0");
+        assert_eq!(yen(999), "999");
+        assert_eq!(yen(19_250), "19,250");
+        assert_eq!(yen(-1_000), "-1,000");
+        assert_eq!(yen(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn full_width_ascii_folds_and_the_rest_stays() {

@@ -10,27 +10,6 @@ use common::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-fn args<'a>(root: &'a Path, as_of: &'a str, rest: &[&'a str]) -> Vec<String> {
-    let mut v = vec![
-        "--state".to_string(),
-        root.join("state").display().to_string(),
-        "--out".into(),
-        root.join("out").display().to_string(),
-        "--as-of".into(),
-        as_of.into(),
-    ];
-    v.extend(rest.iter().map(|s| s.to_string()));
-    v
-}
-
-fn cli_ok(root: &Path, as_of: &str, rest: &[&str]) -> String {
-    let a = args(root, as_of, rest);
-    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
-    let (code, out, err) = cli(&refs);
-    assert_eq!(code, 0, "{rest:?}: {err}");
-    out
-}
-
 /// The certificates sample day 1 issues, by application id: (serial, issue day, last day).
 fn issued(out: &certbatch::run::Outcome) -> BTreeMap<String, (String, NaiveDate, NaiveDate)> {
     out.issue

@@ -10,6 +10,7 @@ pub mod issuance;
 pub mod lifecycle;
 pub mod lock;
 pub mod payments;
+pub mod refunds;
 pub mod schema;
 
 use crate::finding::Location;

@@ -430,26 +430,65 @@ impl Ledger {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Yen to refund: overpayments, duplicates, and fees received for applications that
-    /// became `refund_due`. (application or credit id, yen, why)
-    pub fn refunds_due(&self) -> Result<Vec<(String, i64, String)>> {
+    /// What finance owes back: overpaid and duplicate credits, and the refunds decided for
+    /// applications (refund_due, pro rata on revocation) with their basis.
+    pub fn refunds_due(&self) -> Result<Vec<RefundDue>> {
         let mut out = Vec::new();
         let mut stmt = self.conn.prepare(
-            "SELECT id, CASE WHEN status = 'duplicate' THEN amount ELSE difference END, status FROM credits
+            "SELECT id, CASE WHEN status = 'duplicate' THEN amount ELSE difference END, status, payer_raw, date FROM credits
              WHERE (status = 'overpaid' AND difference > 0) OR status = 'duplicate' ORDER BY date, id",
         )?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))? {
-            let (id, yen, status) = row?;
-            out.push((id, yen, format!("credit {status}")));
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, yen, status, payer, date) = row?;
+            out.push(RefundDue {
+                id,
+                amount: yen,
+                why: format!("credit {status}"),
+                paid: None,
+                basis: String::new(),
+                name: payer,
+                due_on: date.parse().ok(),
+            });
         }
-        let mut stmt = self.conn.prepare(
-            "SELECT f.application_id, f.received FROM fees f JOIN applications a ON a.id = f.application_id
-             WHERE a.status = 'refund_due' AND f.received > 0",
-        )?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-            let (id, yen) = row?;
-            out.push((id, yen, "documents_overdue".into()));
+        for r in self.refunds(None)?.into_iter().filter(|r| r.refund.refund > 0) {
+            let name = match &r.application.org_name {
+                Some(org) => format!("{org}（{}）", r.application.name_kanji),
+                None => r.application.name_kanji.clone(),
+            };
+            out.push(RefundDue {
+                id: r.refund.application_id,
+                amount: r.refund.refund,
+                why: r.refund.reason,
+                paid: Some(r.refund.paid),
+                basis: r.refund.basis,
+                name,
+                due_on: Some(r.due_on),
+            });
         }
         Ok(out)
     }
+}
+
+/// One line of finance's `refunds_due` sheet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundDue {
+    /// A credit's id, or an application's.
+    pub id: String,
+    pub amount: i64,
+    pub why: String,
+    /// What was received, for an application's refund.
+    pub paid: Option<i64>,
+    pub basis: String,
+    /// The payer as the bank wrote it, or the applicant (and company).
+    pub name: String,
+    pub due_on: Option<chrono::NaiveDate>,
 }

@@ -379,6 +379,22 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT RAISE(ABORT, 'an issued or closed application cannot be corrected');
     END;
     "#,
+    // 11: refunds (contract section 6), one decision per application, made once; `listed`
+    // is false where the product refunds nothing for the cause (decided, not owed).
+    r#"
+    CREATE TABLE refunds (
+        application_id TEXT PRIMARY KEY REFERENCES applications(id),
+        serial TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        paid INTEGER NOT NULL CHECK (paid >= 0),
+        refund INTEGER NOT NULL CHECK (refund >= 0 AND refund <= paid),
+        basis TEXT NOT NULL,
+        listed INTEGER NOT NULL CHECK (listed IN (0, 1)),
+        due_on TEXT NOT NULL,
+        decided_at TEXT NOT NULL
+    );
+    CREATE INDEX refunds_due_on ON refunds(due_on);
+    "#,
 ];
 
 /// The step that made the audit log a chain; older entries are chained right after it.

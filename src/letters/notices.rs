@@ -265,6 +265,63 @@ pub fn revocation_letters(
     Ok(())
 }
 
+/// The words of a 返金のお知らせ for one refund, addressed to `addressee`.
+pub fn refund_values(
+    kit: &LetterKit,
+    product_name: &str,
+    r: &crate::ledger::refunds::RefundRow,
+    addressee: &str,
+) -> BTreeMap<&'static str, String> {
+    let reason = match r.refund.reason.as_str() {
+        "documents_overdue" => "書類が揃わないまま期限を過ぎたため、お申し込みを終了しました".to_string(),
+        code => match code.parse::<crate::lifecycle::revocation::Reason>() {
+            Ok(reason) => format!("電子証明書の失効（{}）に伴い、残りの有効期間分を返金します", reason.japanese()),
+            Err(_) => code.to_string(),
+        },
+    };
+    let yen = |n: i64| crate::text::yen(n);
+    BTreeMap::from([
+        ("addressee", addressee.to_string()),
+        ("name", r.application.name_kanji.clone()),
+        ("application_id", r.application.id.clone()),
+        ("product_name", product_name.to_string()),
+        ("serial", r.refund.serial.clone()),
+        ("reason", reason),
+        ("paid", yen(r.refund.paid)),
+        ("refund", yen(r.refund.refund)),
+        ("basis", r.refund.basis.clone()),
+        ("ca_name", kit.ca_name().to_string()),
+    ])
+}
+
+/// Who a refund notice goes to: whoever paid, as the product says.
+pub fn refund_addressee(pipelines: &Pipelines, app: &Application) -> Addressee {
+    use crate::product::NoticeTo;
+    match pipelines.product(&app.product).map(|p| p.refunds.notice_to) {
+        Some(NoticeTo::Company) => company(app).unwrap_or_else(|| applicant(app)),
+        _ => applicant(app),
+    }
+}
+
+/// 返金のお知らせ for refunds of more than nothing, by ordinary post.
+pub fn refund_letters(
+    pipelines: &Pipelines,
+    kit: &LetterKit,
+    refunds: &[crate::ledger::refunds::RefundRow],
+    notices: &mut Notices,
+) -> Result<()> {
+    for r in refunds.iter().filter(|r| r.refund.refund > 0) {
+        let app = &r.application;
+        let Some(product) = pipelines.product(&app.product) else { continue };
+        let t = kit.templates().get(&app.product, "refund").context("no refund template")?;
+        let to = refund_addressee(pipelines, app);
+        let values = refund_values(kit, &product.name_ja, r, &to.name);
+        let letter = page(t, &values, app, &to, PostMethod::Ordinary, &[]);
+        notices.add(Envelope { id: &app.id, kind: "refund", post: PostMethod::Ordinary, to: &to }, letter);
+    }
+    Ok(())
+}
+
 /// A certificate issued under a batch, as its notices and mails quote it.
 #[derive(Debug, Clone)]
 pub struct IssuedNotice {

@@ -31,6 +31,10 @@ pub const FIELDS: &[&str] = &[
     "revoked_at",
     "reason",
     "revoke_date",
+    // Refunds: yen received and refunded, and how the refund was computed.
+    "paid",
+    "refund",
+    "basis",
 ];
 
 /// One letter's wording.
@@ -101,7 +105,7 @@ pub struct Templates {
 
 impl Templates {
     pub const KINDS: &'static [&'static str] =
-        &["pin", "download_password", "receipt", "deficiency", "expiry", "revocation", "receipt_reminder"];
+        &["pin", "download_password", "receipt", "deficiency", "expiry", "revocation", "receipt_reminder", "refund"];
 
     pub fn load_dir(dir: &Path, products: impl Iterator<Item = String>) -> Result<Templates> {
         let mut by_key = BTreeMap::new();

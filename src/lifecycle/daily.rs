@@ -30,6 +30,9 @@ pub struct DailyReport {
     pub reminders: Vec<String>,
     pub revoked: Vec<String>,
     pub overdue: Vec<String>,
+    /// Applications refunded more than nothing today, and the yen together.
+    pub refunds: Vec<String>,
+    pub refunded_yen: i64,
     pub call_list: usize,
     pub crl_number: u64,
     pub crl_entries: usize,
@@ -47,7 +50,7 @@ impl DailyReport {
             _ => " (see actions.csv)".to_string(),
         };
         format!(
-            "certbatch daily {}: expiry notices {}{}, receipt reminders {}{}, revoked {}{}, overdue invoices {}{}, call list {}, CRL #{} ({} entries){} -> {}",
+            "certbatch daily {}: expiry notices {}{}, receipt reminders {}{}, revoked {}{}, overdue invoices {}{}, refunds {}{} ({} yen), call list {}, CRL #{} ({} entries){} -> {}",
             self.day.map(|d| d.to_string()).unwrap_or_default(),
             self.expiry_notices.len(),
             list(&self.expiry_notices),
@@ -57,6 +60,9 @@ impl DailyReport {
             list(&self.revoked),
             self.overdue.len(),
             list(&self.overdue),
+            self.refunds.len(),
+            list(&self.refunds),
+            crate::text::yen(self.refunded_yen),
             self.call_list,
             self.crl_number,
             self.crl_entries,
@@ -105,6 +111,7 @@ pub fn finish_day(
     today: NaiveDate,
     moment: DateTime<FixedOffset>,
 ) -> Result<DailyReport> {
+    super::refunds::settle(ledger, &config.pipelines, today)?;
     let crl = publish_crl(ledger, ca, config.ca.crl_period_hours(), today, moment, &opts.out_dir)?;
     write_day(ledger, config, today, moment, &opts.out_dir, &crl)
 }
@@ -309,6 +316,17 @@ pub fn write_day(
             vec![a.application_id.clone(), a.serial.clone(), a.action.clone(), a.detail.clone(), a.due_on.to_string()]
         })
         .collect();
+    let refunds = ledger.refunds(Some(today))?;
+    rows.extend(refunds.iter().map(|r| {
+        let r = &r.refund;
+        vec![
+            r.application_id.clone(),
+            r.serial.clone(),
+            "refund".into(),
+            format!("{} yen ({}): {}", r.refund, r.reason, r.basis),
+            today.to_string(),
+        ]
+    }));
     rows.push(vec![
         String::new(),
         String::new(),
@@ -344,6 +362,26 @@ pub fn write_day(
         )?,
         false,
     )?;
+
+    // refunds.csv: every refund that fell due today, whichever command decided it.
+    let rows = refunds.iter().map(|r| {
+        let r = &r.refund;
+        vec![
+            r.application_id.clone(),
+            r.serial.clone(),
+            r.reason.clone(),
+            r.paid.to_string(),
+            r.refund.to_string(),
+            r.basis.clone(),
+        ]
+    });
+    crate::fsio::write_output(
+        &dir.join("refunds.csv"),
+        &csv_bytes(&["application_id", "serial", "reason", "paid", "refund", "basis"], rows)?,
+        false,
+    )?;
+    report.refunds = refunds.iter().filter(|r| r.refund.refund > 0).map(|r| r.refund.application_id.clone()).collect();
+    report.refunded_yen = refunds.iter().map(|r| r.refund.refund).sum();
 
     // call-list.csv: certificates 14 or more days (the product's reminder days) without a receipt.
     let call = call_list(ledger, &config.pipelines, today)?;
@@ -422,6 +460,7 @@ pub fn write_day(
     }
     crate::letters::notices::expiry_letters(&config.pipelines, &config.letters, &expiry_due, &mut notices)?;
     crate::letters::notices::revocation_letters(&config.pipelines, &config.letters, &revocation_notices, &mut notices)?;
+    crate::letters::notices::refund_letters(&config.pipelines, &config.letters, &refunds, &mut notices)?;
     // Into the print files only: a day may hold thousands of notices (see README, Benchmarks).
     notices.write_print_only(&config.letters, &dir)?;
     let printed: Vec<&Prepared> = notices.printed.iter().collect();
@@ -458,6 +497,18 @@ pub fn write_day(
         crate::fsio::write_output(&dir.join("mail").join(format!("{}-revocation.eml", n.application.id)), &eml, false)?;
     }
 
+    for r in refunds.iter().filter(|r| r.refund.refund > 0) {
+        let app = &r.application;
+        let Some(product) = config.pipelines.product(&app.product) else { continue };
+        let Some(t) = config.letters.templates().get(&app.product, "refund") else { continue };
+        let to = crate::letters::notices::refund_addressee(&config.pipelines, app);
+        let values = crate::letters::notices::refund_values(&config.letters, &product.name_ja, r, &to.name);
+        let paragraphs: Vec<String> =
+            t.paragraphs.iter().map(|p| crate::letters::templates::fill(p, &values)).collect();
+        let eml = crate::mail::template_mail(&sender, &to.name, &app.email, &app.id, &t.title, &paragraphs, moment)?;
+        crate::fsio::write_output(&dir.join("mail").join(format!("{}-refund.eml", app.id)), &eml, false)?;
+    }
+
     // overdue-invoices.csv: finance's current list (a payment that arrives clears it).
     let overdue = ledger.overdue_invoices(today)?;
     let rows = overdue.iter().map(|o| {
@@ -484,6 +535,8 @@ pub fn write_day(
         "receipt_reminders": report.reminders,
         "revoked": report.revoked,
         "overdue_invoices": report.overdue,
+        "refunds": report.refunds,
+        "refunded_yen": report.refunded_yen,
         "call_list": report.call_list,
         "crl_number": report.crl_number,
         "crl_entries": report.crl_entries,

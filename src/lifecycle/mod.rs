@@ -5,6 +5,7 @@
 
 pub mod daily;
 pub mod receipts;
+pub mod refunds;
 pub mod requests;
 pub mod revocation;
 pub mod schedule;

@@ -909,19 +909,7 @@ fn subset_sum(items: &[(usize, i64)], target: i64) -> Option<Vec<usize>> {
 
 /// `19,250 yen`.
 fn yen(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if amount < 0 {
-        format!("-{out} yen")
-    } else {
-        format!("{out} yen")
-    }
+    format!("{} yen", crate::text::yen(amount))
 }
 
 #[cfg(test)]

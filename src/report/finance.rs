@@ -102,7 +102,7 @@ pub fn write_reconciliation(
     dir: &Path,
     payments: &[PaymentRow],
     open: &[OpenFeeRow],
-    refunds: &[(String, i64, String)],
+    refunds: &[crate::ledger::payments::RefundDue],
     as_of: NaiveDate,
     moment: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<()> {
@@ -158,13 +158,21 @@ pub fn write_reconciliation(
 
     let sheet = book.add_worksheet();
     sheet.set_name("refunds_due")?;
-    let cols = ["id", "amount", "why"];
+    let cols = ["id", "amount", "why", "paid", "basis", "name", "due_on"];
     header(sheet, &cols)?;
-    for (i, (id, yen_amount, why)) in refunds.iter().enumerate() {
+    for (i, r) in refunds.iter().enumerate() {
         let row = i as u32 + 1;
-        sheet.write_string(row, 0, csv_safe(id))?;
-        sheet.write_number_with_format(row, 1, *yen_amount as f64, &yen)?;
-        sheet.write_string(row, 2, csv_safe(why))?;
+        sheet.write_string(row, 0, csv_safe(&r.id))?;
+        sheet.write_number_with_format(row, 1, r.amount as f64, &yen)?;
+        sheet.write_string(row, 2, csv_safe(&r.why))?;
+        if let Some(paid) = r.paid {
+            sheet.write_number_with_format(row, 3, paid as f64, &yen)?;
+        }
+        sheet.write_string(row, 4, csv_safe(&r.basis))?;
+        sheet.write_string(row, 5, csv_safe(&r.name))?;
+        if let Some(due) = r.due_on {
+            sheet.write_datetime_with_format(row, 6, date_cell(due)?, &date_fmt)?;
+        }
     }
     filter(sheet, refunds.len(), cols.len())?;
     sheet.autofit();

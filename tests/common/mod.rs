@@ -318,6 +318,51 @@ pub fn cli(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// The common options for state and output under `root`, "today" and the command.
+pub fn args<'a>(root: &'a Path, as_of: &'a str, rest: &[&'a str]) -> Vec<String> {
+    let mut v = vec![
+        "--state".to_string(),
+        root.join("state").display().to_string(),
+        "--out".into(),
+        root.join("out").display().to_string(),
+        "--as-of".into(),
+        as_of.into(),
+    ];
+    v.extend(rest.iter().map(|s| s.to_string()));
+    v
+}
+
+/// Runs a command that must succeed; gives its stdout.
+pub fn cli_ok(root: &Path, as_of: &str, rest: &[&str]) -> String {
+    let a = args(root, as_of, rest);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, out, err) = cli(&refs);
+    assert_eq!(code, 0, "{rest:?}: {err}");
+    out
+}
+
+/// The text body of an `.eml`, as Python's email package reads it (and its Subject).
+pub fn mail_text(eml: &Path) -> String {
+    let script = "import sys,email,email.policy\nm=email.message_from_bytes(open(sys.argv[1],'rb').read(),policy=email.policy.default)\nb=m.get_body(preferencelist=('plain',))\nprint(m['Subject'])\nprint(m['To'])\nprint(b.get_content())";
+    let out = std::process::Command::new("python3").args(["-c", script, eml.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The text of every PDF in a folder, as pdftotext reads it.
+pub fn pdf_texts(dir: &Path) -> String {
+    ensure_poppler();
+    let mut all = String::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "pdf")) {
+        let out = std::process::Command::new("pdftotext").args([f.to_str().unwrap(), "-"]).output().unwrap();
+        assert!(out.status.success(), "pdftotext {}", f.display());
+        all.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    all
+}
+
 /// Installs poppler-utils (pdftotext, pdftoppm) when the machine lacks it: the letter tests
 /// read PDFs with a tool we did not write. Serialised, since apt allows one user at a time.
 pub fn ensure_poppler() {
