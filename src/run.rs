@@ -630,9 +630,10 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     let mut accounts = report::accounts::accounts(&batch, &decisions, &screening.held_documents, &pay.accounts);
     // The batch's revocation requests and returned receipts, as the commands would take them.
     let (requests, receipts) = crate::lifecycle::requests::from_batch(&batch.dir, &batch.name);
+    let changes = crate::lifecycle::requests::changes_from_batch(&batch.dir, &batch.name);
     let mut answered = Vec::new();
-    if !requests.is_empty() || !receipts.is_empty() {
-        let (answers, _) = crate::lifecycle::requests::apply_open(
+    if !requests.is_empty() || !receipts.is_empty() || !changes.is_empty() {
+        let (mut answers, _) = crate::lifecycle::requests::apply_open(
             &mut ledger,
             &config,
             &ca.ca,
@@ -641,11 +642,13 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
             receipts,
             Some(moment.date_naive()),
         )?;
+        answers.extend(crate::lifecycle::requests::apply_changes(&mut ledger, &batch.name, changes)?);
+        crate::lifecycle::changes::write_mails(&out_b, &config, &ledger.changes_of_batch(&batch.name)?, moment)?;
         crate::lifecycle::requests::write_answers(&out_b, &answers)?;
         accounts.extend(answers.iter().map(report::accounts::Account::of_request));
         answered = answers;
     }
-    for name in ["receipts.csv", "revocations.csv"].into_iter().filter(|n| batch.dir.join(n).is_file()) {
+    for name in ["receipts.csv", "revocations.csv", "changes.csv"].into_iter().filter(|n| batch.dir.join(n).is_file()) {
         accounts.push(report::accounts::Account::header(name));
     }
     report::accounts::write(&out_b, &accounts)?;

@@ -395,6 +395,23 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX refunds_due_on ON refunds(due_on);
     "#,
+    // 12: registered-data changes without reissue (contract section 6, changes.csv), each
+    // applied once; `source` names the row it came from, so a batch run again adds nothing.
+    r#"
+    CREATE TABLE changes (
+        id INTEGER PRIMARY KEY,
+        application_id TEXT NOT NULL REFERENCES applications(id),
+        serial TEXT NOT NULL REFERENCES issuances(serial),
+        field TEXT NOT NULL CHECK (field IN ('email', 'phone', 'proxy_name', 'proxy_postal_code', 'proxy_address')),
+        old_value TEXT,
+        new_value TEXT,
+        requested_on TEXT NOT NULL,
+        source TEXT NOT NULL UNIQUE,
+        batch TEXT NOT NULL,
+        applied_at TEXT NOT NULL
+    );
+    CREATE INDEX changes_batch ON changes(batch);
+    "#,
 ];
 
 /// The step that made the audit log a chain; older entries are chained right after it.

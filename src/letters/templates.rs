@@ -35,6 +35,8 @@ pub const FIELDS: &[&str] = &[
     "paid",
     "refund",
     "basis",
+    // Registered-data changes: each changed field and its new value, a line each.
+    "changes",
 ];
 
 /// One letter's wording.
@@ -104,8 +106,17 @@ pub struct Templates {
 }
 
 impl Templates {
-    pub const KINDS: &'static [&'static str] =
-        &["pin", "download_password", "receipt", "deficiency", "expiry", "revocation", "receipt_reminder", "refund"];
+    pub const KINDS: &'static [&'static str] = &[
+        "pin",
+        "download_password",
+        "receipt",
+        "deficiency",
+        "expiry",
+        "revocation",
+        "receipt_reminder",
+        "refund",
+        "change_done",
+    ];
 
     pub fn load_dir(dir: &Path, products: impl Iterator<Item = String>) -> Result<Templates> {
         let mut by_key = BTreeMap::new();

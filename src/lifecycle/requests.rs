@@ -3,6 +3,7 @@
 //! in one transaction; then the CRL and the day's files (`OUT/daily-<day>/`) follow, as
 //! after `daily`.
 
+use super::changes::{self, ChangeRequest};
 use super::daily::{self, DailyReport};
 use super::receipts::{self, Receipt};
 use super::revocation::{self, Outcome, Request, Target};
@@ -185,6 +186,67 @@ pub fn from_batch(dir: &Path, batch: &str) -> (Vec<Result<Request, Unreadable>>,
         None => Vec::new(),
     };
     (requests, receipts_out)
+}
+
+/// The `changes.csv` of a batch folder, if there, each row a change or why it is not one.
+pub fn changes_from_batch(dir: &Path, batch: &str) -> Vec<Result<ChangeRequest, Unreadable>> {
+    let path = dir.join("changes.csv");
+    if !path.is_file() {
+        return Vec::new();
+    }
+    let shown = format!("{batch}/changes.csv");
+    read_rows(&path, &shown, changes::COLUMNS, changes::change_from_row).unwrap_or_else(|e| unreadable_file(shown, e))
+}
+
+/// Decides a batch's changes and applies those that change something, in one transaction;
+/// a row applied when its batch first ran answers as it did and is not applied again.
+pub fn apply_changes(
+    ledger: &mut Ledger,
+    batch: &str,
+    requests: Vec<Result<ChangeRequest, Unreadable>>,
+) -> Result<Vec<Answer>> {
+    let mut answers = Vec::new();
+    let mut apply = Vec::new();
+    // Rows before this one in the file: a field changed twice reads the first change.
+    let mut pending: std::collections::BTreeMap<(String, String), Option<String>> = Default::default();
+    for r in requests {
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                answers.push(refused(e));
+                continue;
+            }
+        };
+        let mut facts = ledger.change_facts(&r.target, &r.field)?;
+        if let Some(f) = facts.as_mut() {
+            if let Some(v) = pending.get(&(f.serial.clone(), r.field.clone())) {
+                f.current = v.clone();
+            }
+        }
+        let (serial, application_id) =
+            facts.as_ref().map(|f| (f.serial.clone(), f.application_id.clone())).unwrap_or_default();
+        let answer = |status: &str, message: String| Answer {
+            source: r.source.clone(),
+            serial: serial.clone(),
+            application_id: application_id.clone(),
+            status: status.to_string(),
+            message,
+        };
+        if ledger.change_source_known(&r.source)? {
+            answers.push(answer("changed", changes::changed_message(&r)));
+            continue;
+        }
+        let (outcome, message) = changes::decide(&r, facts.as_ref());
+        answers.push(answer(outcome.status(), message));
+        if let changes::ChangeOutcome::Changed { new, .. } = outcome {
+            pending.insert((serial.clone(), r.field.clone()), new.clone());
+            apply.push((r, serial, new));
+        }
+    }
+    if !apply.is_empty() {
+        ledger.record_changes(batch, &apply)?;
+    }
+    Ok(answers)
 }
 
 fn unreadable_file<T>(shown: String, e: anyhow::Error) -> Vec<Result<T, Unreadable>> {

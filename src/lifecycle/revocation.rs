@@ -296,7 +296,7 @@ pub fn target_of(row: &super::sheet::SheetRow) -> Result<Target, String> {
     }
 }
 
-fn date_cell(row: &super::sheet::SheetRow, key: &str) -> Result<Option<NaiveDate>, String> {
+pub(super) fn date_cell(row: &super::sheet::SheetRow, key: &str) -> Result<Option<NaiveDate>, String> {
     row.get(key).map(|v| crate::jpdate::parse_date(v).map_err(|e| format!("{key}: {e}"))).transpose()
 }
 
