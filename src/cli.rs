@@ -90,6 +90,13 @@ pub enum Command {
         #[command(subcommand)]
         action: ReceiptsAction,
     },
+    /// Deletes the archived scans past retention (10 years after notAfter, or after an
+    /// application closed without a certificate); their hashes and the deletion stay in
+    /// the audit log. --dry-run lists them and changes nothing.
+    Purge {
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The audit log: `audit verify` recomputes its hash chain in the ledger and in
     /// STATE/audit.log and names the first entry altered, removed or reordered.
     Audit {
@@ -270,6 +277,22 @@ pub fn dispatch(mut cli: Cli) -> Result<()> {
                 }
             }
             crate::recovery::export_audit(&mut ledger, &state)?;
+            Ok(())
+        }
+        Command::Purge { dry_run } => {
+            let opts = lifecycle_options(state, cli.out, cli.pipelines, as_of, cli.wait);
+            let r = crate::lifecycle::purge::purge(&opts, dry_run)?;
+            for (e, files) in &r.files {
+                let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+                println!(
+                    "{}	kept until {}	{} documents	{}",
+                    e.sha256,
+                    e.retain_until,
+                    e.documents.len(),
+                    if shown.is_empty() { "(no file left)".to_string() } else { shown.join(" ") }
+                );
+            }
+            println!("{}", r.line());
             Ok(())
         }
         Command::Audit { action: AuditAction::Verify } => {

@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod lock;
 pub mod payments;
 pub mod refunds;
+pub mod retention;
 pub mod schema;
 
 use crate::finding::Location;

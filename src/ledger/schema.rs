@@ -412,6 +412,10 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX changes_batch ON changes(batch);
     "#,
+    // 13: retention. The day a document's archived scan was purged (its hash stays).
+    r#"
+    ALTER TABLE documents ADD COLUMN purged_on TEXT;
+    "#,
 ];
 
 /// The step that made the audit log a chain; older entries are chained right after it.

@@ -5,9 +5,11 @@
 
 pub mod changes;
 pub mod daily;
+pub mod purge;
 pub mod receipts;
 pub mod refunds;
 pub mod requests;
+pub mod retention;
 pub mod revocation;
 pub mod schedule;
 pub mod sheet;
