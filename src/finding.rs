@@ -79,6 +79,8 @@ pub enum Code {
     CsrNameMismatch,
     WeakKey,
     InvalidDomain,
+    /// `renewal_of` names no certificate of this person (and company), or of another product.
+    InvalidRenewal,
     // Holds: an accepted application that waits for staff at issue (not screening codes;
     // the contract is silent on them, the README names them).
     LetterUnprintable,
@@ -119,6 +121,7 @@ impl Code {
         Code::CsrNameMismatch,
         Code::WeakKey,
         Code::InvalidDomain,
+        Code::InvalidRenewal,
         Code::LetterUnprintable,
         Code::LetterUnwritable,
         Code::CertificateUnbuildable,
@@ -147,6 +150,7 @@ impl Code {
             Code::CsrNameMismatch => "csr_name_mismatch",
             Code::WeakKey => "weak_key",
             Code::InvalidDomain => "invalid_domain",
+            Code::InvalidRenewal => "invalid_renewal",
             Code::LetterUnprintable => "letter_unprintable",
             Code::LetterUnwritable => "letter_unwritable",
             Code::CertificateUnbuildable => "certificate_unbuildable",

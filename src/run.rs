@@ -126,7 +126,15 @@ pub fn load_prior(
     owners.extend(applications.values().map(|s| Owner::Envelope(s.application.envelope_id.clone())));
     let documents = ledger.documents(&owners)?;
     let batch_first_day = ledger.batch_moment(&batch.name)?.map(|m| m.date_naive());
-    Ok(Prior { applications, documents, awaiting_issue, batch_first_day })
+    let serials: BTreeSet<String> = batch
+        .applications
+        .iter()
+        .filter_map(|r| r.application.as_ref())
+        .chain(applications.values().map(|s| &s.application))
+        .filter_map(|a| a.renewal_of.clone())
+        .collect();
+    let renewed = ledger.renewed_certs(&serials)?;
+    Ok(Prior { applications, documents, awaiting_issue, batch_first_day, renewed })
 }
 
 /// Copies every usable scan of today's documents into the archive, masking My Numbers,

@@ -115,3 +115,34 @@ fn set_field(app: &mut Application, field: &str, value: Option<String>) -> Resul
     }
     Ok(())
 }
+
+impl Ledger {
+    /// The certificates these serials (as `renewal_of` writes them) name, with their
+    /// application's registered data; `None` for a serial the ledger never issued.
+    pub fn renewed_certs(
+        &self,
+        serials: &std::collections::BTreeSet<String>,
+    ) -> Result<std::collections::BTreeMap<String, Option<crate::screen::renewal::RenewedCert>>> {
+        let mut out = std::collections::BTreeMap::new();
+        for s in serials {
+            let cert = match self.cert_facts(&Target::Serial(s.clone()))? {
+                Some(c) => {
+                    let data: String = self.conn.query_row(
+                        "SELECT data FROM applications WHERE id = ?1",
+                        [&c.application_id],
+                        |r| r.get(0),
+                    )?;
+                    Some(crate::screen::renewal::RenewedCert {
+                        serial: c.serial,
+                        application: serde_json::from_str(&data).context("ledger: an application is unreadable")?,
+                        // A revocation scheduled for later (the old card kept a while) is no bar.
+                        revoked: c.revocation.is_some_and(|(_, _, in_effect)| in_effect),
+                    })
+                }
+                None => None,
+            };
+            out.insert(s.clone(), cert);
+        }
+        Ok(out)
+    }
+}

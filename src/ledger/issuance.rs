@@ -272,6 +272,27 @@ impl Ledger {
                     .to_string()
                 ],
             )?;
+            // A renewal marks the certificate it renews: no more expiry notices for it; it
+            // stays valid to its own end.
+            let renews: Option<String> = tx.query_row(
+                "SELECT json_extract(a.data, '$.renewal_of') FROM issuances n JOIN applications a ON a.id = n.application_id
+                 WHERE n.serial = ?1",
+                [&r.serial],
+                |row| row.get(0),
+            )?;
+            if let Some(old) = renews {
+                let marked = tx.execute(
+                    "UPDATE issuances SET renewed_by = ?2 WHERE (serial = ?1 OR serial = '00' || ?1) AND state = 'issued'
+                       AND renewed_by IS NULL",
+                    params![old, r.serial],
+                )?;
+                if marked == 1 {
+                    tx.execute(
+                        "INSERT INTO audit (at, event, serial, detail) VALUES (?1, 'renewed', ?2, ?3)",
+                        params![crate::jpdate::now_iso(), old, format!("renewed by {}", r.serial)],
+                    )?;
+                }
+            }
             if let Some((issued, due)) = r.invoice {
                 tx.execute(
                     "UPDATE fees SET invoice_issued_on = ?2, invoice_due_on = ?3

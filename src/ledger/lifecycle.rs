@@ -127,12 +127,13 @@ impl Ledger {
         )
     }
 
-    /// Valid certificates ending between `from` and `to` (inclusive), not revoked.
+    /// Valid certificates ending between `from` and `to` (inclusive), not revoked and not
+    /// renewed (a renewed one needs no notice).
     pub fn expiring(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<CertRow>> {
         self.certs(
             &format!(
                 "SELECT {CERT_COLUMNS} FROM issuances i JOIN applications a ON a.id = i.application_id
-                 WHERE i.state = 'issued' AND i.revoked_on IS NULL
+                 WHERE i.state = 'issued' AND i.revoked_on IS NULL AND i.renewed_by IS NULL
                    AND substr(i.not_after, 1, 10) BETWEEN ?1 AND ?2
                  ORDER BY i.serial"
             ),

@@ -382,7 +382,7 @@ impl Ledger {
         p.without_fee = self.applications_without_fee()?;
         let mut stmt = self.conn.prepare(
             "SELECT f.product, f.company, COUNT(*) FROM issuances i JOIN fees f ON f.application_id = i.application_id
-             WHERE i.state = 'issued' AND f.company IS NOT NULL AND substr(i.not_after, 1, 10) >= ?1
+             WHERE i.state = 'issued' AND i.revoked_on IS NULL AND f.company IS NOT NULL AND substr(i.not_after, 1, 10) >= ?1
              GROUP BY f.product, f.company",
         )?;
         for row in stmt.query_map([on.to_string()], |r| {

@@ -416,6 +416,11 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE documents ADD COLUMN purged_on TEXT;
     "#,
+    // 14: renewals. The certificate a renewal replaced names its successor; it stays valid
+    // to its end but gets no more expiry notices.
+    r#"
+    ALTER TABLE issuances ADD COLUMN renewed_by TEXT;
+    "#,
 ];
 
 /// The step that made the audit log a chain; older entries are chained right after it.

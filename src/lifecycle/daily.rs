@@ -33,6 +33,8 @@ pub struct DailyReport {
     /// Applications refunded more than nothing today, and the yen together.
     pub refunds: Vec<String>,
     pub refunded_yen: i64,
+    /// The renewal kits written today (file names under `renewals/`).
+    pub renewal_kits: Vec<String>,
     pub call_list: usize,
     pub crl_number: u64,
     pub crl_entries: usize,
@@ -50,7 +52,7 @@ impl DailyReport {
             _ => " (see actions.csv)".to_string(),
         };
         format!(
-            "certbatch daily {}: expiry notices {}{}, receipt reminders {}{}, revoked {}{}, overdue invoices {}{}, refunds {}{} ({} yen), call list {}, CRL #{} ({} entries){} -> {}",
+            "certbatch daily {}: expiry notices {}{}, receipt reminders {}{}, revoked {}{}, overdue invoices {}{}, refunds {}{} ({} yen), renewal kits {}, call list {}, CRL #{} ({} entries){} -> {}",
             self.day.map(|d| d.to_string()).unwrap_or_default(),
             self.expiry_notices.len(),
             list(&self.expiry_notices),
@@ -63,6 +65,7 @@ impl DailyReport {
             self.refunds.len(),
             list(&self.refunds),
             crate::text::yen(self.refunded_yen),
+            self.renewal_kits.len(),
             self.call_list,
             self.crl_number,
             self.crl_entries,
@@ -316,6 +319,11 @@ pub fn write_day(
             vec![a.application_id.clone(), a.serial.clone(), a.action.clone(), a.detail.clone(), a.due_on.to_string()]
         })
         .collect();
+    rows.extend(journal.iter().filter(|a| a.action == "expiry_notice").filter_map(|a| {
+        let c = certs.get(&a.serial)?;
+        let kit = format!("renewals/{}.xlsx", super::renewal_kit::file_name(&super::renewal_kit::kit_key(c)));
+        Some(vec![a.application_id.clone(), a.serial.clone(), "renewal_kit".into(), kit, today.to_string()])
+    }));
     let refunds = ledger.refunds(Some(today))?;
     rows.extend(refunds.iter().map(|r| {
         let r = &r.refund;
@@ -458,6 +466,13 @@ pub fn write_day(
             application: c.application,
         });
     }
+    // Renewal kits for the companies and people told of expiry today.
+    let expiring: Vec<&CertRow> =
+        journal.iter().filter(|a| a.action == "expiry_notice").filter_map(|a| certs.get(&a.serial)).collect();
+    for (key, kit) in super::renewal_kit::group(&expiring) {
+        let path = super::renewal_kit::write_kit(&dir, &key, &kit, moment)?;
+        report.renewal_kits.push(path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default());
+    }
     crate::letters::notices::expiry_letters(&config.pipelines, &config.letters, &expiry_due, &mut notices)?;
     crate::letters::notices::revocation_letters(&config.pipelines, &config.letters, &revocation_notices, &mut notices)?;
     crate::letters::notices::refund_letters(&config.pipelines, &config.letters, &refunds, &mut notices)?;
@@ -537,6 +552,7 @@ pub fn write_day(
         "overdue_invoices": report.overdue,
         "refunds": report.refunds,
         "refunded_yen": report.refunded_yen,
+        "renewal_kits": report.renewal_kits,
         "call_list": report.call_list,
         "crl_number": report.crl_number,
         "crl_entries": report.crl_entries,

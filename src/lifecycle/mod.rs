@@ -8,6 +8,7 @@ pub mod daily;
 pub mod purge;
 pub mod receipts;
 pub mod refunds;
+pub mod renewal_kit;
 pub mod requests;
 pub mod retention;
 pub mod revocation;

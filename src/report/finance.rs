@@ -41,7 +41,22 @@ pub fn write_payments_csv(dir: &Path, rows: &[PaymentRow]) -> Result<()> {
     crate::fsio::write_output(&dir.join("payments.csv"), &w.into_inner()?, false)
 }
 
-fn header(sheet: &mut Worksheet, names: &[&str]) -> Result<()> {
+/// A workbook whose creation time is the batch's (or day's) moment, not the clock: a rerun
+/// writes the same bytes.
+pub(crate) fn book_made_at(moment: chrono::DateTime<chrono::FixedOffset>) -> Result<Workbook> {
+    use chrono::{Datelike, Timelike};
+    let mut book = Workbook::new();
+    let created = ExcelDateTime::from_ymd(moment.year() as u16, moment.month() as u8, moment.day() as u8)?.and_hms(
+        moment.hour() as u16,
+        moment.minute() as u8,
+        moment.second() as f64,
+    )?;
+    book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
+    Ok(book)
+}
+
+/// Bold names in the first row, frozen.
+pub(crate) fn header(sheet: &mut Worksheet, names: &[&str]) -> Result<()> {
     let bold = Format::new().set_bold();
     for (i, n) in names.iter().enumerate() {
         sheet.write_string_with_format(0, i as u16, *n, &bold)?;
@@ -55,7 +70,7 @@ fn filter(sheet: &mut Worksheet, rows: usize, cols: usize) -> Result<()> {
     Ok(())
 }
 
-fn date_cell(d: NaiveDate) -> Result<ExcelDateTime> {
+pub(crate) fn date_cell(d: NaiveDate) -> Result<ExcelDateTime> {
     use chrono::Datelike;
     Ok(ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?)
 }
@@ -106,16 +121,7 @@ pub fn write_reconciliation(
     as_of: NaiveDate,
     moment: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<()> {
-    use chrono::{Datelike, Timelike};
-    let mut book = Workbook::new();
-    // The workbook's creation time is the batch's moment, not the clock: a rerun of the
-    // day writes the same bytes.
-    let created = ExcelDateTime::from_ymd(moment.year() as u16, moment.month() as u8, moment.day() as u8)?.and_hms(
-        moment.hour() as u16,
-        moment.minute() as u8,
-        moment.second() as f64,
-    )?;
-    book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
+    let mut book = book_made_at(moment)?;
     let matched: Vec<&PaymentRow> = payments.iter().filter(|p| p.status == MatchStatus::Matched).collect();
     let attention: Vec<&PaymentRow> = payments.iter().filter(|p| p.status != MatchStatus::Matched).collect();
     payment_sheet(&mut book, "matched", &matched)?;

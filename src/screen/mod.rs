@@ -14,6 +14,7 @@ pub mod documents;
 pub mod hepburn;
 pub mod identity;
 pub mod jis;
+pub mod renewal;
 
 use crate::finding::{Code, Finding, Location, Severity};
 use crate::intake::scans::ScanOutcome;
@@ -37,6 +38,9 @@ pub struct Prior {
     /// The day this batch was first run, when it ran before: what arrived with the batch
     /// arrived that day, also when the batch is run again on a later day.
     pub batch_first_day: Option<NaiveDate>,
+    /// The certificates today's applications say they renew (`renewal_of` as written; `None`
+    /// when the ledger has no such certificate).
+    pub renewed: BTreeMap<String, Option<renewal::RenewedCert>>,
 }
 
 /// The CSR screening accepted for a TLS application: where the archive keeps its bytes.
@@ -460,6 +464,7 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
             }
             findings.extend(required_fields(app, product));
             findings.extend(identity::check_identity(app, product));
+            findings.extend(renewal::check_renewal(app, &prior.renewed));
             findings.extend(csr_check::check_csr(app, product, &mine));
             findings.extend(check_documents(app, product, &mine));
             let mut status = status_of(&findings);
