@@ -2824,6 +2824,27 @@ fn make_days() -> (Batch, Batch) {
     }
     day2.apps.push(Row::new());
     day2.edge("valid: a line of empty cells (skipped, counted in rows.csv)", "-", "");
+    // After the blank line: day 1's 𠮷田 corrected to 吉田 (訂正: the stored contents are
+    // replaced, the letter's hold lifts and the card is issued), and a renewal naming a
+    // serial the CA never issued.
+    let yoshida = day1
+        .apps
+        .iter()
+        .find(|r| r.get("name_kanji").map(Val::text).is_some_and(|n| n.starts_with('𠮷')))
+        .expect("day 1 has the 𠮷 row")
+        .clone();
+    let mut corrected = yoshida.clone();
+    let id = corrected.get("application_id").map(Val::text).unwrap_or_default();
+    let name = corrected.get("name_kanji").map(Val::text).unwrap_or_default().replace('𠮷', "吉");
+    put(&mut corrected, "name_kanji", name.clone());
+    put(&mut corrected, "corrects", "はい");
+    day2.apps.push(corrected);
+    day2.edge("valid: corrects a day-1 application (訂正)", &id, format!("name_kanji {name}"));
+    gen.envelope(&mut day2, &env(vec![a(GD, "basic")]), &mut carry_none());
+    let renewal = day2.apps.last_mut().expect("just added");
+    let id = renewal.get("application_id").map(Val::text).unwrap_or_default();
+    put(renewal, "renewal_of", "0123456789ABCDEF0123456789ABCDEF");
+    day2.issue("invalid_renewal:unknown_serial", &id, "renewal_of 0123456789ABCDEF0123456789ABCDEF");
     (day1, day2)
 }
 
@@ -3003,6 +3024,13 @@ fn main() {
         &out.join("2026-11-20"),
         "revocations.csv",
         &shift_jis("申込コード,失効理由,申請日,申請者,危殆化日\r\nAO-20261119-030,秘密鍵の危殆化・PIN紛失,2026-11-20,加入者,2026-11-19\r\n"),
+    );
+    // A change of registered data: day 1's GD-20261119-003 has a new email address; a new
+    // address for AO-20261119-029 is in the certificate and is refused (revoke_and_reapply).
+    w2.bytes += write_file(
+        &out.join("2026-11-20"),
+        "changes.csv",
+        &shift_jis("申込コード,変更項目,変更後の値,申請日\r\nGD-20261119-003,メールアドレス,new-address@example.jp,2026-11-20\r\nAO-20261119-029,住所,東京都港区芝公園4-2-8,2026-11-20\r\n"),
     );
     summarize("2026-11-19 (applications.xlsx, Japanese headers)", &day1, &w1);
     summarize("2026-11-20 (applications.csv + documents.csv, Shift_JIS, English headers)", &day2, &w2);

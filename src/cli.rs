@@ -285,10 +285,11 @@ pub fn dispatch(mut cli: Cli) -> Result<()> {
             for (e, files) in &r.files {
                 let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
                 println!(
-                    "{}	kept until {}	{} documents	{}",
+                    "{}\t{}\tretention ended {}\t{}\t{}",
                     e.sha256,
+                    e.owners.join(" "),
                     e.retain_until,
-                    e.documents.len(),
+                    if dry_run { "would be deleted" } else { "deleted" },
                     if shown.is_empty() { "(no file left)".to_string() } else { shown.join(" ") }
                 );
             }
@@ -395,7 +396,7 @@ fn batch(
             }
             let counts: Vec<String> = by.iter().map(|(k, v)| format!("{k} {v}")).collect();
             println!(
-                "  after issue    {} rows of revocations.csv/receipts.csv: {} (see requests.csv)",
+                "  after issue    {} rows of revocations.csv/receipts.csv/changes.csv: {} (see requests.csv)",
                 outcome.requests.len(),
                 counts.join(", ")
             );

@@ -195,11 +195,13 @@ pub fn expiry_notice_mail(
     to_name: &str,
     to_address: &str,
     application_id: &str,
+    serial: &str,
     issued_on: &str,
     expires_at: &str,
     date: DateTime<FixedOffset>,
 ) -> Result<Vec<u8>> {
     check_application_id(application_id)?;
+    check_line("serial", serial)?;
     check_line("issued_on", issued_on)?;
     check_line("expires_at", expires_at)?;
     let mut b = letter_head(to_name, application_id);
@@ -207,11 +209,11 @@ pub fn expiry_notice_mail(
         "いつも電子証明書をご利用いただき、誠にありがとうございます。\n\
          ご利用中の電子証明書の有効期限が近づいておりますので、お知らせします。\n\n",
     );
-    b.push_str(&format!("■電子証明書\n発行日：{issued_on}\n有効期限：{expires_at}\n\n"));
+    b.push_str(&format!("■電子証明書\nシリアル番号：{serial}\n発行日：{issued_on}\n有効期限：{expires_at}\n\n"));
     b.push_str(
         "有効期限を過ぎると、この電子証明書はご利用いただけなくなります。\n\
          引き続きご利用になる場合は、有効期限までに余裕をもって、新しい電子証明書をお申し込みください。\n\
-         お申し込みの際は、上記のお申し込みコードをお手元にご用意ください。\n",
+         更新のお申し込みでは、申込書の「更新元シリアル」欄に上記のシリアル番号をご記入ください。\n",
     );
     b.push_str(&letter_foot(sender));
     build(
@@ -235,7 +237,7 @@ pub fn template_mail(
     let mut b = format!("お申し込みコード：{application_id}\n\n");
     b.push_str(&paragraphs.join("\n\n"));
     b.push('\n');
-    b.push_str(&letter_foot(sender));
+    b.push_str(&notice_foot(sender));
     build(
         sender,
         &Mail { to_name: to_name.into(), to_address: to_address.into(), subject: subject.into(), body: b, date },
@@ -244,6 +246,17 @@ pub fn template_mail(
 
 fn letter_head(to_name: &str, application_id: &str) -> String {
     format!("{} 様\n\nお申し込みコード：{}\n\n", one_line(to_name), application_id)
+}
+
+/// The foot of a notice about an existing certificate (revocation, refund, a change of
+/// registered data): its body says whom to call when it is unexpected, so no "discard this
+/// mail" line contradicts it.
+fn notice_foot(sender: &Sender) -> String {
+    format!(
+        "\n※このメールは送信専用のアドレスからお送りしています。ご返信いただいてもお答えできません。\n\n\
+         ──────────────────\n{}\n──────────────────\n",
+        one_line(&sender.name)
+    )
 }
 
 fn letter_foot(sender: &Sender) -> String {
@@ -552,7 +565,8 @@ sys.stdout.write(mid + '\n' + body)
     fn expiry_notice() {
         let s = sender();
         let m =
-            expiry_notice_mail(&s, TO_NAME, TO_ADDR, APP, "2025年12月21日", "2026年12月21日 23:59:59", date()).unwrap();
+            expiry_notice_mail(&s, TO_NAME, TO_ADDR, APP, "0a1b", "2025年12月21日", "2026年12月21日 23:59:59", date())
+                .unwrap();
         let p = parse(
             &m,
             &s,
@@ -564,6 +578,7 @@ sys.stdout.write(mid + '\n' + body)
             TO_NAME,
             "other@example.jp",
             APP,
+            "0a1b",
             "2025年12月21日",
             "2026年12月21日 23:59:59",
             date(),
@@ -604,6 +619,6 @@ sys.stdout.write(mid + '\n' + body)
         assert!(review_result_mail(&s, TO_NAME, TO_ADDR, APP, false, &[], d).is_err());
         assert!(review_result_mail(&s, TO_NAME, TO_ADDR, APP, true, &["x".into()], d).is_err());
         let bad = Sender { domain: "bad domain".into(), ..sender() };
-        assert!(expiry_notice_mail(&bad, TO_NAME, TO_ADDR, APP, "a", "b", d).is_err());
+        assert!(expiry_notice_mail(&bad, TO_NAME, TO_ADDR, APP, "0a", "a", "b", d).is_err());
     }
 }

@@ -127,6 +127,12 @@ pub fn export_audit(ledger: &mut Ledger, state: &Path) -> Result<()> {
         return Ok(());
     }
     let path = state.join(crate::ledger::audit::LOG_FILE);
+    if ledger.audit_log_tail_matches(&path)? == Some(false) {
+        eprintln!(
+            "certbatch: warning: {} does not end with the ledger's entry of the same id: it was changed outside certbatch; run `certbatch audit verify`",
+            path.display()
+        );
+    }
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -79,8 +79,12 @@ fn audit_verify_catches_every_edit_removal_and_swap() {
             Box::new(|s| edit_log(s, |l| l[4] = l[4].replace("\"at\":\"", "\"at\":\"1"))),
             "entry 5: altered",
         ),
-        ("log line removed", Box::new(|s| edit_log(s, |l| drop(l.remove(4)))), "entry 6: its link"),
-        ("log lines swapped", Box::new(|s| edit_log(s, |l| l.swap(4, 5))), "entry 6: its link"),
+        ("log line removed", Box::new(|s| edit_log(s, |l| drop(l.remove(4)))), "entry 5: missing: it was removed"),
+        (
+            "log lines swapped",
+            Box::new(|s| edit_log(s, |l| l.swap(4, 5))),
+            "entry 5: out of place: it comes after entry 6",
+        ),
         ("log's last line removed", Box::new(|s| edit_log(s, |l| drop(l.pop()))), "missing from the log"),
         ("log line not json", Box::new(|s| edit_log(s, |l| l[2] = "garbage".into())), "line 3: not an audit entry"),
         (
@@ -91,7 +95,7 @@ fn audit_verify_catches_every_edit_removal_and_swap() {
         (
             "table row removed",
             Box::new(|s| edit_table(s, "DELETE FROM audit WHERE id = 5")),
-            "ledger audit table, entry 6: its link",
+            "ledger audit table, entry 5: missing: it was removed",
         ),
         (
             "table rows swapped",

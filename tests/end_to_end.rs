@@ -58,6 +58,7 @@ const DAY2: &[(&str, &str)] = &[
     ("GD-20261120-004", "deficient stale_document:seal_certificate"),
     ("GD-20261120-011", "rejected invalid_field:birth_date"),
     ("GD-20261120-012", "deficient future_dated_document:seal_certificate"),
+    ("GD-20261120-046", "deficient invalid_renewal:unknown_serial"),
     ("GM-20261120-015", "deficient application_form_expired"),
     ("GM-20261120-017", "deficient scan_missing:box1/ENV-1120-16/GM-20261120-017/02_seal_certificate.jpg"),
     ("GM-20261120-021", "deficient scan_unreadable:box1/ENV-1120-18/GM-20261120-021/02_seal_certificate.jpg"),
@@ -219,6 +220,20 @@ fn the_sample_days_give_exactly_their_deliberate_problems() {
     assert!(tmp.path().join("out/publish/issuing-ca.crl").exists());
     let revoked = std::fs::read_to_string(tmp.path().join("out/daily-2026-11-20/revocations.csv")).unwrap();
     assert!(revoked.contains("AO-20261119-030,key_compromise,subscriber,2026-11-20"), "{revoked}");
+    // Day 2 corrects day 1's 𠮷田 to 吉田 (訂正): the stored contents are replaced, the
+    // letter's hold lifts and the card is issued; its changes.csv changes one email and
+    // refuses a new address (it is in the certificate).
+    assert_eq!(row_of(&rows, "AO-20261119-047"), ("issued".into(), String::new(), String::new()));
+    assert!(day2.issue.issued.iter().any(|i| i.application_id == "AO-20261119-047"));
+    let corrected = day2.decisions.iter().find(|d| d.application_id == "AO-20261119-047").unwrap();
+    assert_eq!(corrected.application.as_ref().unwrap().name_kanji, "吉田 一郎");
+    for (row, status) in [
+        ("2026-11-20/changes.csv row 2", "GD-20261119-003,changed,"),
+        ("2026-11-20/changes.csv row 3", "AO-20261119-029,refused,revoke_and_reapply"),
+    ] {
+        assert!(requests.lines().any(|l| l.starts_with(row) && l.contains(status)), "{row}: {requests}");
+    }
+    assert!(tmp.path().join("out/2026-11-20/mail/GD-20261119-003-change.eml").exists());
 
     // Day 2's Zengin notice pays more of day 1's G-ID applications, which are issued that
     // run; a second payment is a duplicate, and the cancelled transfer pays nothing.

@@ -82,3 +82,15 @@ fn an_expiry_notice_goes_once_by_letter_and_email() {
     assert!(daily(tmp.path(), "2027-11-30").contains("expiry notices 0,"));
     assert!(daily(tmp.path(), "2027-12-19").contains("expiry notices 0,"), "expired certificates get none");
 }
+
+#[test]
+fn a_certificate_that_expired_while_cron_was_away_is_not_revoked_or_called() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = aosign_day(tmp.path());
+    run(tmp.path(), &day.dir, d(2026, 11, 19));
+    // No receipt ever came, and daily first runs long after the card's end (2027-12-18).
+    let line = daily(tmp.path(), "2029-01-10");
+    assert!(line.contains("revoked 0") && line.contains("call list 0"), "{line}");
+    let refunds = std::fs::read_to_string(tmp.path().join("out/daily-2029-01-10/refunds.csv")).unwrap();
+    assert_eq!(refunds.lines().count(), 1, "{refunds}");
+}

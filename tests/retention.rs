@@ -101,9 +101,14 @@ fn scans_go_ten_years_after_their_record_ends_and_not_before() {
     assert!(purged >= 2, "{log}");
     assert!(archived(root, "G1").iter().all(|(_, _, e)| *e), "G1's certificate is valid until 2028-11-18");
 
-    // Again the same day: nothing new.
+    // Again the same day: nothing new, and the day's list stays whole.
+    let listing = root.join("out/purge-2037-02-21/purged.csv");
+    let list = std::fs::read_to_string(&listing).unwrap();
+    assert_eq!(list.lines().count(), 3, "{list}");
+    assert!(list.lines().skip(1).all(|l| l.contains(",G2,1,2037-02-20,2037-02-21")), "{list}");
     cli_ok(root, "2037-02-21", &["purge"]);
     assert_eq!(purge_count(root), purged);
+    assert_eq!(std::fs::read_to_string(&listing).unwrap(), list);
 
     // 2038-11-19: ten years after A1's notAfter (1y+30d: 2027-12-18), with its company's
     // documents; G1 (2y and a month: 2028-12-18) waits a month more; G4 is still open.

@@ -109,13 +109,27 @@ pub struct Break {
 /// Recomputes a chain from its first entry; `Err` names the first entry that does not fit:
 /// altered (its hash no longer covers its fields), or out of place (its link does not name
 /// the entry before it: one was removed, inserted or moved).
-pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Result<usize, Break> {
+pub fn verify_chain(entries: &[Entry]) -> Result<usize, Break> {
     let mut prev = String::new();
     let mut last_id = 0;
     let mut n = 0;
-    for e in entries {
+    for (i, e) in entries.iter().enumerate() {
         if e.id <= last_id {
             return Err(Break { id: e.id, what: format!("out of order (after entry {last_id})") });
+        }
+        if e.prev != prev && e.id > last_id + 1 {
+            // Ids have no gaps (entries are never deleted; SQLite reuses no rowid here).
+            let missing = last_id + 1;
+            let what = if entries[i..].iter().any(|later| later.id == missing) {
+                format!("out of place: it comes after entry {}", e.id)
+            } else {
+                match e.id - missing {
+                    0 => unreachable!("e.id > last_id + 1"),
+                    1 => "missing: it was removed".to_string(),
+                    n => format!("missing: it and the {} entries after it were removed", n - 1),
+                }
+            };
+            return Err(Break { id: missing, what });
         }
         if e.prev != prev {
             return Err(Break {
@@ -238,6 +252,27 @@ pub fn exported(conn: &Connection) -> Result<i64> {
         .unwrap_or(0))
 }
 
+/// Whether the log's last line is the ledger's entry of that id (`None` when the log is
+/// empty or absent): a cheap look before appending, so a damaged log is noticed at once
+/// rather than at the next `audit verify`. Reads only the file's tail.
+pub fn log_tail_matches(conn: &Connection, log: &Path) -> Result<Option<bool>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = match std::fs::File::open(log) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", log.display())),
+    };
+    let len = f.metadata()?.len();
+    f.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)))?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail)?;
+    let text = String::from_utf8_lossy(&tail);
+    let Some(last) = text.lines().rev().find(|l| !l.trim().is_empty()) else { return Ok(None) };
+    let Ok(entry) = serde_json::from_str::<Entry>(last) else { return Ok(Some(false)) };
+    let stored = read_entries(conn, &format!("WHERE id = {}", entry.id))?;
+    Ok(Some(stored.first() == Some(&entry)))
+}
+
 /// One line of `audit.log`.
 pub fn log_line(e: &Entry) -> String {
     serde_json::to_string(e).expect("an entry is plain strings and numbers")
@@ -283,11 +318,14 @@ mod tests {
 
         let mut removed = chain(5);
         removed.remove(1);
-        assert_eq!(verify_chain(&removed).unwrap_err().id, 3);
+        assert_eq!(verify_chain(&removed).unwrap_err(), Break { id: 2, what: "missing: it was removed".into() });
 
         let mut swapped = chain(5);
         swapped.swap(1, 2);
-        assert_eq!(verify_chain(&swapped).unwrap_err().id, 3);
+        assert_eq!(
+            verify_chain(&swapped).unwrap_err(),
+            Break { id: 2, what: "out of place: it comes after entry 3".into() }
+        );
     }
 
     #[test]

@@ -288,8 +288,9 @@ impl Ledger {
                 )?;
                 if marked == 1 {
                     tx.execute(
-                        "INSERT INTO audit (at, event, serial, detail) VALUES (?1, 'renewed', ?2, ?3)",
-                        params![crate::jpdate::now_iso(), old, format!("renewed by {}", r.serial)],
+                        "INSERT INTO audit (at, event, application_id, serial, detail)
+                         SELECT ?1, 'renewed', application_id, serial, 'renewed by ' || ?2 FROM issuances WHERE renewed_by = ?2",
+                        params![crate::jpdate::now_iso(), r.serial],
                     )?;
                 }
             }
@@ -388,6 +389,11 @@ impl Ledger {
         let last = audit::exported(&self.conn)?;
         let entries = audit::read_entries(&self.conn, &format!("WHERE id > {last}"))?;
         Ok(entries.iter().map(audit::log_line).collect())
+    }
+
+    /// Whether `audit.log` still ends with the ledger's entry (see [`audit::log_tail_matches`]).
+    pub fn audit_log_tail_matches(&self, log: &std::path::Path) -> Result<Option<bool>> {
+        audit::log_tail_matches(&self.conn, log)
     }
 
     /// Every audit entry, oldest first, and the id of the newest one exported.

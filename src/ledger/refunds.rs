@@ -112,12 +112,20 @@ impl Ledger {
         Ok(n)
     }
 
-    /// Listed refunds decided on `on` (all days when `None`), oldest first.
+    /// Lists in `on`'s day folder the refunds that fell due by then and no day lists yet.
+    pub fn assign_refunds(&mut self, on: NaiveDate) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE refunds SET daily_on = ?1 WHERE daily_on IS NULL AND listed = 1 AND due_on <= ?1",
+            [on.to_string()],
+        )?)
+    }
+
+    /// Listed refunds of `on`'s day folder (every listed refund when `None`), oldest first.
     pub fn refunds(&self, on: Option<NaiveDate>) -> Result<Vec<RefundRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT r.application_id, r.serial, r.reason, r.paid, r.refund, r.basis, r.due_on, a.data
              FROM refunds r JOIN applications a ON a.id = r.application_id
-             WHERE r.listed = 1 AND (?1 IS NULL OR r.due_on = ?1) ORDER BY r.due_on, r.application_id",
+             WHERE r.listed = 1 AND (?1 IS NULL OR r.daily_on = ?1) ORDER BY r.due_on, r.application_id",
         )?;
         let rows = stmt.query_map([on.map(|d| d.to_string())], |r| {
             Ok((

@@ -47,7 +47,7 @@ impl Ledger {
             by_envelope.entry(envelope.as_str()).or_default().push(*end);
         }
         let mut stmt = self.conn.prepare(
-            "SELECT d.id, d.owner_kind, d.owner_id, d.archive_sha256, d.purged_on IS NOT NULL, r.as_of
+            "SELECT d.id, d.owner_kind, d.owner_id, d.archive_sha256, d.purged_on, r.as_of
              FROM documents d JOIN runs r ON r.id = d.first_run WHERE d.archive_sha256 IS NOT NULL",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -56,7 +56,7 @@ impl Ledger {
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
-                r.get::<_, bool>(4)?,
+                r.get::<_, Option<String>>(4)?,
                 r.get::<_, String>(5)?,
             ))
         })?;
@@ -80,7 +80,7 @@ impl Ledger {
                         .unwrap_or(own),
                 }
             };
-            out.push(ArchivedDocument { id, sha256, end, purged });
+            out.push(ArchivedDocument { id, sha256, owner, end, purged_on: purged.as_deref().and_then(day) });
         }
         Ok(out)
     }

@@ -421,6 +421,13 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE issuances ADD COLUMN renewed_by TEXT;
     "#,
+    // 15: the day's folder a refund is listed in: the first `daily` (or revoking command) on
+    // or after the day it fell due, so one decided by a `run` on a day without `daily` is
+    // listed by the next one, once.
+    r#"
+    ALTER TABLE refunds ADD COLUMN daily_on TEXT;
+    CREATE INDEX refunds_daily_on ON refunds(daily_on);
+    "#,
 ];
 
 /// The step that made the audit log a chain; older entries are chained right after it.

@@ -165,21 +165,23 @@ pub fn deficiency_letters(
     Ok(())
 }
 
-/// 有効期限のお知らせ for certificates whose expiry notice is due: (application, issue
-/// day, notAfter day), to the applicant by ordinary post.
+/// 有効期限のお知らせ for certificates whose expiry notice is due: (application, serial,
+/// issue day, notAfter day), to the applicant by ordinary post. The serial is what a
+/// renewal writes in `renewal_of`.
 pub fn expiry_letters(
     pipelines: &Pipelines,
     kit: &LetterKit,
-    due: &[(Application, NaiveDate, NaiveDate)],
+    due: &[(Application, String, NaiveDate, NaiveDate)],
     notices: &mut Notices,
 ) -> Result<()> {
-    for (app, issued_on, end) in due {
+    for (app, serial, issued_on, end) in due {
         let Some(product) = pipelines.product(&app.product) else { continue };
         let t = kit.templates().get(&app.product, "expiry").context("no expiry template")?;
         let values = BTreeMap::from([
             ("name", app.name_kanji.clone()),
             ("application_id", app.id.clone()),
             ("product_name", product.name_ja.clone()),
+            ("serial", serial.clone()),
             ("issue_date", issued_on.format("%Y年%m月%d日").to_string()),
             ("not_after", format!("{} 23:59:59", end.format("%Y年%m月%d日"))),
             ("ca_name", kit.ca_name().to_string()),

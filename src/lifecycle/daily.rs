@@ -30,7 +30,8 @@ pub struct DailyReport {
     pub reminders: Vec<String>,
     pub revoked: Vec<String>,
     pub overdue: Vec<String>,
-    /// Applications refunded more than nothing today, and the yen together.
+    /// Applications whose refund was decided and listed today (some for nothing, with
+    /// why), and the yen together.
     pub refunds: Vec<String>,
     pub refunded_yen: i64,
     /// The renewal kits written today (file names under `renewals/`).
@@ -115,6 +116,7 @@ pub fn finish_day(
     moment: DateTime<FixedOffset>,
 ) -> Result<DailyReport> {
     super::refunds::settle(ledger, &config.pipelines, today)?;
+    ledger.assign_refunds(today)?;
     let crl = publish_crl(ledger, ca, config.ca.crl_period_hours(), today, moment, &opts.out_dir)?;
     write_day(ledger, config, today, moment, &opts.out_dir, &crl)
 }
@@ -155,7 +157,8 @@ pub fn plan(ledger: &Ledger, pipelines: &Pipelines, today: NaiveDate, at: &str) 
         pipelines.products.iter().map(|(id, p)| (id.as_str(), p.notices.receipt_rules())).collect();
     let first_days: BTreeMap<&str, u32> = rules.iter().filter_map(|(id, r)| Some((*id, r.first_days()?))).collect();
     for c in awaiting_receipt(ledger, &first_days, today)? {
-        if revoking.contains(&c.serial) {
+        // An expired certificate is not revoked (after years of skipped days, too).
+        if revoking.contains(&c.serial) || c.not_after < today {
             continue;
         }
         let reminded = ledger.had_action(&c.serial, "receipt_reminder")?;
@@ -191,7 +194,7 @@ pub fn plan(ledger: &Ledger, pipelines: &Pipelines, today: NaiveDate, at: &str) 
         w.actions.push(action(&c, "overdue_invoice", detail, due_on));
         let revoke =
             pipelines.product(&c.application.product).is_some_and(|p| p.payment.on_overdue == OverdueAction::Revoke);
-        if revoke && !ledger.has_revocation(&serial)? {
+        if revoke && c.not_after >= today && !ledger.has_revocation(&serial)? {
             w.revocations.push(ca_revocation(&c, Reason::NonPayment, today, at));
             w.actions.push(action(&c, "revoked", "non_payment".into(), due_on));
             revoking.insert(serial);
@@ -388,7 +391,7 @@ pub fn write_day(
         &csv_bytes(&["application_id", "serial", "reason", "paid", "refund", "basis"], rows)?,
         false,
     )?;
-    report.refunds = refunds.iter().filter(|r| r.refund.refund > 0).map(|r| r.refund.application_id.clone()).collect();
+    report.refunds = refunds.iter().map(|r| r.refund.application_id.clone()).collect();
     report.refunded_yen = refunds.iter().map(|r| r.refund.refund).sum();
 
     // call-list.csv: certificates 14 or more days (the product's reminder days) without a receipt.
@@ -409,7 +412,7 @@ pub fn write_day(
         let Some(c) = certs.get(&a.serial) else { continue };
         match a.action.as_str() {
             "expiry_notice" => {
-                expiry_due.push((c.application.clone(), c.issued_on, c.not_after));
+                expiry_due.push((c.application.clone(), c.serial.clone(), c.issued_on, c.not_after));
                 report.expiry_notices.push(c.application.id.clone());
             }
             "receipt_reminder" => {
@@ -481,12 +484,13 @@ pub fn write_day(
     let printed: Vec<&Prepared> = notices.printed.iter().collect();
     config.letters.print_files(&dir, "daily", &printed, &notices.queued)?;
     report.queued_letters = notices.queued.len();
-    for (app, start, end) in &expiry_due {
+    for (app, serial, start, end) in &expiry_due {
         let eml = crate::mail::expiry_notice_mail(
             &sender,
             &app.name_kanji,
             &app.email,
             &app.id,
+            serial,
             &start.format("%Y年%m月%d日").to_string(),
             &format!("{} 23:59:59", end.format("%Y年%m月%d日")),
             moment,
@@ -512,9 +516,14 @@ pub fn write_day(
         crate::fsio::write_output(&dir.join("mail").join(format!("{}-revocation.eml", n.application.id)), &eml, false)?;
     }
 
+    // The mail goes to an applicant who paid; a company that paid has no address in the
+    // contract but its `org_address` (the employee's mailbox is not the company's).
     for r in refunds.iter().filter(|r| r.refund.refund > 0) {
         let app = &r.application;
         let Some(product) = config.pipelines.product(&app.product) else { continue };
+        if product.refunds.notice_to != crate::product::NoticeTo::Applicant {
+            continue;
+        }
         let Some(t) = config.letters.templates().get(&app.product, "refund") else { continue };
         let to = crate::letters::notices::refund_addressee(&config.pipelines, app);
         let values = crate::letters::notices::refund_values(&config.letters, &product.name_ja, r, &to.name);
@@ -580,7 +589,7 @@ fn call_list(ledger: &Ledger, pipelines: &Pipelines, today: NaiveDate) -> Result
     let mut rows = Vec::new();
     for c in awaiting_receipt(ledger, &days, today)? {
         let since = super::schedule::days_since(c.issued_on, today);
-        if since < i64::from(days[c.application.product.as_str()]) {
+        if since < i64::from(days[c.application.product.as_str()]) || c.not_after < today {
             continue;
         }
         let a = &c.application;

@@ -89,19 +89,20 @@ pub fn purge(opts: &Options, dry_run: bool) -> Result<PurgeReport> {
         report.files.push((e, files));
     }
     crate::fsio::sync_filesystem(&opts.state_dir)?;
+    // The day's list, from the ledger: everything purged today, also when purge ran twice.
+    let today_list: Vec<Expired> =
+        expired(&ledger.archived_documents()?, today).into_iter().filter(|e| e.purged_on == Some(today)).collect();
     let dir = opts.out_dir.join(format!("purge-{today}"));
     crate::fsio::create_dirs(&dir, false)?;
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["sha256", "documents", "retain_until", "files_deleted", "status"])?;
-    for (e, files) in &report.files {
-        let ids: Vec<String> = e.documents.iter().map(|d| d.to_string()).collect();
-        let status = if e.already_purged { "purged_before" } else { "purged" };
+    w.write_record(["sha256", "owners", "documents", "retain_until", "purged_on"])?;
+    for e in &today_list {
         w.write_record([
             e.sha256.clone(),
-            ids.join(" "),
+            e.owners.join(" "),
+            e.documents.len().to_string(),
             e.retain_until.to_string(),
-            files.len().to_string(),
-            status.into(),
+            today.to_string(),
         ])?;
     }
     let listing = dir.join("purged.csv");

@@ -13,6 +13,7 @@
 //! (card readers bought with a card are goods, not validity).
 
 use crate::product::{RefundOnRevocation, Refunds};
+use crate::text::yen;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
@@ -92,7 +93,7 @@ pub fn decide<'a>(candidates: &[Candidate], rules: impl Fn(&str) -> Option<&'a R
         match &c.cause {
             Cause::DocumentsOverdue if rules.before_issue => {
                 let basis = if c.paid > 0 {
-                    format!("書類不備のまま期限経過: 受領額 {} 円を全額返金", c.paid)
+                    format!("書類不備のまま期限経過: 受領額 {} 円を全額返金", yen(c.paid))
                 } else {
                     "書類不備のまま期限経過: 入金なしのため返金なし".to_string()
                 };
@@ -103,8 +104,11 @@ pub fn decide<'a>(candidates: &[Candidate], rules: impl Fn(&str) -> Option<&'a R
                 RefundOnRevocation::None => out.push(none(reason, "発行後の返金なし（商品の規定）")),
                 RefundOnRevocation::ProRata => {
                     let (refund, remaining, total) = pro_rata(c.paid, *not_before, *not_after, *revoked_on);
-                    let basis =
-                        format!("受領額 {} 円 × 残存 {remaining} 日 / 有効期間 {total} 日 = {refund} 円", c.paid);
+                    let basis = format!(
+                        "受領額 {} 円 × 残存 {remaining} 日 / 有効期間 {total} 日 = {} 円",
+                        yen(c.paid),
+                        yen(refund)
+                    );
                     groups.entry((c.product.clone(), *requested_on, c.company.clone())).or_default().push(Refund {
                         refund,
                         basis,
@@ -121,10 +125,15 @@ pub fn decide<'a>(candidates: &[Candidate], rules: impl Fn(&str) -> Option<&'a R
         let n = cards.len();
         for r in &mut cards {
             if total < minimum {
-                r.basis = format!("{}; 同一申請 {n} 枚の合計 {total} 円が {minimum} 円未満のため返金なし", r.basis);
+                r.basis = format!(
+                    "{}; 同一申請 {n} 枚の合計 {} 円が {} 円未満のため返金なし",
+                    r.basis,
+                    yen(total),
+                    yen(minimum)
+                );
                 r.refund = 0;
             } else if n > 1 {
-                r.basis = format!("{}; 同一申請 {n} 枚の合計 {total} 円", r.basis);
+                r.basis = format!("{}; 同一申請 {n} 枚の合計 {} 円", r.basis, yen(total));
             }
         }
         out.extend(cards);
@@ -203,7 +212,7 @@ mod tests {
         let out = decide(&[card("A1", 19_800, d(2027, 5, 18), d(2027, 5, 19))], |_| Some(&rules));
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].refund, 10_704);
-        assert!(out[0].basis.contains("19800 円 × 残存 213 日 / 有効期間 394 日 = 10704 円"), "{}", out[0].basis);
+        assert!(out[0].basis.contains("19,800 円 × 残存 213 日 / 有効期間 394 日 = 10,704 円"), "{}", out[0].basis);
     }
 
     #[test]
@@ -219,7 +228,7 @@ mod tests {
         let both = [card("A1", 19_800, later, later), card("A2", 19_800, later, later)];
         let out = decide(&both, |_| Some(&rules));
         assert_eq!(out.iter().map(|r| r.refund).collect::<Vec<_>>(), [0, 0]);
-        assert!(out[0].basis.contains("904 円が 1000 円未満"), "{}", out[0].basis);
+        assert!(out[0].basis.contains("904 円が 1,000 円未満"), "{}", out[0].basis);
         assert!(out.iter().all(|r| r.listed));
         // Another request day is another request.
         let apart = [card("A1", 19_800, late, late), card("A2", 19_800, d(2027, 12, 7), late)];

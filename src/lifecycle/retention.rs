@@ -23,9 +23,11 @@ pub enum End {
 pub struct ArchivedDocument {
     pub id: i64,
     pub sha256: String,
+    /// The application or envelope it belongs to.
+    pub owner: String,
     /// The day its record ends (worked out from its owner by the ledger).
     pub end: End,
-    pub purged: bool,
+    pub purged_on: Option<NaiveDate>,
 }
 
 /// An archived file whose every document is past retention.
@@ -33,10 +35,14 @@ pub struct ArchivedDocument {
 pub struct Expired {
     pub sha256: String,
     pub documents: Vec<i64>,
+    /// The applications and envelopes it served, sorted.
+    pub owners: Vec<String>,
     /// The last day it had to be kept.
     pub retain_until: NaiveDate,
     /// Purged before (its file may still need deleting after an interrupted purge).
     pub already_purged: bool,
+    /// The day it was purged (when all its documents were).
+    pub purged_on: Option<NaiveDate>,
 }
 
 /// The last day a record ending on `end` is kept.
@@ -64,11 +70,17 @@ pub fn expired(documents: &[ArchivedDocument], today: NaiveDate) -> Vec<Expired>
         if open || today <= last {
             continue;
         }
+        let mut owners: Vec<String> = docs.iter().map(|d| d.owner.clone()).collect();
+        owners.sort();
+        owners.dedup();
+        let purged_on = docs.iter().map(|d| d.purged_on).collect::<Option<Vec<_>>>().and_then(|v| v.into_iter().max());
         out.push(Expired {
             sha256: sha256.to_string(),
             documents: docs.iter().map(|d| d.id).collect(),
+            owners,
             retain_until: last,
-            already_purged: docs.iter().all(|d| d.purged),
+            already_purged: purged_on.is_some(),
+            purged_on,
         });
     }
     out
@@ -80,7 +92,7 @@ mod tests {
     use crate::testkit::d;
 
     fn doc(id: i64, sha: &str, end: End) -> ArchivedDocument {
-        ArchivedDocument { id, sha256: sha.into(), end, purged: false }
+        ArchivedDocument { id, sha256: sha.into(), owner: format!("A{id}"), end, purged_on: None }
     }
 
     #[test]

@@ -225,8 +225,11 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                     location: read.source.clone(),
                     message: format!("application {} was corrected later; the corrected contents stand", app.id),
                 });
+                // Decided where this row stands in the sheet, with the stored contents.
+                let mut stored = s.application.clone();
+                stored.source = read.source.clone();
                 order.push(app.id.clone());
-                today.insert(app.id.clone(), (s.application.clone(), Vec::new(), Change::Same));
+                today.insert(app.id.clone(), (stored, Vec::new(), Change::Same));
             }
             Some((_, _)) if read.corrects && !today.contains_key(&app.id) => {
                 let s = &prior.applications[&app.id];

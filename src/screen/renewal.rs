@@ -25,7 +25,9 @@ fn same_name(a: &str, b: &str) -> bool {
 /// The findings on an application's `renewal_of`; none when it renews nothing.
 pub fn check_renewal(app: &Application, renewed: &BTreeMap<String, Option<RenewedCert>>) -> Vec<Finding> {
     let Some(serial) = &app.renewal_of else { return Vec::new() };
-    let problem = |detail: &str, message: String| vec![Finding::new(Code::InvalidRenewal, Some(detail), message)];
+    let problem = |detail: &str, message: String| {
+        vec![Finding::new(Code::InvalidRenewal, Some(detail), message).at(app.source.with_column("renewal_of"))]
+    };
     let Some(Some(old)) = renewed.get(serial) else {
         return problem(
             "unknown_serial",
