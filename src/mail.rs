@@ -188,18 +188,25 @@ pub fn review_result_mail(
     )
 }
 
-/// 電子証明書有効期限のお知らせ. `issued_on` and `expires_at` are shown as given
-/// (`expires_at` as "YYYY年MM月DD日 23:59:59").
+/// The certificate an expiry notice is about, its dates shown as given (`expires_at` as
+/// "YYYY年MM月DD日 23:59:59"); the serial is what a renewal writes in `renewal_of`.
+#[derive(Debug, Clone, Copy)]
+pub struct Expiring<'a> {
+    pub serial: &'a str,
+    pub issued_on: &'a str,
+    pub expires_at: &'a str,
+}
+
+/// 電子証明書有効期限のお知らせ.
 pub fn expiry_notice_mail(
     sender: &Sender,
     to_name: &str,
     to_address: &str,
     application_id: &str,
-    serial: &str,
-    issued_on: &str,
-    expires_at: &str,
+    cert: Expiring,
     date: DateTime<FixedOffset>,
 ) -> Result<Vec<u8>> {
+    let Expiring { serial, issued_on, expires_at } = cert;
     check_application_id(application_id)?;
     check_line("serial", serial)?;
     check_line("issued_on", issued_on)?;
@@ -342,6 +349,9 @@ fn check_domain(d: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const EXPIRING: Expiring<'static> =
+        Expiring { serial: "0a1b", issued_on: "2025年12月21日", expires_at: "2026年12月21日 23:59:59" };
     use std::io::Write as _;
     use std::process::{Command, Stdio};
 
@@ -564,26 +574,14 @@ sys.stdout.write(mid + '\n' + body)
     #[test]
     fn expiry_notice() {
         let s = sender();
-        let m =
-            expiry_notice_mail(&s, TO_NAME, TO_ADDR, APP, "0a1b", "2025年12月21日", "2026年12月21日 23:59:59", date())
-                .unwrap();
+        let m = expiry_notice_mail(&s, TO_NAME, TO_ADDR, APP, EXPIRING, date()).unwrap();
         let p = parse(
             &m,
             &s,
             SUBJECT_EXPIRY,
             &[APP, "山田 太郎 様", "発行日：2025年12月21日", "有効期限：2026年12月21日 23:59:59"],
         );
-        let again = expiry_notice_mail(
-            &s,
-            TO_NAME,
-            "other@example.jp",
-            APP,
-            "0a1b",
-            "2025年12月21日",
-            "2026年12月21日 23:59:59",
-            date(),
-        )
-        .unwrap();
+        let again = expiry_notice_mail(&s, TO_NAME, "other@example.jp", APP, EXPIRING, date()).unwrap();
         assert!(
             !again.windows(p.message_id.len()).any(|w| w == p.message_id.as_bytes()),
             "another addressee, another id"
@@ -619,6 +617,14 @@ sys.stdout.write(mid + '\n' + body)
         assert!(review_result_mail(&s, TO_NAME, TO_ADDR, APP, false, &[], d).is_err());
         assert!(review_result_mail(&s, TO_NAME, TO_ADDR, APP, true, &["x".into()], d).is_err());
         let bad = Sender { domain: "bad domain".into(), ..sender() };
-        assert!(expiry_notice_mail(&bad, TO_NAME, TO_ADDR, APP, "0a", "a", "b", d).is_err());
+        assert!(expiry_notice_mail(
+            &bad,
+            TO_NAME,
+            TO_ADDR,
+            APP,
+            Expiring { serial: "0a", issued_on: "a", expires_at: "b" },
+            d
+        )
+        .is_err());
     }
 }

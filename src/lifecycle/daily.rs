@@ -490,9 +490,11 @@ pub fn write_day(
             &app.name_kanji,
             &app.email,
             &app.id,
-            serial,
-            &start.format("%Y年%m月%d日").to_string(),
-            &format!("{} 23:59:59", end.format("%Y年%m月%d日")),
+            crate::mail::Expiring {
+                serial,
+                issued_on: &start.format("%Y年%m月%d日").to_string(),
+                expires_at: &format!("{} 23:59:59", end.format("%Y年%m月%d日")),
+            },
             moment,
         )?;
         crate::fsio::write_output(&dir.join("mail").join(format!("{}-expiry.eml", app.id)), &eml, false)?;
