@@ -102,6 +102,10 @@ pub fn decide<'a>(candidates: &[Candidate], rules: impl Fn(&str) -> Option<&'a R
             Cause::DocumentsOverdue => out.push(none("documents_overdue", "商品の規定により返金なし")),
             Cause::Revoked { reason, requested_on, revoked_on, not_before, not_after } => match rules.on_revocation {
                 RefundOnRevocation::None => out.push(none(reason, "発行後の返金なし（商品の規定）")),
+                RefundOnRevocation::ProRata if c.paid == 0 => {
+                    // Nothing received (an invoice not yet paid): nothing to compute from.
+                    out.push(Refund { basis: "入金なし: 返金なし".into(), listed: true, ..none(reason, "") });
+                }
                 RefundOnRevocation::ProRata => {
                     let (refund, remaining, total) = pro_rata(c.paid, *not_before, *not_after, *revoked_on);
                     let basis = format!(
@@ -260,6 +264,6 @@ mod tests {
     fn money_not_received_is_never_refunded() {
         let rules = aosign_rules();
         let out = decide(&[card("A1", 0, d(2026, 12, 1), d(2026, 12, 1))], |_| Some(&rules));
-        assert_eq!(out[0].refund, 0);
+        assert_eq!((out[0].refund, out[0].basis.as_str(), out[0].listed), (0, "入金なし: 返金なし", true));
     }
 }
