@@ -211,6 +211,21 @@ print(body)
             assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "{} holds a secret", e.path().display());
         }
     }
+    // The ledger keeps a keyed hash of each download password (the key beside the CA's,
+    // never in the ledger): the password in the letter checks against it, another does not.
+    use certbatch::issue::secrets::{verify_download_password, PasswordKey};
+    let key = PasswordKey::load(&tmp.path().join("state/ca/DEMO-password.key")).unwrap();
+    let conn = rusqlite::Connection::open(tmp.path().join("state/ledger.sqlite3")).unwrap();
+    for i in all.iter().filter(|i| password_of(i).is_some()) {
+        let stored: String = conn
+            .query_row("SELECT download_password_hash FROM issuances WHERE serial = ?1", [&i.serial], |r| r.get(0))
+            .unwrap();
+        assert!(stored.starts_with(&format!("hmac-sha256${}$", key.id())), "{stored}");
+        let password = password_of(i).unwrap();
+        assert!(verify_download_password(&stored, &password, Some(&key)).unwrap());
+        let wrong = if password == "00000000" { "00000001" } else { "00000000" };
+        assert!(!verify_download_password(&stored, wrong, Some(&key)).unwrap());
+    }
     // Secret-bearing files are readable by their owner only.
     for i in &all {
         let mode = std::fs::metadata(i.p12_file.as_ref().unwrap()).unwrap().permissions().mode() & 0o777;

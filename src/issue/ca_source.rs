@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 pub const CA_CONFIG: &str = "ca/ca.toml";
 pub const DEMO_DIR: &str = "ca";
 pub const PASSPHRASE_ENV: &str = "CERTBATCH_CA_PASSPHRASE";
+/// The demo CA's download-password key, beside its encrypted key.
+pub const DEMO_PASSWORD_KEY: &str = "DEMO-password.key";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,6 +44,10 @@ pub struct CaConfig {
     pub aia_url: Option<String>,
     /// Hours from a CRL's thisUpdate to its nextUpdate (default 48).
     pub crl_period_hours: Option<u32>,
+    /// The key of the download-password hash (64 hex digits, mode 0600), kept with the CA's
+    /// key (`file` mode; the demo CA keeps its own). Without it, download passwords get the
+    /// slow PBKDF2 hash.
+    pub password_key_file: Option<PathBuf>,
 }
 
 impl CaConfig {
@@ -74,6 +80,8 @@ impl CaConfig {
 #[derive(Debug)]
 pub struct SigningCa {
     pub ca: Ca,
+    /// The key of the download-password hash, from the same place as the CA's key.
+    pub password_key: Option<super::secrets::PasswordKey>,
     pub crl_url: Option<String>,
     pub aia_url: Option<String>,
 }
@@ -126,7 +134,12 @@ pub fn init_demo(state: &Path, now: chrono::DateTime<chrono::FixedOffset>) -> Re
     let pass = demo_passphrase(&dir)?;
     // The demo CA starts three years back so that replayed days (`--as-of`) before the
     // day it was made can still be issued; a real CA is never backdated.
-    Ca::init_demo(&dir, &pass, now.checked_sub_months(chrono::Months::new(36)).unwrap_or(now))
+    let ca = Ca::init_demo(&dir, &pass, now.checked_sub_months(chrono::Months::new(36)).unwrap_or(now))?;
+    let key_file = dir.join(DEMO_PASSWORD_KEY);
+    if !key_file.exists() {
+        super::secrets::PasswordKey::create(&key_file)?;
+    }
+    Ok(ca)
 }
 
 /// The CA to sign with, as `cfg` says; `create` allows making the demo CA on first use.
@@ -146,7 +159,8 @@ pub fn open(
                 bail!("{CA_CONFIG}: no CA passphrase: set {env_name} or name a passphrase_file");
             };
             let ca = Ca::load(chain, key, &pass)?;
-            Ok(SigningCa { ca, crl_url: cfg.crl_url.clone(), aia_url: cfg.aia_url.clone() })
+            let password_key = cfg.password_key_file.as_deref().map(super::secrets::PasswordKey::load).transpose()?;
+            Ok(SigningCa { ca, password_key, crl_url: cfg.crl_url.clone(), aia_url: cfg.aia_url.clone() })
         }
         CaMode::Demo => {
             let dir = state.join(DEMO_DIR);
@@ -159,7 +173,19 @@ pub fn open(
                 bail!("no DEMO CA in {} yet: run `certbatch ca init`", dir.display());
             };
             let (crl_url, aia_url) = demo_urls();
-            Ok(SigningCa { ca, crl_url: cfg.crl_url.clone().or(crl_url), aia_url: cfg.aia_url.clone().or(aia_url) })
+            // A demo CA made before the key existed gets one on its next use.
+            let key_file = dir.join(DEMO_PASSWORD_KEY);
+            let password_key = if key_file.exists() {
+                super::secrets::PasswordKey::load(&key_file)?
+            } else {
+                super::secrets::PasswordKey::create(&key_file)?
+            };
+            Ok(SigningCa {
+                ca,
+                password_key: Some(password_key),
+                crl_url: cfg.crl_url.clone().or(crl_url),
+                aia_url: cfg.aia_url.clone().or(aia_url),
+            })
         }
     }
 }

@@ -407,8 +407,10 @@ fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, Si
         }
     };
     let password = secrets.as_ref().and_then(|s| s.download_password.as_ref());
-    let download_password_hash =
-        password.map(secrets::hash_download_password).transpose().map_err(|e| one("issue_failed", e))?;
+    let download_password_hash = password
+        .map(|p| secrets::hash_download_password(p, ca.password_key.as_ref()))
+        .transpose()
+        .map_err(|e| one("issue_failed", e))?;
     Ok(Signed {
         application: app.clone(),
         product_id: job.product.id.clone(),

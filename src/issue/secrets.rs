@@ -71,16 +71,125 @@ impl std::fmt::Debug for DownloadPassword {
     }
 }
 
-/// A salted slow hash of the download password, for a download site to check it
-/// (contract §5): PBKDF2-HMAC-SHA256, 200,000 iterations, 16-byte salt, as
+/// The secret key of the download-password hash, kept with the CA's keys and never in the
+/// ledger (contract §5). An 8-digit password has 10^8 values: a slow hash costs us tens of
+/// milliseconds a certificate and an attacker holding the ledger only days on a GPU;
+/// without this key the ledger's hashes reveal nothing at any speed.
+pub struct PasswordKey(zeroize::Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for PasswordKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PasswordKey({} [redacted])", self.id())
+    }
+}
+
+impl PasswordKey {
+    /// A fresh key from the OS random source.
+    pub fn generate() -> Result<PasswordKey> {
+        let mut k = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(k.as_mut()).map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
+        Ok(PasswordKey(k))
+    }
+
+    /// A key file: 64 hex digits (a line of its own), readable by its owner only.
+    pub fn load(path: &std::path::Path) -> Result<PasswordKey> {
+        use std::os::unix::fs::PermissionsExt;
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read the password key {}", path.display()))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            anyhow::bail!("the password key {} is readable by others: chmod 600 it", path.display());
+        }
+        let text = zeroize::Zeroizing::new(std::fs::read_to_string(path)?);
+        let bytes = crate::record::unhex(text.trim())
+            .filter(|b| b.len() == 32)
+            .with_context(|| format!("{}: a password key is 64 hex digits", path.display()))?;
+        let mut k = zeroize::Zeroizing::new([0u8; 32]);
+        k.copy_from_slice(&bytes);
+        Ok(PasswordKey(k))
+    }
+
+    /// Writes a new key file (0600); refuses to replace one.
+    pub fn create(path: &std::path::Path) -> Result<PasswordKey> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let key = PasswordKey::generate()?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("cannot create the password key {}", path.display()))?;
+        f.write_all(zeroize::Zeroizing::new(format!("{}\n", crate::record::hex(key.0.as_ref()))).as_bytes())?;
+        f.sync_all()?;
+        Ok(key)
+    }
+
+    /// Which key made a hash (the first 8 hex digits of the key's SHA-256), so a download
+    /// site holding several keys knows which to use; it tells nothing about the key.
+    pub fn id(&self) -> String {
+        use sha2::Digest;
+        crate::record::hex(&sha2::Sha256::digest(self.0.as_ref())[..4])
+    }
+
+    fn mac(&self, salt: &[u8], password: &str) -> [u8; 32] {
+        use hmac::{KeyInit, Mac};
+        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.0.as_ref()).expect("HMAC takes any key length");
+        m.update(salt);
+        m.update(password.as_bytes());
+        m.finalize().into_bytes().into()
+    }
+}
+
+const PBKDF2_ITERATIONS: u32 = 200_000;
+
+/// What the ledger keeps of the download password, for a download site to check it
+/// (contract §5). With the CA's password key: HMAC-SHA-256 over a 16-byte salt and the
+/// password, as `hmac-sha256$<key id>$<salt hex>$<mac hex>` (microseconds). Without one
+/// (a configured CA that names no `password_key_file`): the salted slow hash as before,
 /// `pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>`. Nothing is derived from the PIN.
-pub fn hash_download_password(password: &DownloadPassword) -> Result<String> {
-    const ITERATIONS: u32 = 200_000;
+pub fn hash_download_password(password: &DownloadPassword, key: Option<&PasswordKey>) -> Result<String> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
-    let mut out = [0u8; 32];
-    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.expose_secret().as_bytes(), &salt, ITERATIONS, &mut out);
-    Ok(format!("pbkdf2-sha256${ITERATIONS}${}${}", crate::record::hex(&salt), crate::record::hex(&out)))
+    let pw = password.expose_secret();
+    Ok(match key {
+        Some(k) => {
+            format!("hmac-sha256${}${}${}", k.id(), crate::record::hex(&salt), crate::record::hex(&k.mac(&salt, pw)))
+        }
+        None => {
+            let mut out = [0u8; 32];
+            pbkdf2::pbkdf2_hmac::<sha2::Sha256>(pw.as_bytes(), &salt, PBKDF2_ITERATIONS, &mut out);
+            format!("pbkdf2-sha256${PBKDF2_ITERATIONS}${}${}", crate::record::hex(&salt), crate::record::hex(&out))
+        }
+    })
+}
+
+/// What a download site runs: whether `candidate` is the password `stored` was made from.
+/// Either form is read (hashes made before the key existed stay valid: the CA never sees
+/// a password again after its letter, so they cannot be re-hashed). Constant time.
+pub fn verify_download_password(stored: &str, candidate: &str, key: Option<&PasswordKey>) -> Result<bool> {
+    let parts: Vec<&str> = stored.split('$').collect();
+    let (Some(kind), Some(param), Some(salt), Some(want)) = (parts.first(), parts.get(1), parts.get(2), parts.get(3))
+    else {
+        anyhow::bail!("not a download-password hash");
+    };
+    let salt = crate::record::unhex(salt).context("the hash's salt is not hex")?;
+    let want = crate::record::unhex(want).context("the hash is not hex")?;
+    let got: Vec<u8> = match *kind {
+        "hmac-sha256" => {
+            let k = key.context("an HMAC hash needs the CA's password key")?;
+            anyhow::ensure!(*param == k.id(), "made with password key {param}, not {}", k.id());
+            k.mac(&salt, candidate).to_vec()
+        }
+        "pbkdf2-sha256" => {
+            let rounds: u32 = param.parse().context("the iteration count is not a number")?;
+            let mut out = [0u8; 32];
+            pbkdf2::pbkdf2_hmac::<sha2::Sha256>(candidate.as_bytes(), &salt, rounds, &mut out);
+            out.to_vec()
+        }
+        other => anyhow::bail!("unknown download-password hash {other:?}"),
+    };
+    // Constant time over equal lengths: no early exit on the first differing byte.
+    Ok(got.len() == want.len() && got.iter().zip(&want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0)
 }
 
 #[cfg(test)]
@@ -110,8 +219,38 @@ mod tests {
     #[test]
     fn the_password_hash_is_salted_and_hides_the_password() {
         let pw = DownloadPassword::generate().unwrap();
-        let (h1, h2) = (hash_download_password(&pw).unwrap(), hash_download_password(&pw).unwrap());
+        let (h1, h2) = (hash_download_password(&pw, None).unwrap(), hash_download_password(&pw, None).unwrap());
         assert_ne!(h1, h2, "salted");
         assert!(h1.starts_with("pbkdf2-sha256$200000$") && !h1.contains(pw.expose_secret()));
+        assert!(verify_download_password(&h1, pw.expose_secret(), None).unwrap());
+        assert!(!verify_download_password(&h1, "00000000", None).unwrap() || pw.expose_secret() == "00000000");
+    }
+
+    #[test]
+    fn the_keyed_hash_needs_its_key_and_checks_in_constant_form() {
+        let key = PasswordKey::generate().unwrap();
+        let other = PasswordKey::generate().unwrap();
+        let pw = DownloadPassword::generate().unwrap();
+        let h = hash_download_password(&pw, Some(&key)).unwrap();
+        assert!(h.starts_with(&format!("hmac-sha256${}$", key.id())), "{h}");
+        assert_ne!(h, hash_download_password(&pw, Some(&key)).unwrap(), "salted");
+        assert!(verify_download_password(&h, pw.expose_secret(), Some(&key)).unwrap());
+        let wrong = if pw.expose_secret() == "12345678" { "87654321" } else { "12345678" };
+        assert!(!verify_download_password(&h, wrong, Some(&key)).unwrap());
+        assert!(verify_download_password(&h, pw.expose_secret(), Some(&other)).is_err(), "another key is named");
+        assert!(verify_download_password(&h, pw.expose_secret(), None).is_err());
+        assert!(!format!("{key:?}").contains(&crate::record::hex(key.0.as_ref())));
+    }
+
+    #[test]
+    fn a_key_file_round_trips_and_must_be_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        let made = PasswordKey::create(&path).unwrap();
+        assert_eq!(PasswordKey::load(&path).unwrap().id(), made.id());
+        assert!(PasswordKey::create(&path).is_err(), "never replaced");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(PasswordKey::load(&path).unwrap_err().to_string().contains("chmod 600"));
     }
 }
