@@ -63,6 +63,20 @@ fn a_correction_replaces_an_open_application_and_is_refused_once_issued() {
     assert_eq!(stored(root, "A1").1, a1_data);
     let log = std::fs::read_to_string(root.join("state/audit.log")).unwrap();
     assert_eq!(log.matches("\"event\":\"corrected\"").count(), 1);
+    // Day 3 corrects A1 back to its first contents (a correction too); running day 2 again
+    // then finds its correction made before and changes nothing.
+    let mut day3 = Day::new(root, "2026-11-22");
+    let mut back = day1.apps[0].clone();
+    back.insert("corrects", s("yes"));
+    day3.apps.push(back);
+    day3.write_csv(false, "utf8");
+    run(root, &day3.dir, d(2026, 11, 22));
+    assert_eq!(row_of(&screening(root, "2026-11-22"), "A1").0, "deficient");
+    let reverted = stored(root, "A1");
+    run(root, &day2.dir, d(2026, 11, 22));
+    assert_eq!(stored(root, "A1"), reverted, "a correcting batch run again corrects nothing again");
+    let log = std::fs::read_to_string(root.join("state/audit.log")).unwrap();
+    assert_eq!(log.matches("\"event\":\"corrected\"").count(), 2);
     let (code, out, _) = cli(&["--state", root.join("state").to_str().unwrap(), "audit", "verify"]);
     assert_eq!(code, 0, "{out}");
 }

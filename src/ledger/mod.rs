@@ -38,6 +38,9 @@ pub struct StoredApplication {
     /// Contents a correction replaced (their hashes): a rerun of their batch finds its row
     /// superseded, not a duplicate.
     pub superseded: BTreeSet<String>,
+    /// (contents, batch) of each correction made: a correcting batch run again after a
+    /// later correction finds its row already applied.
+    pub corrections_made: BTreeSet<(String, String)>,
 }
 
 /// A document as the ledger holds it, with the day it arrived.
@@ -229,7 +232,9 @@ impl Ledger {
         let mut stmt = self.conn.prepare_cached(
             "SELECT data, content_sha256, batch, status, reasons, first_notice_on, source FROM applications WHERE id = ?1",
         )?;
-        let mut corrected = self.conn.prepare_cached("SELECT old_sha256 FROM corrections WHERE application_id = ?1")?;
+        let mut corrected = self
+            .conn
+            .prepare_cached("SELECT old_sha256, new_sha256, batch FROM corrections WHERE application_id = ?1")?;
         let mut out = BTreeMap::new();
         for id in ids {
             let row = stmt
@@ -246,8 +251,10 @@ impl Ledger {
                 })
                 .optional()?;
             if let Some((data, hash, batch, status, reasons, notice, source)) = row {
-                let superseded =
-                    corrected.query_map([id], |r| r.get::<_, String>(0))?.collect::<Result<BTreeSet<String>, _>>()?;
+                let made: Vec<(String, String, String)> =
+                    corrected.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+                let superseded = made.iter().map(|(old, _, _)| old.clone()).collect();
+                let corrections_made = made.into_iter().map(|(_, new, batch)| (new, batch)).collect();
                 let mut application: Application =
                     serde_json::from_str(&data).with_context(|| format!("ledger: application {id} is unreadable"))?;
                 application.source = serde_json::from_str(&source).unwrap_or_default();
@@ -261,6 +268,7 @@ impl Ledger {
                         reasons,
                         first_notice_on: notice.and_then(|n| n.parse().ok()),
                         superseded,
+                        corrections_made,
                     },
                 );
             }

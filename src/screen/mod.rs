@@ -214,9 +214,18 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                     today.insert(app.id.clone(), (app.clone(), read.findings.clone(), Change::Same));
                 }
             }
+            // The row a later correction replaced (its batch run again). A row marked
+            // `corrects` that goes back to earlier contents is a correction, unless this very
+            // batch made that correction before (a correcting batch run again).
             Some((_, _))
                 if !today.contains_key(&app.id)
-                    && prior.applications.get(&app.id).is_some_and(|s| s.superseded.contains(&hash)) =>
+                    && prior.applications.get(&app.id).is_some_and(|s| {
+                        if read.corrects {
+                            s.corrections_made.contains(&(hash.clone(), batch.name.clone()))
+                        } else {
+                            s.superseded.contains(&hash)
+                        }
+                    }) =>
             {
                 // The row a later correction replaced (its batch run again): the stored,
                 // corrected application stands.
