@@ -3,7 +3,7 @@
 //! asked about the few that are due), receipts and revocations as recorded, the CRLs as
 //! signed, and each day's journal of actions.
 
-use super::Ledger;
+use super::{day, Ledger};
 use crate::issue::crl::CrlEntry;
 use crate::lifecycle::revocation::{CertFacts, Reason, RequestedBy, Target};
 use crate::record::Application;
@@ -77,10 +77,6 @@ pub struct DayWrite {
     pub actions: Vec<ActionRow>,
     /// Expiry notice offsets sent: (serial, offset days).
     pub notice_marks: Vec<(String, i64)>,
-}
-
-fn day(text: &str) -> Result<NaiveDate> {
-    text.get(..10).unwrap_or(text).parse().with_context(|| format!("ledger: {text:?} is not a date"))
 }
 
 fn opt_day(text: Option<String>) -> Result<Option<NaiveDate>> {

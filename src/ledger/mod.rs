@@ -26,6 +26,12 @@ use std::time::Duration;
 
 pub const LEDGER_FILE: &str = "ledger.sqlite3";
 
+/// The JST date of a date or RFC 3339 time as the ledger stores it (`2026-11-19`,
+/// `2026-11-19T23:59:59+09:00`); anything else means the ledger is damaged.
+pub(crate) fn day(text: &str) -> Result<NaiveDate> {
+    text.get(..10).unwrap_or(text).parse().with_context(|| format!("ledger: {text:?} is not a date"))
+}
+
 /// An application as the ledger holds it.
 #[derive(Debug, Clone)]
 pub struct StoredApplication {

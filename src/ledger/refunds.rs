@@ -1,7 +1,7 @@
 //! Refunds in the ledger: the applications owed a decision (refund_due, or revoked, with
 //! none recorded yet), and each decision recorded once (`refunds` is keyed by application).
 
-use super::Ledger;
+use super::{day, Ledger};
 use crate::lifecycle::refunds::{Candidate, Cause, Refund};
 use crate::record::Application;
 use anyhow::{Context, Result};
@@ -14,10 +14,6 @@ pub struct RefundRow {
     pub refund: Refund,
     pub due_on: NaiveDate,
     pub application: Application,
-}
-
-fn date(text: &str) -> Result<NaiveDate> {
-    text.get(..10).unwrap_or(text).parse().with_context(|| format!("ledger: date {text}"))
 }
 
 impl Ledger {
@@ -79,10 +75,10 @@ impl Ledger {
                 paid,
                 cause: Cause::Revoked {
                     reason,
-                    requested_on: date(&requested_on)?,
-                    revoked_on: date(&revoked_at)?,
-                    not_before: date(&not_before)?,
-                    not_after: date(&not_after)?,
+                    requested_on: day(&requested_on)?,
+                    revoked_on: day(&revoked_at)?,
+                    not_before: day(&not_before)?,
+                    not_after: day(&not_after)?,
                 },
             });
         }
@@ -141,7 +137,7 @@ impl Ledger {
             out.push(RefundRow {
                 application: serde_json::from_str(&data)
                     .with_context(|| format!("ledger: application {application_id}"))?,
-                due_on: date(&due_on)?,
+                due_on: day(&due_on)?,
                 refund: Refund { application_id, serial, reason, paid, refund, basis, listed: true },
             });
         }

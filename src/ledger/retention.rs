@@ -1,16 +1,12 @@
 //! Retention in the ledger: every archived document with the day its record ends, and the
 //! purge of archived scans recorded (the hash kept, the deletion audited).
 
-use super::Ledger;
+use super::{day, Ledger};
 use crate::lifecycle::retention::{ArchivedDocument, End, Expired};
 use anyhow::Result;
 use chrono::NaiveDate;
 use rusqlite::params;
 use std::collections::BTreeMap;
-
-fn day(text: &str) -> Option<NaiveDate> {
-    text.get(..10)?.parse().ok()
-}
 
 impl Ledger {
     /// Every document with an archived copy, and when the record it belongs to ends: its
@@ -35,9 +31,9 @@ impl Ledger {
         })?;
         for row in rows {
             let (id, envelope, status, status_day, not_after) = row?;
-            let end = match (not_after.as_deref().and_then(day), status.as_str()) {
+            let end = match (not_after.as_deref().map(day).transpose()?, status.as_str()) {
                 (Some(end), _) => End::On(end),
-                (None, "refund_due" | "rejected") => day(&status_day).map_or(End::Open, End::On),
+                (None, "refund_due" | "rejected") => End::On(day(&status_day)?),
                 _ => End::Open,
             };
             apps.insert(id, (envelope, end));
@@ -63,7 +59,7 @@ impl Ledger {
         let mut out = Vec::new();
         for row in rows {
             let (id, kind, owner, sha256, purged, arrived) = row?;
-            let own = day(&arrived).map_or(End::Open, End::On);
+            let own = End::On(day(&arrived)?);
             let end = if kind == "application" {
                 apps.get(&owner).map_or(own, |(_, end)| *end)
             } else {
@@ -80,7 +76,7 @@ impl Ledger {
                         .unwrap_or(own),
                 }
             };
-            out.push(ArchivedDocument { id, sha256, owner, end, purged_on: purged.as_deref().and_then(day) });
+            out.push(ArchivedDocument { id, sha256, owner, end, purged_on: purged.as_deref().map(day).transpose()? });
         }
         Ok(out)
     }
@@ -91,7 +87,7 @@ impl Ledger {
         let tx = self.conn.transaction()?;
         let now = crate::jpdate::now_iso();
         let mut n = 0;
-        for f in files.iter().filter(|f| !f.already_purged) {
+        for f in files.iter().filter(|f| f.purged_on.is_none()) {
             for id in &f.documents {
                 tx.execute(
                     "UPDATE documents SET purged_on = ?2 WHERE id = ?1 AND purged_on IS NULL",

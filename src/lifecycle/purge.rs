@@ -20,7 +20,7 @@ pub struct PurgeReport {
 
 impl PurgeReport {
     pub fn line(&self) -> String {
-        let scans = self.files.iter().filter(|(e, _)| !e.already_purged).count();
+        let scans = self.files.iter().filter(|(e, _)| e.purged_on.is_none()).count();
         if self.dry_run {
             format!(
                 "certbatch purge (dry run): {scans} archived scans past retention would be deleted; nothing changed"
@@ -65,7 +65,7 @@ pub fn purge(opts: &Options, dry_run: bool) -> Result<PurgeReport> {
         let due = expired(&ledger.archived_documents()?, today);
         let files = due
             .into_iter()
-            .filter(|e| !e.already_purged)
+            .filter(|e| e.purged_on.is_none())
             .map(|e| Ok((archived_files(&opts.state_dir, &e.sha256)?, e)))
             .map(|r: Result<_>| r.map(|(f, e)| (e, f)))
             .collect::<Result<Vec<_>>>()?;
@@ -79,7 +79,7 @@ pub fn purge(opts: &Options, dry_run: bool) -> Result<PurgeReport> {
     for e in due {
         let files = archived_files(&opts.state_dir, &e.sha256)?;
         // Purged by an earlier run that finished: nothing to say about it again.
-        if e.already_purged && files.is_empty() {
+        if e.purged_on.is_some() && files.is_empty() {
             continue;
         }
         for f in &files {

@@ -39,9 +39,8 @@ pub struct Expired {
     pub owners: Vec<String>,
     /// The last day it had to be kept.
     pub retain_until: NaiveDate,
-    /// Purged before (its file may still need deleting after an interrupted purge).
-    pub already_purged: bool,
-    /// The day it was purged (when all its documents were).
+    /// The day it was purged (when all its documents were; its file may still need deleting
+    /// after an interrupted purge).
     pub purged_on: Option<NaiveDate>,
 }
 
@@ -79,7 +78,6 @@ pub fn expired(documents: &[ArchivedDocument], today: NaiveDate) -> Vec<Expired>
             documents: docs.iter().map(|d| d.id).collect(),
             owners,
             retain_until: last,
-            already_purged: purged_on.is_some(),
             purged_on,
         });
     }

@@ -247,48 +247,31 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                     today.insert(app.id.clone(), (app.clone(), read.findings.clone(), Change::Corrected));
                 } else {
                     strangers.insert(app.id.clone());
-                    out.decisions.push(Decision {
-                        application_id: app.id.clone(),
-                        envelope_id: app.envelope_id.clone(),
-                        product: app.product.clone(),
-                        status: Status::Rejected,
-                        findings: vec![Finding::new(
-                            Code::DuplicateApplication,
-                            Some(s.status.as_str()),
-                            format!(
-                                "申込コード{}は{}のため訂正できません。証明書の記載事項を変えるには失効のうえ新しく申し込んでください",
-                                app.id,
-                                closed_as(s.status)
-                            ),
-                        )
-                        .at(read.source.with_column("corrects"))],
-                        change: Change::Duplicate,
-                        application: None,
-                        source: read.source.clone(),
-                        first_notice_on: None,
-                    });
+                    let refused = Finding::new(
+                        Code::DuplicateApplication,
+                        Some(s.status.as_str()),
+                        format!(
+                            "申込コード{}は{}のため訂正できません。証明書の記載事項を変えるには失効のうえ新しく申し込んでください",
+                            app.id,
+                            closed_as(s.status)
+                        ),
+                    )
+                    .at(read.source.with_column("corrects"));
+                    out.decisions.push(decision(app, Status::Rejected, vec![refused], Change::Duplicate, None));
                 }
             }
             Some((_, where_)) => {
                 if !today.contains_key(&app.id) {
                     strangers.insert(app.id.clone());
                 }
-                out.decisions.push(Decision {
-                application_id: app.id.clone(),
-                envelope_id: app.envelope_id.clone(),
-                product: app.product.clone(),
-                status: Status::Rejected,
-                findings: vec![Finding::new(
+                let duplicate = Finding::new(
                     Code::DuplicateApplication,
                     None,
                     format!("申込コード{}は{where_}で別の内容の申込として受け付け済みです。別の申込なら新しい申込コードを付けてください", app.id),
                 )
-                .at(read.source.with_column("application_id"))],
-                change: Change::Duplicate,
-                application: None,
-                source: read.source.clone(),
-                first_notice_on: None,
-            })
+                .at(read.source.with_column("application_id"));
+                // The row's own place: an application's source is where it was read.
+                out.decisions.push(decision(app, Status::Rejected, vec![duplicate], Change::Duplicate, None));
             }
             None => {
                 order.push(app.id.clone());
