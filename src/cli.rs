@@ -108,6 +108,27 @@ pub enum Command {
         #[command(subcommand)]
         action: CaAction,
     },
+    /// The key pool: key pairs made ahead of time for products that take them.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Makes key pairs until the pool holds --count ready ones (run it in idle hours; a
+    /// second fill to the same count makes nothing).
+    Fill {
+        /// Ready keys the pool should hold.
+        #[arg(long)]
+        count: usize,
+        /// RSA modulus size (the products' key_bits).
+        #[arg(long, default_value_t = 2048)]
+        bits: usize,
+    },
+    /// Keys in the pool by size, key-encryption key and state.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -316,6 +337,31 @@ pub fn dispatch(mut cli: Cli) -> Result<()> {
                 }
                 Some(p) => anyhow::bail!("audit chain broken: {p}"),
             }
+        }
+        Command::Keys { action: KeysAction::Fill { count, bits } } => {
+            let opts = lifecycle_options(state, cli.out, cli.pipelines, as_of, cli.wait);
+            println!("{}", crate::lifecycle::key_fill::fill(&opts, count, bits)?.line());
+            Ok(())
+        }
+        Command::Keys { action: KeysAction::Status } => {
+            let opts = lifecycle_options(state, cli.out, cli.pipelines, as_of, cli.wait);
+            let (counts, kek) = crate::lifecycle::key_fill::status(&opts)?;
+            match &kek {
+                Some(id) => println!("key-encryption key in use: {id}"),
+                None => println!("no key pool configured (pool_key_file in pipelines/ca/ca.toml)"),
+            }
+            if counts.is_empty() {
+                println!("the pool is empty");
+            }
+            for c in &counts {
+                let note = if kek.as_ref() != Some(&c.kek_id) && c.state == "ready" {
+                    "  (another KEK: never taken)"
+                } else {
+                    ""
+                };
+                println!("RSA-{}	kek {}	{}	{}{note}", c.bits, c.kek_id, c.state, c.count);
+            }
+            Ok(())
         }
         Command::Ca { action: CaAction::Init } => {
             // Hold the state folder so no run issues while the CA is being made.

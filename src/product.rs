@@ -107,6 +107,11 @@ pub struct CertProfile {
     /// PBKDF2 iterations protecting the key in the PKCS#12 (and its MAC).
     #[serde(default = "default_p12_iterations")]
     pub pkcs12_iterations: u32,
+    /// Take the key from the key pool (`certbatch keys fill`) when it has one: only for a
+    /// key the CA makes in software and delivers as PKCS#12 (`download`, `media`), never
+    /// for a key born on a card or token, nor a customer's CSR.
+    #[serde(default)]
+    pub key_pool: bool,
 }
 
 fn default_key_bits() -> usize {
@@ -521,6 +526,13 @@ impl Product {
             }
         }
         self.validate_fees(&mut errors);
+        if self.profile.key_pool && !matches!(self.delivery.method, DeliveryMethod::Download | DeliveryMethod::Media) {
+            errors.push(err(
+                "profile.key_pool",
+                "only a product delivering a PKCS#12 (download or media) may take pooled keys: a card's or token's \
+                 key is born on it, and a CSR's key is the customer's",
+            ));
+        }
         if !matches!(self.profile.key_bits, 2048 | 3072 | 4096) {
             errors.push(err("profile.key_bits", "must be 2048, 3072 or 4096"));
         }
@@ -673,5 +685,17 @@ mod tests {
         let any = Requirement::AnyOf { name: "business_proof".into(), any_of: vec!["a".into(), "b".into()] };
         assert_eq!(any.name(), "business_proof");
         assert_eq!(any.options().len(), 2);
+    }
+
+    #[test]
+    fn only_pkcs12_products_take_pooled_keys() {
+        let p = crate::testkit::pipelines();
+        let pooled: Vec<&str> =
+            p.products.values().filter(|x| x.profile.key_pool).map(|x| x.id.as_str()).collect::<Vec<_>>();
+        assert_eq!(pooled, ["gid-download", "gid-media"]);
+        let mut card = p.product("aosign-g2").unwrap().clone();
+        assert!(card.validate().is_empty());
+        card.profile.key_pool = true;
+        assert!(card.validate().iter().any(|e| e.key == "profile.key_pool"), "{:?}", card.validate());
     }
 }

@@ -364,7 +364,11 @@ fn issue_stage(
             reserved_run: 0,
         })
         .collect();
-    let run_id = ledger.reserve(batch, &reservations)?;
+    let asks: Vec<_> = jobs.iter().map(|j| j.pool_ask(ca)).collect();
+    let (run_id, pooled) = ledger.reserve(batch, &reservations, &asks)?;
+    for (job, key) in jobs.iter_mut().zip(pooled) {
+        job.take_pool_key(key);
+    }
     crate::faults::point("issue-after-reserve");
 
     // 3. Keys, certificates, files; 4. the secret letters. A failure of one voids it.

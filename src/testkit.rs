@@ -50,3 +50,40 @@ pub fn application(id: &str) -> Application {
         source: Location::file("applications.csv"),
     }
 }
+
+/// A run as the ledger records it, for tests that write to a ledger directly.
+pub fn run_write(batch: &str) -> crate::ledger::RunWrite {
+    crate::ledger::RunWrite {
+        batch: batch.into(),
+        moment: "2026-11-19T09:00:00+09:00".into(),
+        command: "run".into(),
+        as_of: d(2026, 11, 19),
+        started_at: "t".into(),
+        finished_at: "t".into(),
+        rows_read: 1,
+        applications: 1,
+        documents: 0,
+        scans: 0,
+        summary: "{}".into(),
+    }
+}
+
+/// Records accepted applications `ids` (clean G-ID) in batch `b`.
+pub fn record_accepted(ledger: &mut crate::ledger::Ledger, ids: &[&str]) {
+    let writes: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let a = application(id);
+            crate::ledger::ApplicationWrite {
+                corrects: false,
+                content_hash: a.content_hash(),
+                application: a,
+                batch: "b".into(),
+                status: crate::status::Status::Accepted,
+                reasons: String::new(),
+                first_notice_on: None,
+            }
+        })
+        .collect();
+    ledger.record(&run_write("b"), &writes, &[], &[]).expect("the applications are recorded");
+}

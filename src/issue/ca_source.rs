@@ -17,6 +17,8 @@ pub const DEMO_DIR: &str = "ca";
 pub const PASSPHRASE_ENV: &str = "CERTBATCH_CA_PASSPHRASE";
 /// The demo CA's download-password key, beside its encrypted key.
 pub const DEMO_PASSWORD_KEY: &str = "DEMO-password.key";
+/// The demo CA's key-pool key-encryption key, beside its encrypted key.
+pub const DEMO_POOL_KEY: &str = "DEMO-pool.key";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,6 +50,9 @@ pub struct CaConfig {
     /// key (`file` mode; the demo CA keeps its own). Without it, download passwords get the
     /// slow PBKDF2 hash.
     pub password_key_file: Option<PathBuf>,
+    /// The key pool's key-encryption key (64 hex digits, mode 0600), kept with the CA's key
+    /// (`file` mode; the demo CA keeps its own). Without it there is no key pool.
+    pub pool_key_file: Option<PathBuf>,
 }
 
 impl CaConfig {
@@ -82,6 +87,8 @@ pub struct SigningCa {
     pub ca: Ca,
     /// The key of the download-password hash, from the same place as the CA's key.
     pub password_key: Option<super::secrets::PasswordKey>,
+    /// The key pool's key-encryption key, from the same place as the CA's key; none, no pool.
+    pub pool_kek: Option<super::key_pool::PoolKek>,
     pub crl_url: Option<String>,
     pub aia_url: Option<String>,
 }
@@ -135,11 +142,29 @@ pub fn init_demo(state: &Path, now: chrono::DateTime<chrono::FixedOffset>) -> Re
     // The demo CA starts three years back so that replayed days (`--as-of`) before the
     // day it was made can still be issued; a real CA is never backdated.
     let ca = Ca::init_demo(&dir, &pass, now.checked_sub_months(chrono::Months::new(36)).unwrap_or(now))?;
-    let key_file = dir.join(DEMO_PASSWORD_KEY);
-    if !key_file.exists() {
-        super::secrets::PasswordKey::create(&key_file)?;
-    }
+    super::secrets::PasswordKey::open_or_create(&dir.join(DEMO_PASSWORD_KEY), true)?;
+    super::key_pool::PoolKek::open_or_create(&dir.join(DEMO_POOL_KEY), true)?;
     Ok(ca)
+}
+
+/// The key pool's key-encryption key alone, from where the CA's keys are (`keys fill` needs
+/// no CA key): the demo CA's own, made on first use, or a real CA's `pool_key_file`.
+pub fn open_pool_kek(cfg: &CaConfig, state: &Path) -> Result<super::key_pool::PoolKek> {
+    match cfg.mode {
+        CaMode::File => {
+            let Some(file) = &cfg.pool_key_file else {
+                bail!(
+                    "{CA_CONFIG}: no key pool: name a pool_key_file (64 hex digits, mode 0600) kept with the CA's key"
+                );
+            };
+            super::key_pool::PoolKek::open_or_create(file, false)
+        }
+        CaMode::Demo => {
+            let dir = state.join(DEMO_DIR);
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
+            super::key_pool::PoolKek::open_or_create(&dir.join(DEMO_POOL_KEY), true)
+        }
+    }
 }
 
 /// The CA to sign with, as `cfg` says; `create` allows making the demo CA on first use.
@@ -160,7 +185,9 @@ pub fn open(
             };
             let ca = Ca::load(chain, key, &pass)?;
             let password_key = cfg.password_key_file.as_deref().map(super::secrets::PasswordKey::load).transpose()?;
-            Ok(SigningCa { ca, password_key, crl_url: cfg.crl_url.clone(), aia_url: cfg.aia_url.clone() })
+            let pool_kek =
+                cfg.pool_key_file.as_deref().map(|f| super::key_pool::PoolKek::open_or_create(f, false)).transpose()?;
+            Ok(SigningCa { ca, password_key, pool_kek, crl_url: cfg.crl_url.clone(), aia_url: cfg.aia_url.clone() })
         }
         CaMode::Demo => {
             let dir = state.join(DEMO_DIR);
@@ -173,16 +200,13 @@ pub fn open(
                 bail!("no DEMO CA in {} yet: run `certbatch ca init`", dir.display());
             };
             let (crl_url, aia_url) = demo_urls();
-            // A demo CA made before the key existed gets one on its next use.
-            let key_file = dir.join(DEMO_PASSWORD_KEY);
-            let password_key = if key_file.exists() {
-                super::secrets::PasswordKey::load(&key_file)?
-            } else {
-                super::secrets::PasswordKey::create(&key_file)?
-            };
+            // A demo CA made before these keys existed gets them on its next use.
+            let password_key = super::secrets::PasswordKey::open_or_create(&dir.join(DEMO_PASSWORD_KEY), true)?;
+            let pool_kek = super::key_pool::PoolKek::open_or_create(&dir.join(DEMO_POOL_KEY), true)?;
             Ok(SigningCa {
                 ca,
                 password_key: Some(password_key),
+                pool_kek: Some(pool_kek),
                 crl_url: cfg.crl_url.clone().or(crl_url),
                 aia_url: cfg.aia_url.clone().or(aia_url),
             })

@@ -20,6 +20,8 @@
 pub mod ca;
 pub mod ca_source;
 pub mod crl;
+pub mod key_file;
+pub mod key_pool;
 pub mod pfx;
 pub mod secrets;
 pub mod validity;
@@ -111,6 +113,8 @@ pub struct Job<'a> {
     not_after: DateTime<FixedOffset>,
     /// Whether the product's delivery has a download-password letter.
     pub wants_password: bool,
+    /// The pooled key its reservation took, if any.
+    pool_key: Option<crate::ledger::key_pool::PooledKey>,
 }
 
 impl Job<'_> {
@@ -139,6 +143,21 @@ impl Job<'_> {
             (true, Some(days)) => Some(self.not_before + chrono::Duration::days(i64::from(days))),
             _ => None,
         }
+    }
+
+    /// What to ask the key pool for when its serial is reserved: only for a product that
+    /// takes pooled keys, with a CA that has a pool key-encryption key.
+    pub fn pool_ask(&self, ca: &ca_source::SigningCa) -> Option<crate::ledger::key_pool::PoolAsk> {
+        let kek = ca.pool_kek.as_ref()?;
+        (self.product.profile.key_pool && self.has_secrets()).then(|| crate::ledger::key_pool::PoolAsk {
+            bits: u32::try_from(self.product.profile.key_bits).unwrap_or(u32::MAX),
+            kek_id: kek.id(),
+        })
+    }
+
+    /// The pooled key the reservation took for this job.
+    pub fn take_pool_key(&mut self, key: Option<crate::ledger::key_pool::PooledKey>) {
+        self.pool_key = key;
     }
 
     /// Gives the job its serial; `taken` says whether a serial was ever used.
@@ -195,7 +214,8 @@ pub fn prepare<'a>(
     };
     let wants_password = product.delivery.without_proxy.contains_key("download_password")
         || product.delivery.with_proxy.contains_key("download_password");
-    let job = Job { ticket, product, serial: vec![0x40; 16], csr_key, not_before, not_after, wants_password };
+    let job =
+        Job { ticket, product, serial: vec![0x40; 16], csr_key, not_before, not_after, wants_password, pool_key: None };
     let stand_in = job.csr_key.clone().unwrap_or_else(|| ca.ca.public_key());
     ca.ca
         .check(&end_entity(&job, ca, stand_in))
@@ -361,7 +381,7 @@ fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, Si
     let (key, spki) = match &job.csr_key {
         Some(spki) => (None, spki.clone()),
         None => {
-            let key = pfx::generate_key(profile.key_bits).map_err(|e| one("issue_failed", e))?;
+            let key = key_for(job, ca).map_err(|e| one("issue_failed", e))?;
             let spki = spki::SubjectPublicKeyInfoOwned::from_key(&key.to_public_key())
                 .map_err(|e| one("issue_failed", anyhow::anyhow!("cannot encode the public key: {e}")))?;
             (Some(key), spki)
@@ -425,6 +445,19 @@ fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, Si
         download_expires: job.download_expires(),
         secrets,
     })
+}
+
+/// The job's key: the pooled one its reservation took, or one made now. A pooled key that
+/// does not open fails this certificate (its attempt is voided and the key destroyed),
+/// never falls back to a fresh key under the pooled key's record.
+fn key_for(job: &Job, ca: &ca_source::SigningCa) -> Result<rsa::RsaPrivateKey> {
+    match (&job.pool_key, ca.pool_kek.as_ref()) {
+        (Some(pooled), Some(kek)) => {
+            key_pool::unseal(kek, &pooled.key).with_context(|| format!("pooled key {}", pooled.id))
+        }
+        (Some(pooled), None) => anyhow::bail!("pooled key {} was taken but the CA has no pool key", pooled.id),
+        (None, _) => pfx::generate_key(job.product.profile.key_bits),
+    }
 }
 
 pub fn pem(der: &[u8]) -> String {

@@ -75,7 +75,7 @@ impl std::fmt::Debug for DownloadPassword {
 /// ledger (contract §5). An 8-digit password has 10^8 values: a slow hash costs us tens of
 /// milliseconds a certificate and an attacker holding the ledger only days on a GPU;
 /// without this key the ledger's hashes reveal nothing at any speed.
-pub struct PasswordKey(zeroize::Zeroizing<[u8; 32]>);
+pub struct PasswordKey(super::key_file::SecretKey);
 
 impl std::fmt::Debug for PasswordKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -84,56 +84,37 @@ impl std::fmt::Debug for PasswordKey {
 }
 
 impl PasswordKey {
+    const WHAT: &'static str = "password key";
+
     /// A fresh key from the OS random source.
     pub fn generate() -> Result<PasswordKey> {
-        let mut k = zeroize::Zeroizing::new([0u8; 32]);
-        getrandom::fill(k.as_mut()).map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
-        Ok(PasswordKey(k))
+        super::key_file::SecretKey::generate().map(PasswordKey)
     }
 
     /// A key file: 64 hex digits (a line of its own), readable by its owner only.
     pub fn load(path: &std::path::Path) -> Result<PasswordKey> {
-        use std::os::unix::fs::PermissionsExt;
-        let meta =
-            std::fs::metadata(path).with_context(|| format!("cannot read the password key {}", path.display()))?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            anyhow::bail!("the password key {} is readable by others: chmod 600 it", path.display());
-        }
-        let text = zeroize::Zeroizing::new(std::fs::read_to_string(path)?);
-        let bytes = crate::record::unhex(text.trim())
-            .filter(|b| b.len() == 32)
-            .with_context(|| format!("{}: a password key is 64 hex digits", path.display()))?;
-        let mut k = zeroize::Zeroizing::new([0u8; 32]);
-        k.copy_from_slice(&bytes);
-        Ok(PasswordKey(k))
+        super::key_file::SecretKey::load(path, Self::WHAT).map(PasswordKey)
     }
 
     /// Writes a new key file (0600); refuses to replace one.
     pub fn create(path: &std::path::Path) -> Result<PasswordKey> {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let key = PasswordKey::generate()?;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .with_context(|| format!("cannot create the password key {}", path.display()))?;
-        f.write_all(zeroize::Zeroizing::new(format!("{}\n", crate::record::hex(key.0.as_ref()))).as_bytes())?;
-        f.sync_all()?;
-        Ok(key)
+        super::key_file::SecretKey::create(path, Self::WHAT).map(PasswordKey)
     }
 
-    /// Which key made a hash (the first 8 hex digits of the key's SHA-256), so a download
-    /// site holding several keys knows which to use; it tells nothing about the key.
+    /// The key file at `path`, made first when `create` and absent.
+    pub fn open_or_create(path: &std::path::Path, create: bool) -> Result<PasswordKey> {
+        super::key_file::SecretKey::open_or_create(path, Self::WHAT, create).map(PasswordKey)
+    }
+
+    /// Which key made a hash, so a download site holding several keys knows which to use.
     pub fn id(&self) -> String {
-        use sha2::Digest;
-        crate::record::hex(&sha2::Sha256::digest(self.0.as_ref())[..4])
+        self.0.id()
     }
 
     fn mac(&self, salt: &[u8], password: &str) -> [u8; 32] {
         use hmac::{KeyInit, Mac};
-        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.0.as_ref()).expect("HMAC takes any key length");
+        let mut m =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(self.0.expose_secret()).expect("HMAC takes any key length");
         m.update(salt);
         m.update(password.as_bytes());
         m.finalize().into_bytes().into()
@@ -239,18 +220,6 @@ mod tests {
         assert!(!verify_download_password(&h, wrong, Some(&key)).unwrap());
         assert!(verify_download_password(&h, pw.expose_secret(), Some(&other)).is_err(), "another key is named");
         assert!(verify_download_password(&h, pw.expose_secret(), None).is_err());
-        assert!(!format!("{key:?}").contains(&crate::record::hex(key.0.as_ref())));
-    }
-
-    #[test]
-    fn a_key_file_round_trips_and_must_be_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("k");
-        let made = PasswordKey::create(&path).unwrap();
-        assert_eq!(PasswordKey::load(&path).unwrap().id(), made.id());
-        assert!(PasswordKey::create(&path).is_err(), "never replaced");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(PasswordKey::load(&path).unwrap_err().to_string().contains("chmod 600"));
+        assert!(!format!("{key:?}").contains(&crate::record::hex(key.0.expose_secret())));
     }
 }

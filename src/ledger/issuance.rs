@@ -184,8 +184,17 @@ impl Ledger {
         Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM issuances WHERE serial = ?1)", [serial], |r| r.get(0))?)
     }
 
-    /// Reserves serials, all or none, in one transaction; a run id is made for them.
-    pub fn reserve(&mut self, run_batch: &str, reservations: &[Reservation]) -> Result<i64> {
+    /// Reserves serials, all or none, in one transaction; a run id is made for them. Where
+    /// `pool[i]` asks for one, reservation `i` takes a pooled key in the same transaction
+    /// (None back when the pool has none: the key is made on the spot).
+    pub fn reserve(
+        &mut self,
+        run_batch: &str,
+        reservations: &[Reservation],
+        pool: &[Option<super::key_pool::PoolAsk>],
+    ) -> Result<(i64, Vec<Option<super::key_pool::PooledKey>>)> {
+        anyhow::ensure!(pool.len() == reservations.len(), "one pool ask per reservation");
+        let mut taken = Vec::with_capacity(reservations.len());
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO runs (batch, command, as_of, started_at, finished_at, rows_read, applications, new_applications,
@@ -194,19 +203,26 @@ impl Ledger {
             params![run_batch, crate::jpdate::now_iso(), reservations.len() as i64],
         )?;
         let run_id = tx.last_insert_rowid();
-        for r in reservations {
+        for (r, ask) in reservations.iter().zip(pool) {
             tx.execute(
                 "INSERT INTO issuances (application_id, serial, state, batch, out_dir, reserved_run) VALUES (?1, ?2, 'reserved', ?3, ?3, ?4)",
                 params![r.application_id, r.serial, r.batch, run_id],
             )
             .with_context(|| format!("cannot reserve serial {} for {}", r.serial, r.application_id))?;
+            let key = match ask {
+                Some(ask) => super::key_pool::take(&tx, &r.serial, ask)?,
+                None => None,
+            };
+            // The audit names the pooled key, so a key's one use can be traced from the log.
+            let detail = key.as_ref().map(|k| format!("pool key {}", k.id)).unwrap_or_default();
             tx.execute(
-                "INSERT INTO audit (at, event, application_id, serial, detail) VALUES (?1, 'reserved', ?2, ?3, '')",
-                params![crate::jpdate::now_iso(), r.application_id, r.serial],
+                "INSERT INTO audit (at, event, application_id, serial, detail) VALUES (?1, 'reserved', ?2, ?3, ?4)",
+                params![crate::jpdate::now_iso(), r.application_id, r.serial, detail],
             )?;
+            taken.push(key);
         }
         tx.commit()?;
-        Ok(run_id)
+        Ok((run_id, taken))
     }
 
     /// Voids reservations whose certificates were never recorded as issued.

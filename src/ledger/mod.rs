@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod changes;
 pub mod issuance;
+pub mod key_pool;
 pub mod lifecycle;
 pub mod lock;
 pub mod payments;
@@ -183,6 +184,9 @@ impl Ledger {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        // A used or destroyed pool key's sealed bytes are zeroed where SQLite frees them
+        // (FAST: in pages the change writes anyway, no extra I/O).
+        conn.pragma_update(None, "secure_delete", "FAST")?;
         schema::migrate(&mut conn).with_context(|| format!("ledger {}", path.display()))?;
         audit::restart_log(&conn, state)?;
         // SQLite gives its -wal and -shm files the database's mode; earlier versions of
@@ -596,22 +600,6 @@ impl Ledger {
 mod tests {
     use super::*;
 
-    fn run(batch: &str) -> RunWrite {
-        RunWrite {
-            batch: batch.into(),
-            moment: "2026-11-19T09:00:00+09:00".into(),
-            command: "run".into(),
-            as_of: NaiveDate::from_ymd_opt(2026, 11, 19).unwrap(),
-            started_at: "t".into(),
-            finished_at: "t".into(),
-            rows_read: 1,
-            applications: 1,
-            documents: 0,
-            scans: 0,
-            summary: "{}".into(),
-        }
-    }
-
     #[test]
     fn recording_twice_adds_nothing_the_second_time() {
         let dir = tempfile::tempdir().unwrap();
@@ -626,9 +614,9 @@ mod tests {
             reasons: "missing_document:seal_certificate".into(),
             first_notice_on: None,
         };
-        let first = ledger.record(&run("b"), std::slice::from_ref(&write), &[], &[]).unwrap();
+        let first = ledger.record(&crate::testkit::run_write("b"), std::slice::from_ref(&write), &[], &[]).unwrap();
         assert_eq!(first.new_applications, 1);
-        let second = ledger.record(&run("b"), &[write], &[], &[]).unwrap();
+        let second = ledger.record(&crate::testkit::run_write("b"), &[write], &[], &[]).unwrap();
         assert_eq!((second.new_applications, second.changed_statuses), (0, 0));
         let stored = ledger.applications(&BTreeSet::from(["A1".to_string()])).unwrap();
         assert_eq!(stored["A1"].application, a);

@@ -428,6 +428,47 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE refunds ADD COLUMN daily_on TEXT;
     CREATE INDEX refunds_daily_on ON refunds(daily_on);
     "#,
+    // 16: the key pool (`keys fill`). A key is sealed under the CA's key-encryption key and
+    // moves once: ready → taken (by one reservation, in its transaction) → used (the
+    // certificate is recorded) or destroyed (the attempt is voided). Its sealed bytes are
+    // erased when it leaves `taken`; no row is ever deleted.
+    r#"
+    CREATE TABLE key_pool (
+        id INTEGER PRIMARY KEY,
+        bits INTEGER NOT NULL,
+        kek_id TEXT NOT NULL,
+        spki_sha256 TEXT NOT NULL UNIQUE,
+        sealed BLOB,
+        made_at TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('ready', 'taken', 'used', 'destroyed')),
+        serial TEXT UNIQUE REFERENCES issuances(serial),
+        ended_at TEXT,
+        ended_why TEXT,
+        CHECK ((state IN ('ready', 'taken')) = (sealed IS NOT NULL)),
+        CHECK ((state IN ('taken', 'used')) <= (serial IS NOT NULL))
+    );
+    CREATE INDEX key_pool_ready ON key_pool(bits, kek_id, id) WHERE state = 'ready';
+    CREATE TRIGGER key_pool_never_deleted BEFORE DELETE ON key_pool
+    BEGIN SELECT RAISE(ABORT, 'a pool key is never deleted: it is used or destroyed'); END;
+    CREATE TRIGGER key_pool_moves_once BEFORE UPDATE ON key_pool
+    WHEN NOT ((OLD.state = 'ready' AND NEW.state IN ('taken', 'destroyed'))
+              OR (OLD.state = 'taken' AND NEW.state IN ('used', 'destroyed')))
+      OR NEW.id IS NOT OLD.id OR NEW.bits IS NOT OLD.bits OR NEW.kek_id IS NOT OLD.kek_id
+      OR NEW.spki_sha256 IS NOT OLD.spki_sha256 OR NEW.made_at IS NOT OLD.made_at
+      OR (OLD.serial IS NOT NULL AND NEW.serial IS NOT OLD.serial)
+      OR (NEW.sealed IS NOT NULL AND NEW.sealed IS NOT OLD.sealed)
+    BEGIN SELECT RAISE(ABORT, 'a pool key moves once: ready, taken, then used or destroyed'); END;
+    -- The issuance decides a taken key's end, whichever command records it.
+    CREATE TRIGGER key_pool_ends AFTER UPDATE OF state ON issuances
+    WHEN OLD.state = 'reserved' AND NEW.state IN ('issued', 'void')
+    BEGIN
+        UPDATE key_pool
+        SET state = CASE NEW.state WHEN 'issued' THEN 'used' ELSE 'destroyed' END, sealed = NULL,
+            ended_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
+            ended_why = CASE NEW.state WHEN 'issued' THEN 'certificate issued' ELSE 'attempt voided' END
+        WHERE serial = NEW.serial AND state = 'taken';
+    END;
+    "#,
 ];
 
 /// The step that made the audit log a chain; older entries are chained right after it.

@@ -5,6 +5,7 @@
 
 pub mod changes;
 pub mod daily;
+pub mod key_fill;
 pub mod purge;
 pub mod receipts;
 pub mod refunds;
