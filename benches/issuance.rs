@@ -1,16 +1,18 @@
-//! Issuance throughput on all cores, in one run on one machine:
+//! Issuance throughput on all cores, in one run on one machine (issue 13's figures):
 //!
 //! (a) bare RSA-2048 key generation (`pfx::generate_key`) over rayon;
 //! (b) the issue stage of a real day of N AOSign applications (invoiced, so issued on the
-//!     day): key + certificate + PKCS#12 + ledger + files, timed alone, and the whole
-//!     `run_batch` of the same day for reference;
+//!     day): key + certificate + PKCS#12 + ledger + files, timed alone, with where its
+//!     non-keygen time goes;
+//! (w) whole `certbatch run` processes, drop to print-ready files, of a day of N G-ID
+//!     applications (paid by an SMBC statement in the folder) and of N AOSign applications,
+//!     with an empty key pool and with a full one (`keys fill`, not timed);
 //! (c) the same N certificates through `scripts/openssl-issue.sh` (OpenSSL command line,
-//!     as many at a time as there are cores).
+//!     as many at a time as there are cores);
+//! (p) a day of POOL_DAY_N G-ID applications with a full pool (goal: under 60 s).
 //!
-//! Prints the figures the README quotes, (b)/(a) and certbatch/OpenSSL, and where the
-//! non-keygen time of the stage goes.
-//!
-//! `cargo bench --bench issuance` (set `ISSUE_N` for another count; default 200).
+//! `cargo bench --bench issuance` (`ISSUE_N`, default 1000; `POOL_DAY_N`, default 10000,
+//! 0 to skip).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -33,26 +35,43 @@ fn as_of() -> NaiveDate {
 }
 
 fn main() {
-    let n: usize = std::env::var("ISSUE_N").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let n: usize = env_count("ISSUE_N", 1000);
+    let big: usize = env_count("POOL_DAY_N", 10_000);
     assert!(n > 0, "ISSUE_N must be at least 1");
     let threads = rayon::current_num_threads();
     let started = Instant::now();
     let tmp = tempfile::tempdir().expect("a temporary folder");
-    println!("issuance benchmark: N = {n} RSA-2048 keys / certificates");
-    println!("cores: {threads} (rayon::current_num_threads())");
+    println!("issuance benchmark: N = {n} RSA-2048 keys / certificates; pooled day of {big}");
+    println!("cores: {threads} (rayon::current_num_threads()); {}", cpu_model());
 
-    // The day, the pipelines, and one demo CA copied into every state folder, so that no
-    // timed run pays for making the CA (two RSA-3072 keys).
+    // The days, the pipelines, one demo CA copied into every state folder (no timed run
+    // pays for making it), and a state folder whose pool is full, copied likewise.
     let t = Instant::now();
-    let day = aosign_day(tmp.path(), n);
+    let day = aosign_day(&tmp.path().join("aosign"), n);
+    let gid = gid_day(&tmp.path().join("gid"), n);
+    let gid_big = (big > 0).then(|| gid_day(&tmp.path().join("gid-big"), big));
     let real_pipelines = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
     let held_pipelines = held_pipelines(&real_pipelines, &tmp.path().join("pipelines-held"));
     let ca_template = tmp.path().join("ca-template");
     ca_source::init_demo(&ca_template, jst_midnight(as_of())).expect("the demo CA is made");
     println!(
-        "setup: a day of {n} AOSign applications with {} scans, and a demo CA, in {:.1} s",
-        day.docs.len(),
+        "setup: days of {n} AOSign, {n} G-ID{} applications with their scans and statements, and a demo CA, in {:.1} s",
+        if big > 0 { format!(" and {big} G-ID") } else { String::new() },
         t.elapsed().as_secs_f64()
+    );
+    let pooled_state = tmp.path().join("pooled");
+    install_ca(&ca_template, &pooled_state);
+    let t = Instant::now();
+    let fill_n = n.max(big);
+    let fill = certbatch_cmd(&pooled_state, &tmp.path().join("pooled-out"), &real_pipelines)
+        .args(["keys", "fill", "--count", &fill_n.to_string()])
+        .output()
+        .expect("keys fill runs");
+    assert!(fill.status.success(), "keys fill: {}", String::from_utf8_lossy(&fill.stderr));
+    let fill_secs = t.elapsed().as_secs_f64();
+    println!(
+        "key pool: {fill_n} keys made and sealed by `certbatch keys fill` in {fill_secs:.1} s = {:.1} keys/s (not timed below)",
+        fill_n as f64 / fill_secs
     );
 
     // (b) needs the day recorded first: a real run_batch with AOSign held back (its payment
@@ -68,8 +87,8 @@ fn main() {
     let state = split.join("state");
     let now = run::issue_moment(as_of());
 
-    // (a) half the keys before (b) and half after, so a drift in the machine's speed
-    // weighs on both alike.
+    // (a) half the keys before the rest and half after, so a drift in the machine's speed
+    // weighs on all alike.
     let mut waited = wait_idle();
     let load = Load::start();
     let a1 = keygen(n / 2);
@@ -86,6 +105,22 @@ fn main() {
     assert!(report.holds.is_empty(), "{:?}", report.holds);
     assert_eq!(report.issued.len(), n, "every AOSign application is issued");
     assert!(report.issued.iter().all(|i| i.p12_file.is_some()), "every certificate has its PKCS#12");
+
+    // (w) Whole processes: G-ID and AOSign, empty pool and full pool.
+    let mut whole = Vec::new();
+    for (label, dir, pool) in
+        [("G-ID", &gid.dir, false), ("AOSign", &day.dir, false), ("G-ID", &gid.dir, true), ("AOSign", &day.dir, true)]
+    {
+        waited += wait_idle();
+        let root = tmp.path().join(format!("whole-{label}-{pool}"));
+        if pool {
+            copy_dir(&pooled_state, &root.join("state"));
+        } else {
+            install_ca(&ca_template, &root.join("state"));
+        }
+        let w = whole_run(&root, dir, &real_pipelines, n);
+        whole.push((label, pool, w));
+    }
 
     waited += wait_idle();
     let load = Load::start();
@@ -107,63 +142,52 @@ fn main() {
         a.sd * 1e3,
         a.se * 1e3
     );
+    // Both are means over N random keys; one standard error of their ratio from keygen alone.
+    let noise = std::f64::consts::SQRT_2 * a.se / a.mean;
     let b_rate = n as f64 / stage_secs;
     println!(
-        "(b) issue stage (key + certificate + PKCS#12 + ledger + files): {n} certificates in {stage_secs:.2} s \
-         = {b_rate:.2} certificates/s; per certificate {:.1} ms of one core",
-        stage_secs * threads as f64 / n as f64 * 1e3
-    );
-    let ratio = b_rate / a_rate;
-    // Both are means over N random keys; one standard error of their ratio from keygen alone.
-    let noise = std::f64::consts::SQRT_2 * a.se / a.mean * ratio;
-    println!(
-        "(b)/(a) = {ratio:.3} (goal >= 0.95: {}; +/- {noise:.3} is one standard error from keygen luck at N = {n})",
-        if ratio >= 0.95 { "met" } else { "NOT met" }
+        "(b) AOSign issue stage (key + certificate + PKCS#12 + ledger + files): {n} certificates in {stage_secs:.2} s \
+         = {b_rate:.2} certificates/s; per certificate {:.1} ms of one core; (b)/(a) = {:.3}",
+        stage_secs * threads as f64 / n as f64 * 1e3,
+        b_rate / a_rate
     );
 
     // Where the rest goes: the per-certificate work besides the key, each timed on one core.
     let parts = parts(&real_pipelines, &state, now, &tmp.path().join("parts"));
     let keys = a.wall;
-    let parallel = n as f64 * (parts.sign + parts.pkcs12) / threads as f64;
-    let files = n as f64 * parts.files;
-    let rest = stage_secs - keys - parallel - files - parts.ca_open;
-    // The spread of the stage's own N keys' time on `threads` cores.
+    let parallel = n as f64 * (parts.sign + parts.pkcs12 + parts.files) / threads as f64;
+    let rest = stage_secs - keys - parallel - parts.ca_open;
     let luck = a.sd * (n as f64).sqrt() / threads as f64;
     println!("    where the {stage_secs:.2} s of (b) go (parts timed one at a time on one core):");
     println!("      {keys:5.2} s  keys, at the rate of (a)");
     println!(
-        "      {parallel:5.2} s  CA signature ({}, {:.2} ms) + PKCS#12 ({:.2} ms) per certificate, on {threads} cores",
+        "      {parallel:5.2} s  CA signature ({}, {:.2} ms) + PKCS#12 ({:.2} ms) + writing cert.pem and cert.p12 \
+         ({:.2} ms, synced once for the run) per certificate, on {threads} cores",
         parts.ca_key,
         parts.sign * 1e3,
-        parts.pkcs12 * 1e3
-    );
-    println!(
-        "      {files:5.2} s  cert.pem + cert.p12 written and synced ({:.2} ms per certificate), one certificate \
-         after another while the other cores wait",
+        parts.pkcs12 * 1e3,
         parts.files * 1e3
     );
     println!("      {:5.2} s  opening the CA, once (reading the chain, decrypting the issuing key)", parts.ca_open);
     println!(
-        "      {rest:5.2} s  the rest: serials, ledger transactions, audit log, and keygen luck (+/- {luck:.2} s)"
+        "      {rest:5.2} s  the rest: serials, letters, ledger transactions, audit log, and keygen luck (+/- {luck:.2} s)"
     );
-    let expected = keys / (keys + parallel + files + parts.ca_open);
-    println!("    (b)/(a) predicted from these parts alone (ledger not counted, no keygen luck): {expected:.3}");
+    let bound = keys / (keys + parallel + parts.ca_open);
+    println!("    the bound these parts alone allow (a run that did nothing else): (b)/(a) <= {bound:.3}");
 
-    // The whole run of the same day, as production runs it.
-    let full = tmp.path().join("full");
-    install_ca(&ca_template, &full.join("state"));
-    waited += wait_idle();
-    let load = Load::start();
-    let t = Instant::now();
-    let outcome = run::run_batch(&options_with(&full, &day.dir, &real_pipelines)).expect("the run completes");
-    let full_secs = t.elapsed().as_secs_f64();
-    let load_run = load.others();
-    assert_eq!(outcome.issue.issued.len(), n, "run_batch issues every AOSign application on the day");
-    println!(
-        "    whole run_batch of the day (intake, screening, archive, ledger, reports, issuance): {n} certificates \
-         in {full_secs:.2} s = {:.2} certificates/s (the same day recorded without issuing: {record_secs:.2} s)",
-        n as f64 / full_secs
-    );
+    println!("(w) whole `certbatch run` processes, drop to print-ready files (the same day recorded without issuing: {record_secs:.2} s):");
+    for (label, pool, w) in &whole {
+        let rate = n as f64 / w.secs;
+        println!(
+            "    {label:6} {:10}: {n} certificates in {:6.2} s = {rate:6.2} certificates/s; ÷ (a) = {:.3}{}; {} keys from the pool",
+            if *pool { "full pool" } else { "empty pool" },
+            w.secs,
+            rate / a_rate,
+            if *pool { String::new() } else { format!(" (goal >= 0.95: {})", met(rate / a_rate >= 0.95)) },
+            w.pooled
+        );
+    }
+    println!("    (one standard error of a ratio from keygen luck at N = {n}: +/- {noise:.3})");
 
     // (c) The OpenSSL command line.
     waited += wait_idle();
@@ -180,21 +204,107 @@ fn main() {
         c.issue * threads as f64 / n as f64 * 1e3,
         c.ca
     );
-    println!("certbatch/OpenSSL = {:.2} (issue stage (b) against (c), in certificates/s)", b_rate / c_rate);
+    for (label, pool, w) in whole.iter().filter(|(_, pool, _)| !pool) {
+        let speedup = n as f64 / w.secs / c_rate;
+        println!(
+            "    whole {label} run (pool {}) / OpenSSL = {speedup:.2}× (goal >= 4: {})",
+            if *pool { "full" } else { "empty" },
+            met(speedup >= 4.0)
+        );
+    }
+
+    // (p) The big day with a full pool.
+    if let Some(big_day) = &gid_big {
+        waited += wait_idle();
+        let root = tmp.path().join("whole-big");
+        copy_dir(&pooled_state, &root.join("state"));
+        let w = whole_run(&root, &big_day.dir, &real_pipelines, big);
+        println!(
+            "(p) a day of {big} G-ID applications with a full pool, drop to print-ready files: {:.1} s (goal < 60 s: {}); {} keys from the pool",
+            w.secs,
+            met(w.secs < 60.0),
+            w.pooled
+        );
+    }
 
     let shown = |x: Option<f64>| x.map_or_else(|| "unknown".to_string(), |x| format!("{:.1}%", x * 100.0));
     println!(
-        "other processes' share of the machine while timing: (a) {}, (b) {}, whole run {}, (c) {} \
-         (waited {waited:.0} s in all for it to fall under 3% before each)",
+        "other processes' share of the machine while timing: (a) {}, (b) {}, (c) {} \
+         (waited {waited:.0} s in all for it to fall under 3% before each timed phase)",
         shown(load_a),
         shown(load_b),
-        shown(load_run),
         shown(load_c)
     );
-    if [load_a, load_b, load_run, load_c].iter().flatten().any(|&x| x > 0.03) {
+    if [load_a, load_b, load_c].iter().flatten().any(|&x| x > 0.03) {
         println!("WARNING: the machine was not idle (over 3% used by other processes): these figures are not clean");
     }
     println!("benchmark time: {:.0} s", started.elapsed().as_secs_f64());
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
+
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// The release binary with state, output and pipelines set, as of the day.
+fn certbatch_cmd(state: &Path, out: &Path, pipelines: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_certbatch"));
+    cmd.arg("--state").arg(state).arg("--out").arg(out).arg("--pipelines").arg(pipelines);
+    cmd.args(["--as-of", BATCH]);
+    cmd
+}
+
+/// One whole `certbatch run` of a day, timed as a process.
+struct Whole {
+    secs: f64,
+    /// Certificates whose key came from the pool.
+    pooled: i64,
+}
+
+fn whole_run(root: &Path, day: &Path, pipelines: &Path, n: usize) -> Whole {
+    let state = root.join("state");
+    let out = root.join("out");
+    let t = Instant::now();
+    let o = certbatch_cmd(&state, &out, pipelines).arg("run").arg(day).output().expect("certbatch runs");
+    let secs = t.elapsed().as_secs_f64();
+    assert!(o.status.success(), "certbatch run {}: {}", day.display(), String::from_utf8_lossy(&o.stderr));
+    let issued = csv::Reader::from_path(out.join(BATCH).join("issued.csv")).expect("issued.csv").records().count();
+    assert_eq!(issued, n, "every application of {} is issued: {}", day.display(), String::from_utf8_lossy(&o.stdout));
+    let ledger = certbatch::ledger::Ledger::open_read_only(&state).expect("the ledger").expect("a ledger");
+    let pooled = ledger.pool_counts().expect("pool counts").iter().filter(|c| c.state == "used").map(|c| c.count).sum();
+    Whole { secs, pooled }
+}
+
+/// A day of `n` G-ID download applications, each paid by its own transfer in an SMBC
+/// statement in the day's `transfers/` (names unique, so each credit matches one).
+fn gid_day(root: &Path, n: usize) -> Day {
+    let mut day = Day::new(root, BATCH);
+    let mut credits = Vec::with_capacity(n);
+    for i in 0..n {
+        day.gid_paid(&format!("G{i:06}"), i, &mut credits);
+    }
+    day.write_csv(false, "utf8");
+    std::fs::create_dir_all(day.dir.join("transfers")).expect("transfers/");
+    std::fs::write(day.dir.join("transfers/smbc.csv"), smbc_statement(&credits)).expect("the statement");
+    day
 }
 
 /// Keygen timings: wall time of the batch and statistics of single keys (seconds).
@@ -426,8 +536,8 @@ fn parts(pipelines_dir: &Path, state: &Path, now: chrono::DateTime<chrono::Fixed
     let pem = der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &cert).expect("PEM");
     let files = time(&mut |i| {
         let d = dir.join("certs").join(format!("A{i:06}"));
-        certbatch::fsio::write_atomic(&d.join("cert.pem"), pem.as_bytes(), false).expect("cert.pem");
-        certbatch::fsio::write_atomic(&d.join("cert.p12"), &p12, true).expect("cert.p12");
+        certbatch::fsio::write_output(&d.join("cert.pem"), pem.as_bytes(), false).expect("cert.pem");
+        certbatch::fsio::write_output(&d.join("cert.p12"), &p12, true).expect("cert.p12");
     });
     Parts { ca_open, ca_key, sign, pkcs12, files }
 }

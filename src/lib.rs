@@ -45,6 +45,7 @@ pub mod screen;
 pub mod status;
 pub mod text;
 pub mod textfile;
+pub mod timings;
 
 #[cfg(test)]
 pub mod testkit;

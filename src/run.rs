@@ -32,6 +32,7 @@ use crate::screen::{self, Change, Decision, Prior, Screened};
 use crate::status::Hold;
 use anyhow::{Context, Result};
 use chrono::{DateTime, FixedOffset, NaiveDate, Timelike};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -312,41 +313,44 @@ fn issue_stage(
     if tickets.is_empty() {
         return Ok(report);
     }
-    // 1. Checks before anything is signed: the certificate's contents, its letters.
+    let mut timings = crate::timings::Timings::start();
+    // 1. Checks before anything is signed: the certificate's contents, its letters (on all
+    // cores: each lays out its letters, which on a big day is seconds of work).
+    let probes = crate::fsio::Probes::default();
+    let checked: Vec<Result<issue::Job, Hold>> = tickets
+        .into_par_iter()
+        .map(|ticket| {
+            let job = issue::prepare(ticket, &config.pipelines, ca, state, now)?;
+            let app = job.application();
+            if let Err(why) = probes.writable(out_b, &format!("certs/{}/cert.pem", app.id)) {
+                return Err(Hold::check(&app.id, "output_unwritable", why));
+            }
+            if job.has_secrets() {
+                crate::letters::secret::preflight(
+                    &config.letters,
+                    out_b,
+                    &probes,
+                    app,
+                    job.product,
+                    &job.facts(),
+                    job.wants_password,
+                )?;
+            }
+            Ok(job)
+        })
+        .collect();
     let mut jobs = Vec::new();
     let mut holds = Vec::new();
-    let mut cleared = Vec::new();
-    for ticket in tickets {
-        let job = match issue::prepare(ticket, &config.pipelines, ca, state, now) {
-            Ok(job) => job,
-            Err(h) => {
-                holds.push(h);
-                continue;
-            }
-        };
-        let app = job.application();
-        if let Err(why) = crate::fsio::probe_writable(out_b, &format!("certs/{}/cert.pem", app.id)) {
-            holds.push(Hold::check(&app.id, "output_unwritable", why));
-            continue;
+    for c in checked {
+        match c {
+            Ok(job) => jobs.push(job),
+            Err(h) => holds.push(h),
         }
-        if job.has_secrets() {
-            if let Err(h) = crate::letters::secret::preflight(
-                &config.letters,
-                out_b,
-                app,
-                job.product,
-                &job.facts(),
-                job.wants_password,
-            ) {
-                holds.push(h);
-                continue;
-            }
-        }
-        cleared.push(job.application().id.clone());
-        jobs.push(job);
     }
+    let cleared: Vec<String> = jobs.iter().map(|j| j.application().id.clone()).collect();
     ledger.record_holds(&holds, &cleared)?;
     report.holds.extend(holds);
+    timings.mark("issue: checks");
     if jobs.is_empty() {
         return Ok(report);
     }
@@ -370,16 +374,16 @@ fn issue_stage(
         job.take_pool_key(key);
     }
     crate::faults::point("issue-after-reserve");
+    timings.mark("issue: reserve");
 
     // 3. Keys, certificates, files; 4. the secret letters. A failure of one voids it.
-    let signed = issue::sign(&jobs, ca, out_b);
+    let lettered = issue::sign(&jobs, ca, out_b, |job, s| {
+        crate::letters::secret::write(&config.letters, out_b, &s, job.product).map(|letters| (s, letters))
+    });
     let mut done: Vec<(Signed, Vec<Prepared>)> = Vec::new();
     let mut voided: Vec<(String, String)> = Vec::new();
     let mut failed: Vec<Hold> = Vec::new();
-    for (job, result) in jobs.iter().zip(signed) {
-        let lettered = result.and_then(|s| {
-            crate::letters::secret::write(&config.letters, out_b, &s, job.product).map(|letters| (s, letters))
-        });
+    for (job, lettered) in jobs.iter().zip(lettered) {
         match lettered {
             Ok(pair) => done.push(pair),
             Err(SignError::Run(e)) => return Err(e),
@@ -391,17 +395,20 @@ fn issue_stage(
         }
         crate::faults::point("issue-after-files");
     }
+    timings.mark("issue: sign, letters");
     let prepared: Vec<&Prepared> = done.iter().flat_map(|(_, l)| l).collect();
     if !prepared.is_empty() {
         config.letters.print_files(out_b, &format!("run{run_id}"), &prepared, &[])?;
     }
     crate::faults::point("issue-after-letters");
+    timings.mark("issue: print files");
 
     // 5. Every file of the run durable at once (one syncfs), then one transaction records
     // them; the secrets are dropped (zeroized) after it.
     if !done.is_empty() {
         crate::fsio::sync_filesystem(out_b)?;
     }
+    timings.mark("issue: syncfs");
     ledger.void(&voided)?;
     ledger.record_holds(&failed, &[])?;
     report.holds.extend(failed);
@@ -419,6 +426,7 @@ fn issue_stage(
         .collect();
     ledger.complete(run_id, &records)?;
     crate::faults::point("issue-after-commit");
+    timings.mark("issue: commit");
     report.issued = done
         .into_iter()
         .map(|(s, letters)| IssuedCert {
@@ -481,9 +489,12 @@ impl BatchIssued {
 /// Runs (or checks) one batch folder.
 pub fn run_batch(opts: &Options) -> Result<Outcome> {
     let started_at = crate::jpdate::now_iso();
+    let mut timings = crate::timings::Timings::start();
     let config = Config::load(&opts.pipelines_dir)?;
+    timings.mark("configuration");
     let batch = intake::read_batch(&opts.batch_dir, &config.pipelines)?;
     crate::faults::point("after-intake");
+    timings.mark("intake");
     let command = match opts.mode {
         Mode::Run => "run",
         Mode::Check => "check",
@@ -509,6 +520,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     let ca = ca_source::open(&config.ca, &opts.state_dir, now, true)?;
     let recovered = crate::recovery::recover(&mut ledger, &opts.out_dir, &opts.state_dir)?;
     let moment = ledger.batch_moment(&batch.name)?.unwrap_or(now);
+    timings.mark("ledger, CA, recovery");
     let out_b = opts.out_dir.join(&batch.name);
 
     // What earlier days decided, read once.
@@ -519,11 +531,13 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     // Screening.
     let mut screening = screen::screen_batch(&batch, &prior, &config.pipelines, opts.as_of);
     let mut summary = Summary::new(&batch, command, opts.as_of, &screening.decisions, &screening.notes);
+    timings.mark("screening");
     archive_documents(&opts.state_dir, &batch.dir.join("scans"), &mut screening.documents)?;
     // The archived copies are durable before the ledger records their hashes.
     if screening.documents.iter().any(|d| d.archive_sha256.is_some()) {
         crate::fsio::sync_filesystem(&opts.state_dir)?;
     }
+    timings.mark("archive");
     let (applications, rejected) = writes(&screening, &prior, &batch.name);
     let mut run = run_write(&batch.name, command, opts.as_of, moment, started_at);
     run.rows_read = batch.rows_read;
@@ -534,6 +548,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     let counts = ledger.record(&run, &applications, &screening.documents, &rejected)?;
     summary = summary.with_recorded(&counts);
     crate::faults::point("after-ledger");
+    timings.mark("record");
     // An application that ran out of time for documents is owed what it paid (listed by
     // `daily` in the day's refunds.csv).
     crate::lifecycle::refunds::settle(&mut ledger, &config.pipelines, opts.as_of)?;
@@ -557,6 +572,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     pay.counts = ledger.record_payments(counts.run_id, &batch.name, &pay_write).context("cannot record payments")?;
     let clearance = crate::payments::clearance(&pay_prior).with_paid(&pay.counts.paid);
     summary = summary.with_payments(&pay);
+    timings.mark("payments");
 
     // Issuance and its letters.
     let ready = std::mem::take(&mut screening.ready);
@@ -566,6 +582,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     issue.stage_time = stage_started.elapsed();
     issue.recovered = recovered.voided;
     issue.demo_ca = config.ca.mode == ca_source::CaMode::Demo;
+    timings.mark("issue");
 
     // The day's decisions as they end: issued, or held with why.
     let mut decisions = screening.decisions;
@@ -610,6 +627,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     // Letters without a secret, mails, reports: all rewritten identically by a rerun. A
     // batch run again on a later day keeps the notices its own day printed (the mailroom may
     // have posted them; later days' changes are later days' notices).
+    timings.mark("issued rows");
     let manifest = out_b.join("letters/manifest-notices.csv");
     let mut notices = Notices::default();
     if moment.date_naive() < opts.as_of && manifest.exists() {
@@ -633,12 +651,15 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         let printed: Vec<&Prepared> = notices.printed.iter().collect();
         config.letters.print_files(&out_b, "notices", &printed, &notices.queued)?;
     }
+    timings.mark("notices");
     crate::letters::mails::review_mails(&out_b, &config.mail, &decisions, opts.as_of, moment)?;
     crate::letters::mails::download_mails(&out_b, &config.mail, &batch_issued.download_links())?;
 
+    timings.mark("mails");
     report::write_batch_reports(&out_b, &decisions, &summary)?;
     report::write_issued_csv(&out_b, &batch_issued.rows)?;
     report::write_staff_queue(&out_b, &ledger.holds()?, &notices.queued)?;
+    timings.mark("reports");
     let mut accounts = report::accounts::accounts(&batch, &decisions, &screening.held_documents, &pay.accounts);
     // The batch's revocation requests and returned receipts, as the commands would take them.
     let (requests, receipts) = crate::lifecycle::requests::from_batch(&batch.dir, &batch.name);
@@ -664,7 +685,10 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         accounts.push(report::accounts::Account::header(name));
     }
     report::accounts::write(&out_b, &accounts)?;
+    timings.mark("requests, rows.csv");
     finance_files(&ledger, &batch.name, &out_b, opts.as_of, moment)?;
+    timings.mark("finance");
     crate::recovery::export_audit(&mut ledger, &opts.state_dir)?;
+    timings.mark("audit log");
     Ok(Outcome { summary, decisions, out_dir: Some(out_b), issue, requests: answered })
 }

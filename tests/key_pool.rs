@@ -243,3 +243,22 @@ fn a_fill_killed_between_chunks_keeps_what_it_recorded_and_a_rerun_tops_up_exact
         certbatch::issue::key_pool::unseal(&kek, &k.unwrap()).unwrap();
     }
 }
+
+#[test]
+fn a_day_of_transfers_is_paid_and_issued_in_one_run_from_a_full_pool() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut day = Day::new(root, "2026-11-19");
+    let mut credits = Vec::new();
+    for i in 0..12 {
+        day.gid_paid(&format!("G{i:03}"), i * 97, &mut credits);
+    }
+    day.write_csv(true, "sjis");
+    std::fs::create_dir_all(day.dir.join("transfers")).unwrap();
+    std::fs::write(day.dir.join("transfers/smbc.csv"), smbc_statement(&credits)).unwrap();
+    cli_ok(root, "2026-11-19", &["keys", "fill", "--count", "12"]);
+    let out = run(root, &day.dir, d(2026, 11, 19));
+    assert_eq!(out.issue.issued.len(), 12, "{:?} {:?}", out.issue.awaiting_payment, out.issue.holds);
+    let rows = pool(root);
+    assert!(rows.iter().all(|k| k.state == "used"), "{rows:?}");
+}

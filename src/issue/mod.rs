@@ -352,14 +352,20 @@ pub fn is_run_failure(e: &anyhow::Error) -> bool {
 }
 
 /// Keys, certificates and PKCS#12 files on all cores, each written (atomically; the
-/// PKCS#12 0600) under `out_b` (the batch's output folder) as it is made, so writing
-/// overlaps the other cores' key generation.
-pub fn sign(jobs: &[Job], ca: &ca_source::SigningCa, out_b: &Path) -> Vec<Result<Signed, SignError>> {
+/// PKCS#12 0600) under `out_b` (the batch's output folder) as it is made, then handed to
+/// `then` on the same core (the run writes its secret letters there), so writing overlaps
+/// the other cores' key generation instead of following it one certificate at a time.
+pub fn sign<T: Send>(
+    jobs: &[Job],
+    ca: &ca_source::SigningCa,
+    out_b: &Path,
+    then: impl Fn(&Job, Signed) -> Result<T, SignError> + Sync,
+) -> Vec<Result<T, SignError>> {
     let bar = crate::progress::bar(jobs.len() as u64, "issue");
     let out = jobs
         .par_iter()
         .map(|job| {
-            let r = make(job, ca, out_b);
+            let r = make(job, ca, out_b).and_then(|s| then(job, s));
             bar.inc(1);
             r
         })

@@ -86,7 +86,9 @@ impl Font {
         if cmap.is_empty() {
             bail!("font has no Unicode cmap");
         }
-        let data = Arc::new(bytes);
+        // What is embedded: the same outlines without their hinting (see `dehint`); a font
+        // that is not plain TrueType is embedded as it is.
+        let data = Arc::new(super::dehint::strip_hinting(&bytes).unwrap_or(bytes));
         let krilla =
             krilla::text::Font::new(data.clone().into(), 0).ok_or_else(|| anyhow!("krilla could not read the font"))?;
         Ok(Font { data, units_per_em, cmap, advances, krilla })

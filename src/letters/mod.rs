@@ -7,6 +7,7 @@
 //! secret letter holds it before anything is signed ([`secret::preflight`]); a notice goes
 //! to the staff queue. Issuance never renders a page; this stage never signs.
 
+pub mod dehint;
 pub mod letter_pdf;
 pub mod mails;
 pub mod notices;

@@ -65,6 +65,7 @@ fn secrets_of<'s>(l: &PlannedLetter, pin: &'s str, password: Option<&'s str>) ->
 pub fn preflight(
     kit: &LetterKit,
     out_b: &Path,
+    probes: &crate::fsio::Probes,
     app: &Application,
     product: &Product,
     facts: &CertFacts,
@@ -82,7 +83,7 @@ pub fn preflight(
             return Err(Hold::check(&app.id, &format!("letter_unprintable:{}", l.kind), why.to_string()));
         }
         let file = format!("letters/{}/{}.pdf", l.kind, app.id);
-        if let Err(why) = crate::fsio::probe_writable(out_b, &file) {
+        if let Err(why) = probes.writable(out_b, &file) {
             return Err(Hold::check(&app.id, &format!("letter_unwritable:{}", l.kind), why));
         }
     }

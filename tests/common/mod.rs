@@ -123,6 +123,20 @@ impl Day {
         self.own_docs(id, &["application_form", "seal_certificate", "residence_certificate"])
     }
 
+    /// Adds G-ID application `id`, paid by transfer: the applicant is person `i` (unique
+    /// kana, so the bank's half-width payer name matches it alone), and the credit goes
+    /// into `credits` as an SMBC row (date, amount, payer).
+    pub fn gid_paid(&mut self, id: &str, i: usize, credits: &mut Vec<(String, i64, String)>) -> &mut Self {
+        let p = person(i);
+        self.clean(id, &format!("E-{id}"));
+        let row = self.apps.last_mut().unwrap();
+        row.insert("name_kana", s(&p.kana));
+        row.insert("name_romaji", s(&p.romaji));
+        // 2y G-ID download: 17,500 + 10% tax.
+        credits.push(("2026/11/19".into(), 19_250, p.bank));
+        self
+    }
+
     /// The company documents an envelope's AOSign applications share.
     pub fn company_docs(&mut self, env: &str) -> &mut Self {
         for t in ["corporate_registry", "corporate_seal_certificate"] {
@@ -306,11 +320,9 @@ pub fn row_of(rows: &[(String, String, String, String)], id: &str) -> (String, S
 
 /// Runs the binary; gives (exit code, stdout, stderr).
 pub fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_certbatch"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
+    // Set for tests and benches; examples sharing this file never call it.
+    let Some(bin) = option_env!("CARGO_BIN_EXE_certbatch") else { panic!("only tests and benches run the binary") };
+    let out = std::process::Command::new(bin).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -426,4 +438,74 @@ pub fn pin_of(i: &certbatch::run::IssuedCert) -> String {
 /// The download password of an issued certificate, from its password letter.
 pub fn password_of(i: &certbatch::run::IssuedCert) -> Option<String> {
     i.letter_files.iter().find(|(k, _)| *k == "download_password").map(|(_, f)| secret_in_letter(f))
+}
+
+/// A made-up applicant whose kana, Hepburn romaji and bank spelling agree.
+pub struct Person {
+    pub kana: String,
+    pub romaji: String,
+    /// As a bank statement writes the payer: half-width kana.
+    pub bank: String,
+}
+
+/// (full-width, half-width, Hepburn) of syllables whose romanisation has no long-vowel or
+/// geminate rule to trip on.
+const SYLLABLES: &[(&str, &str, &str)] = &[
+    ("カ", "ｶ", "KA"),
+    ("キ", "ｷ", "KI"),
+    ("ク", "ｸ", "KU"),
+    ("ケ", "ｹ", "KE"),
+    ("コ", "ｺ", "KO"),
+    ("サ", "ｻ", "SA"),
+    ("シ", "ｼ", "SHI"),
+    ("ス", "ｽ", "SU"),
+    ("セ", "ｾ", "SE"),
+    ("ソ", "ｿ", "SO"),
+    ("タ", "ﾀ", "TA"),
+    ("チ", "ﾁ", "CHI"),
+    ("ツ", "ﾂ", "TSU"),
+    ("テ", "ﾃ", "TE"),
+    ("ト", "ﾄ", "TO"),
+    ("ナ", "ﾅ", "NA"),
+    ("ニ", "ﾆ", "NI"),
+    ("ヌ", "ﾇ", "NU"),
+    ("ネ", "ﾈ", "NE"),
+    ("ノ", "ﾉ", "NO"),
+    ("ハ", "ﾊ", "HA"),
+    ("ヒ", "ﾋ", "HI"),
+    ("フ", "ﾌ", "FU"),
+    ("ヘ", "ﾍ", "HE"),
+    ("ホ", "ﾎ", "HO"),
+    ("マ", "ﾏ", "MA"),
+    ("ミ", "ﾐ", "MI"),
+    ("ム", "ﾑ", "MU"),
+    ("メ", "ﾒ", "ME"),
+    ("モ", "ﾓ", "MO"),
+    ("ラ", "ﾗ", "RA"),
+    ("リ", "ﾘ", "RI"),
+    ("ル", "ﾙ", "RU"),
+    ("レ", "ﾚ", "RE"),
+    ("ロ", "ﾛ", "RO"),
+];
+
+/// Person `i`: a distinct name for every i below 35^4.
+pub fn person(i: usize) -> Person {
+    let n = SYLLABLES.len();
+    let digits = [i % n, (i / n) % n, (i / n / n) % n, (i / n / n / n) % n];
+    let name = |f: fn(&(&'static str, &'static str, &'static str)) -> &'static str| {
+        let w = |a: usize, b: usize| format!("{}{}", f(&SYLLABLES[a]), f(&SYLLABLES[b]));
+        format!("{} {}", w(digits[0], digits[1]), w(digits[2], digits[3]))
+    };
+    Person { kana: name(|x| x.0), romaji: name(|x| x.2), bank: name(|x| x.1) }
+}
+
+/// An SMBC statement export in Shift_JIS, as the bank writes it: (date, amount, payer).
+pub fn smbc_statement(rows: &[(String, i64, String)]) -> Vec<u8> {
+    let mut text = String::from("年月日,お引出し,お預入れ,お取り扱い内容,残高,メモ\r\n");
+    let mut balance = 100_000;
+    for (date, amount, payer) in rows {
+        balance += amount;
+        text.push_str(&format!("{date},,{amount},振込 {payer},{balance},\r\n"));
+    }
+    encoding_rs::SHIFT_JIS.encode(&text).0.into_owned()
 }
