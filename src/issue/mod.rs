@@ -284,6 +284,8 @@ pub struct Signed {
     pub p12_file: Option<String>,
     pub download_password_hash: Option<String>,
     pub download_expires: Option<DateTime<FixedOffset>>,
+    /// CPU time spent making its key here (zero for a pooled key or a CSR's).
+    pub keygen: std::time::Duration,
     secrets: Option<Secrets>,
 }
 
@@ -384,6 +386,7 @@ fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, Si
         }
     };
     let profile = &job.product.profile;
+    let started = std::time::Instant::now();
     let (key, spki) = match &job.csr_key {
         Some(spki) => (None, spki.clone()),
         None => {
@@ -393,6 +396,7 @@ fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, Si
             (Some(key), spki)
         }
     };
+    let keygen = if job.pool_key.is_none() && job.csr_key.is_none() { started.elapsed() } else { Default::default() };
     let cert_der = ca.ca.issue(&end_entity(job, ca, spki)).map_err(|e| one("issue_failed", e))?;
     let subject = {
         use der::Decode;
@@ -449,6 +453,7 @@ fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, Si
         p12_file,
         download_password_hash,
         download_expires: job.download_expires(),
+        keygen,
         secrets,
     })
 }
