@@ -7,10 +7,11 @@
 //! 1. [`prepare`]: validity fixed and every name and extension checked without signing;
 //!    a ticket that cannot be made waits on a [`Hold`] and costs no key;
 //! 2. serials reserved, one transaction (the database allows one live certificate per
-//!    application);
-//! 3. [`sign`]: keys, certificates, PKCS#12 and the certificate files, on all cores;
-//! 4. the letter stage writes each certificate's secret letters (a PIN exists only in its
-//!    letter);
+//!    application), each taking a pooled key where its product allows and the pool has one;
+//! 3. [`sign`]: keys (pooled or made now), certificates, PKCS#12 and the certificate
+//!    files, on all cores;
+//! 4. on the same core, the letter stage writes each certificate's secret letters (a PIN
+//!    exists only in its letter);
 //! 5. one transaction marks them issued (no record without its files and letters).
 //!
 //! A kill between 2 and 5 leaves reservations the next run voids, deleting every file of the
