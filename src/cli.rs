@@ -118,12 +118,13 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum KeysAction {
     /// Makes key pairs until the pool holds --count ready ones (run it in idle hours; a
-    /// second fill to the same count makes nothing).
+    /// second fill to the same count makes nothing). Only products with `key_pool = true`
+    /// (G-ID download and media) take pooled keys.
     Fill {
         /// Ready keys the pool should hold.
         #[arg(long)]
         count: usize,
-        /// RSA modulus size (the products' key_bits).
+        /// RSA modulus size: 2048, 3072 or 4096 (the products' key_bits).
         #[arg(long, default_value_t = 2048)]
         bits: usize,
     },
@@ -346,12 +347,17 @@ pub fn dispatch(mut cli: Cli) -> Result<()> {
         Command::Keys { action: KeysAction::Status } => {
             let opts = lifecycle_options(state, cli.out, cli.pipelines, as_of, cli.wait);
             let (counts, kek) = crate::lifecycle::key_fill::status(&opts)?;
+            println!("key pool in {}", opts.state_dir.display());
             match &kek {
                 Some(id) => println!("key-encryption key in use: {id}"),
-                None => println!("no key pool configured (pool_key_file in pipelines/ca/ca.toml)"),
+                None => println!(
+                    "no key-encryption key yet: the demo CA makes one on the first `keys fill` or run; a real CA names \
+                     pool_key_file in {}",
+                    opts.pipelines_dir.join(crate::issue::ca_source::CA_CONFIG).display()
+                ),
             }
             if counts.is_empty() {
-                println!("the pool is empty");
+                println!("no keys in the pool");
             }
             for c in &counts {
                 let note = if kek.as_ref() != Some(&c.kek_id) && c.state == "ready" {
@@ -445,6 +451,15 @@ fn batch(
                 "  after issue    {} rows of revocations.csv/receipts.csv/changes.csv: {} (see requests.csv)",
                 outcome.requests.len(),
                 counts.join(", ")
+            );
+        }
+        let issue = &outcome.issue;
+        if issue.pool_taken + issue.pool_dry > 0 {
+            println!(
+                "  key pool       {} keys taken from the pool, {} made on the spot{}",
+                issue.pool_taken,
+                issue.pool_dry,
+                if issue.pool_dry > 0 { " (the pool ran dry: `keys fill` a larger count)" } else { "" }
             );
         }
         println!("  written        {}", dir.display());

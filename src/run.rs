@@ -91,6 +91,10 @@ pub struct IssueReport {
     /// The CPU time spent making keys on the spot (all cores added up; pooled keys cost
     /// none): what "at the key-generation bound" is measured against.
     pub keygen_time: Duration,
+    /// Keys taken from the key pool, and keys made on the spot for a product that would
+    /// have taken one (the pool had none left).
+    pub pool_taken: usize,
+    pub pool_dry: usize,
 }
 
 /// What a run decided, for the caller to print.
@@ -373,7 +377,12 @@ fn issue_stage(
         .collect();
     let asks: Vec<_> = jobs.iter().map(|j| j.pool_ask(ca)).collect();
     let (run_id, pooled) = ledger.reserve(batch, &reservations, &asks)?;
-    for (job, key) in jobs.iter_mut().zip(pooled) {
+    for ((job, key), ask) in jobs.iter_mut().zip(pooled).zip(&asks) {
+        match (&key, ask) {
+            (Some(_), _) => report.pool_taken += 1,
+            (None, Some(_)) => report.pool_dry += 1,
+            (None, None) => {}
+        }
         job.take_pool_key(key);
     }
     crate::faults::point("issue-after-reserve");

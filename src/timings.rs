@@ -18,14 +18,14 @@ impl Timings {
     /// Prints a figure measured elsewhere (a sum of CPU time), not a step.
     pub fn note(&self, what: &str, time: std::time::Duration) {
         if self.last.is_some() {
-            eprintln!("certbatch timing: {what:<20} {:8.3} s", time.as_secs_f64());
+            eprintln!("certbatch timing: {what:<26} {:8.3} s", time.as_secs_f64());
         }
     }
 
     /// Ends the step `what` (the time since the last mark) and starts the next.
     pub fn mark(&mut self, what: &str) {
         if let Some(last) = self.last {
-            eprintln!("certbatch timing: {what:<20} {:8.3} s", last.elapsed().as_secs_f64());
+            eprintln!("certbatch timing: {what:<26} {:8.3} s", last.elapsed().as_secs_f64());
             self.last = Some(Instant::now());
         }
     }

@@ -123,6 +123,7 @@ fn pooled_keys_serve_gid_until_the_pool_runs_dry_and_never_a_card_product() {
     mark_paid(root, 4);
     let second = run(root, &day.dir, d(2026, 11, 20));
     assert_eq!(second.issue.issued.len(), 4);
+    assert_eq!((second.issue.pool_taken, second.issue.pool_dry), (3, 1), "the run says the pool ran dry");
     let rows = pool(root);
     assert_eq!(rows.len(), 3);
     let by_app: BTreeMap<String, &PoolRow> = rows.iter().map(|k| (k.issuance.as_ref().unwrap().1.clone(), k)).collect();
@@ -146,9 +147,9 @@ fn pooled_keys_serve_gid_until_the_pool_runs_dry_and_never_a_card_product() {
         assert!(rows.iter().all(|k| k.spki_sha256 != spki), "{}", i.application_id);
     }
 
-    // The status command shows it; the KEK is the owner's alone.
+    // The status command shows it and where; the KEK is the owner's alone.
     let status = cli_ok(root, "2026-11-20", &["keys", "status"]);
-    assert!(status.contains("used\t3"), "{status}");
+    assert!(status.contains("used\t3") && status.contains(&root.join("state").display().to_string()), "{status}");
     use std::os::unix::fs::PermissionsExt;
     let kek = root.join("state/ca/DEMO-pool.key");
     assert_eq!(std::fs::metadata(&kek).unwrap().permissions().mode() & 0o777, 0o600);
@@ -164,6 +165,21 @@ fn pooled_keys_serve_gid_until_the_pool_runs_dry_and_never_a_card_product() {
             f.path().display()
         );
     }
+}
+
+#[test]
+fn a_replaced_key_encryption_key_is_said_and_its_keys_are_never_taken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    cli_ok(root, "2026-11-19", &["keys", "fill", "--count", "2"]);
+    std::fs::remove_file(root.join("state/ca/DEMO-pool.key")).unwrap();
+    let a = args(root, "2026-11-19", &["keys", "fill", "--count", "1"]);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, _, err) = cli(&refs);
+    assert_eq!(code, 0);
+    assert!(err.contains("2 ready RSA-2048 keys are sealed under key-encryption key"), "{err}");
+    let status = cli_ok(root, "2026-11-19", &["keys", "status"]);
+    assert!(status.contains("(another KEK: never taken)"), "{status}");
 }
 
 #[test]

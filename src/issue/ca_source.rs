@@ -162,9 +162,27 @@ pub fn open_pool_kek(cfg: &CaConfig, state: &Path) -> Result<super::key_pool::Po
         CaMode::Demo => {
             let dir = state.join(DEMO_DIR);
             std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
-            super::key_pool::PoolKek::open_or_create(&dir.join(DEMO_POOL_KEY), true)
+            let file = dir.join(DEMO_POOL_KEY);
+            if !file.exists() {
+                eprintln!("certbatch: making the DEMO key pool's key-encryption key {}", file.display());
+            }
+            super::key_pool::PoolKek::open_or_create(&file, true)
         }
     }
+}
+
+/// The id of the key pool's KEK where it already is, making nothing (`keys status`):
+/// None when no pool is configured or the demo CA has none yet.
+pub fn peek_pool_kek(cfg: &CaConfig, state: &Path) -> Result<Option<String>> {
+    let file = match (cfg.mode, &cfg.pool_key_file) {
+        (CaMode::File, None) => return Ok(None),
+        (CaMode::File, Some(f)) => f.clone(),
+        (CaMode::Demo, _) => state.join(DEMO_DIR).join(DEMO_POOL_KEY),
+    };
+    if cfg.mode == CaMode::Demo && !file.exists() {
+        return Ok(None);
+    }
+    Ok(Some(super::key_pool::PoolKek::open_or_create(&file, false)?.id()))
 }
 
 /// The CA to sign with, as `cfg` says; `create` allows making the demo CA on first use.

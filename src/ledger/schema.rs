@@ -464,7 +464,7 @@ pub const MIGRATIONS: &[&str] = &[
     BEGIN
         UPDATE key_pool
         SET state = CASE NEW.state WHEN 'issued' THEN 'used' ELSE 'destroyed' END, sealed = NULL,
-            ended_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
+            ended_at = strftime('%Y-%m-%dT%H:%M:%S+09:00', 'now', '+9 hours'),
             ended_why = CASE NEW.state WHEN 'issued' THEN 'certificate issued' ELSE 'attempt voided' END
         WHERE serial = NEW.serial AND state = 'taken';
     END;

@@ -19,6 +19,8 @@ const CHUNK: usize = 64;
 /// What a fill did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FillReport {
+    /// The state folder (ledger) the keys went into.
+    pub state: std::path::PathBuf,
     pub bits: u32,
     pub kek_id: String,
     pub target: i64,
@@ -32,7 +34,8 @@ impl FillReport {
     /// The one line the command prints.
     pub fn line(&self) -> String {
         format!(
-            "key pool: RSA-{} keys under key-encryption key {}: {} ready before, {} now (target {}); {} made in {:.1} s",
+            "key pool in {}: RSA-{} keys under key-encryption key {}: {} ready before, {} now (target {}); {} made in {:.1} s",
+            self.state.display(),
             self.bits,
             self.kek_id,
             self.ready_before,
@@ -47,9 +50,22 @@ impl FillReport {
 /// Tops the pool up to `target` ready keys of `bits` under the CA's current KEK.
 pub fn fill(opts: &Options, target: usize, bits: usize) -> Result<FillReport> {
     anyhow::ensure!(matches!(bits, 2048 | 3072 | 4096), "--bits must be 2048, 3072 or 4096");
-    let ca = crate::issue::ca_source::CaConfig::load(&opts.pipelines_dir)?;
-    let kek = crate::issue::ca_source::open_pool_kek(&ca, &opts.state_dir)?;
+    // The rules a morning run will load, checked now, so a fill never passes where the run
+    // would fail.
+    let config = crate::config::Config::load(&opts.pipelines_dir)?;
+    let takers: Vec<&str> = config
+        .pipelines
+        .products
+        .values()
+        .filter(|p| p.profile.key_pool && p.profile.key_bits == bits)
+        .map(|p| p.id.as_str())
+        .collect();
+    if takers.is_empty() {
+        eprintln!("certbatch: warning: no product takes pooled RSA-{bits} keys (key_pool = true with key_bits = {bits}): these keys will wait");
+    }
+    let kek = crate::issue::ca_source::open_pool_kek(&config.ca, &opts.state_dir)?;
     let ask = PoolAsk { bits: u32::try_from(bits).context("key size")?, kek_id: kek.id() };
+    warn_other_keks(opts, &ask)?;
     let target = i64::try_from(target).context("--count is too large")?;
     let started = Instant::now();
     let ready_before = ready(opts, &ask)?;
@@ -70,6 +86,7 @@ pub fn fill(opts: &Options, target: usize, bits: usize) -> Result<FillReport> {
     }
     bar.finish_and_clear();
     Ok(FillReport {
+        state: opts.state_dir.clone(),
         bits: ask.bits,
         kek_id: ask.kek_id,
         target,
@@ -78,6 +95,20 @@ pub fn fill(opts: &Options, target: usize, bits: usize) -> Result<FillReport> {
         made,
         elapsed: started.elapsed(),
     })
+}
+
+/// Says so when ready keys wait under another KEK: the KEK file was replaced or lost, and
+/// those keys will never be taken.
+fn warn_other_keks(opts: &Options, ask: &PoolAsk) -> Result<()> {
+    let Some(l) = Ledger::open_read_only(&opts.state_dir)? else { return Ok(()) };
+    for c in l.pool_counts()?.iter().filter(|c| c.state == "ready" && c.kek_id != ask.kek_id) {
+        eprintln!(
+            "certbatch: warning: {} ready RSA-{} keys are sealed under key-encryption key {}, not {} (in use now): \
+             they will never be taken; was the key file replaced or lost?",
+            c.count, c.bits, c.kek_id, ask.kek_id
+        );
+    }
+    Ok(())
 }
 
 fn ready(opts: &Options, ask: &PoolAsk) -> Result<i64> {
@@ -99,13 +130,11 @@ fn make(kek: &PoolKek, bits: usize, n: usize, bar: &indicatif::ProgressBar) -> R
         .collect()
 }
 
-/// The pool as `keys status` shows it, with the KEK in use now (None: no pool configured).
+/// The pool as `keys status` shows it, with the KEK in use now (None: no pool configured,
+/// or none made yet). Reads only: makes no folder, ledger or key.
 pub fn status(opts: &Options) -> Result<(Vec<PoolCount>, Option<String>)> {
     let ca = crate::issue::ca_source::CaConfig::load(&opts.pipelines_dir)?;
-    let kek = match ca.mode {
-        crate::issue::ca_source::CaMode::File if ca.pool_key_file.is_none() => None,
-        _ => Some(crate::issue::ca_source::open_pool_kek(&ca, &opts.state_dir)?.id()),
-    };
+    let kek = crate::issue::ca_source::peek_pool_kek(&ca, &opts.state_dir)?;
     let counts = match Ledger::open_read_only(&opts.state_dir)? {
         Some(l) => l.pool_counts()?,
         None => Vec::new(),
@@ -142,5 +171,15 @@ mod tests {
         assert_eq!(kek.as_deref(), Some(first.kek_id.as_str()));
         assert_eq!(counts.iter().map(|c| (c.state.as_str(), c.count)).collect::<Vec<_>>(), [("ready", 3)]);
         assert!(fill(&opts, 1, 1024).is_err());
+        assert_eq!(first.state, opts.state_dir);
+    }
+
+    #[test]
+    fn status_makes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = options(tmp.path());
+        let (counts, kek) = status(&opts).unwrap();
+        assert!(counts.is_empty() && kek.is_none());
+        assert!(!opts.state_dir.exists(), "no state folder, ledger or key is made");
     }
 }
