@@ -92,7 +92,7 @@ pub struct IssueReport {
     /// none): what "at the key-generation bound" is measured against.
     pub keygen_time: Duration,
     /// Keys taken from the key pool, and keys made on the spot for a product that would
-    /// have taken one (the pool had none left).
+    /// have taken one because the pool (filled at some time) had none left.
     pub pool_taken: usize,
     pub pool_dry: usize,
 }
@@ -377,11 +377,14 @@ fn issue_stage(
         .collect();
     let asks: Vec<_> = jobs.iter().map(|j| j.pool_ask(ca)).collect();
     let (run_id, pooled) = ledger.reserve(batch, &reservations, &asks)?;
+    // A key made on the spot counts as the pool running dry only where a pool was ever
+    // filled: a CA that does not use the pool is not told about it.
+    let pool_kept = !ledger.pool_counts()?.is_empty();
     for ((job, key), ask) in jobs.iter_mut().zip(pooled).zip(&asks) {
         match (&key, ask) {
             (Some(_), _) => report.pool_taken += 1,
-            (None, Some(_)) => report.pool_dry += 1,
-            (None, None) => {}
+            (None, Some(_)) if pool_kept => report.pool_dry += 1,
+            _ => {}
         }
         job.take_pool_key(key);
     }
