@@ -379,7 +379,7 @@ fn issue_stage(
     let (run_id, pooled) = ledger.reserve(batch, &reservations, &asks)?;
     // A key made on the spot counts as the pool running dry only where a pool was ever
     // filled: a CA that does not use the pool is not told about it.
-    let pool_kept = !ledger.pool_counts()?.is_empty();
+    let pool_kept = ledger.pool_in_use()?;
     for ((job, key), ask) in jobs.iter_mut().zip(pooled).zip(&asks) {
         match (&key, ask) {
             (Some(_), _) => report.pool_taken += 1,

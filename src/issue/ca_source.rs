@@ -143,46 +143,35 @@ pub fn init_demo(state: &Path, now: chrono::DateTime<chrono::FixedOffset>) -> Re
     // day it was made can still be issued; a real CA is never backdated.
     let ca = Ca::init_demo(&dir, &pass, now.checked_sub_months(chrono::Months::new(36)).unwrap_or(now))?;
     super::secrets::PasswordKey::open_or_create(&dir.join(DEMO_PASSWORD_KEY), true)?;
-    super::key_pool::PoolKek::open_or_create(&dir.join(DEMO_POOL_KEY), true)?;
     Ok(ca)
 }
 
-/// The key pool's key-encryption key alone, from where the CA's keys are (`keys fill` needs
-/// no CA key): the demo CA's own, made on first use, or a real CA's `pool_key_file`.
-pub fn open_pool_kek(cfg: &CaConfig, state: &Path) -> Result<super::key_pool::PoolKek> {
-    match cfg.mode {
-        CaMode::File => {
-            let Some(file) = &cfg.pool_key_file else {
-                bail!(
-                    "{CA_CONFIG}: no key pool: name a pool_key_file (64 hex digits, mode 0600) kept with the CA's key"
-                );
-            };
-            super::key_pool::PoolKek::open_or_create(file, false)
-        }
-        CaMode::Demo => {
-            let dir = state.join(DEMO_DIR);
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
-            let file = dir.join(DEMO_POOL_KEY);
-            if !file.exists() {
-                eprintln!("certbatch: making the DEMO key pool's key-encryption key {}", file.display());
-            }
-            super::key_pool::PoolKek::open_or_create(&file, true)
-        }
-    }
-}
-
-/// The id of the key pool's KEK where it already is, making nothing (`keys status`):
-/// None when no pool is configured or the demo CA has none yet.
-pub fn peek_pool_kek(cfg: &CaConfig, state: &Path) -> Result<Option<String>> {
+/// The key pool's key-encryption key where the CA's keys are: the demo CA's own (made by
+/// the first `keys fill` when `create`), or a real CA's `pool_key_file`. None when there is
+/// none (no pool: keys are made on the spot). The one place that knows where it lives.
+pub fn pool_kek(cfg: &CaConfig, state: &Path, create: bool) -> Result<Option<super::key_pool::PoolKek>> {
     let file = match (cfg.mode, &cfg.pool_key_file) {
         (CaMode::File, None) => return Ok(None),
         (CaMode::File, Some(f)) => f.clone(),
         (CaMode::Demo, _) => state.join(DEMO_DIR).join(DEMO_POOL_KEY),
     };
     if cfg.mode == CaMode::Demo && !file.exists() {
-        return Ok(None);
+        if !create {
+            return Ok(None);
+        }
+        let dir = state.join(DEMO_DIR);
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
+        eprintln!("certbatch: making the DEMO key pool's key-encryption key {}", file.display());
     }
-    Ok(Some(super::key_pool::PoolKek::open_or_create(&file, false)?.id()))
+    super::key_pool::PoolKek::open_or_create(&file, create && cfg.mode == CaMode::Demo).map(Some)
+}
+
+/// The KEK `keys fill` seals under (made for the demo CA on first use); an error naming the
+/// fix when a real CA has none configured.
+pub fn open_pool_kek(cfg: &CaConfig, state: &Path) -> Result<super::key_pool::PoolKek> {
+    pool_kek(cfg, state, true)?.with_context(|| {
+        format!("{CA_CONFIG}: no key pool: name a pool_key_file (64 hex digits, mode 0600) kept with the CA's key")
+    })
 }
 
 /// The CA to sign with, as `cfg` says; `create` allows making the demo CA on first use.
@@ -203,8 +192,7 @@ pub fn open(
             };
             let ca = Ca::load(chain, key, &pass)?;
             let password_key = cfg.password_key_file.as_deref().map(super::secrets::PasswordKey::load).transpose()?;
-            let pool_kek =
-                cfg.pool_key_file.as_deref().map(|f| super::key_pool::PoolKek::open_or_create(f, false)).transpose()?;
+            let pool_kek = pool_kek(cfg, state, false)?;
             Ok(SigningCa { ca, password_key, pool_kek, crl_url: cfg.crl_url.clone(), aia_url: cfg.aia_url.clone() })
         }
         CaMode::Demo => {
@@ -218,13 +206,13 @@ pub fn open(
                 bail!("no DEMO CA in {} yet: run `certbatch ca init`", dir.display());
             };
             let (crl_url, aia_url) = demo_urls();
-            // A demo CA made before these keys existed gets them on its next use.
+            // A demo CA made before this key existed gets it on its next use. The pool's key
+            // is made by the first `keys fill`: without a pool there is nothing to seal.
             let password_key = super::secrets::PasswordKey::open_or_create(&dir.join(DEMO_PASSWORD_KEY), true)?;
-            let pool_kek = super::key_pool::PoolKek::open_or_create(&dir.join(DEMO_POOL_KEY), true)?;
             Ok(SigningCa {
                 ca,
                 password_key: Some(password_key),
-                pool_kek: Some(pool_kek),
+                pool_kek: pool_kek(cfg, state, false)?,
                 crl_url: cfg.crl_url.clone().or(crl_url),
                 aia_url: cfg.aia_url.clone().or(aia_url),
             })

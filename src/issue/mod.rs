@@ -387,17 +387,17 @@ fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, Si
         }
     };
     let profile = &job.product.profile;
-    let started = std::time::Instant::now();
+    let mut keygen = std::time::Duration::ZERO;
     let (key, spki) = match &job.csr_key {
         Some(spki) => (None, spki.clone()),
         None => {
-            let key = key_for(job, ca).map_err(|e| one("issue_failed", e))?;
+            let (key, made_in) = key_for(job, ca).map_err(|e| one("issue_failed", e))?;
+            keygen = made_in;
             let spki = spki::SubjectPublicKeyInfoOwned::from_key(&key.to_public_key())
                 .map_err(|e| one("issue_failed", anyhow::anyhow!("cannot encode the public key: {e}")))?;
             (Some(key), spki)
         }
     };
-    let keygen = if job.pool_key.is_none() && job.csr_key.is_none() { started.elapsed() } else { Default::default() };
     let cert_der = ca.ca.issue(&end_entity(job, ca, spki)).map_err(|e| one("issue_failed", e))?;
     let subject = {
         use der::Decode;
@@ -462,13 +462,17 @@ fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, Si
 /// The job's key: the pooled one its reservation took, or one made now. A pooled key that
 /// does not open fails this certificate (its attempt is voided and the key destroyed),
 /// never falls back to a fresh key under the pooled key's record.
-fn key_for(job: &Job, ca: &ca_source::SigningCa) -> Result<rsa::RsaPrivateKey> {
+/// With the time spent making it (zero for a pooled key).
+fn key_for(job: &Job, ca: &ca_source::SigningCa) -> Result<(rsa::RsaPrivateKey, std::time::Duration)> {
     match (&job.pool_key, ca.pool_kek.as_ref()) {
-        (Some(pooled), Some(kek)) => {
-            key_pool::unseal(kek, &pooled.key).with_context(|| format!("pooled key {}", pooled.id))
-        }
+        (Some(pooled), Some(kek)) => key_pool::unseal(kek, &pooled.key)
+            .map(|k| (k, std::time::Duration::ZERO))
+            .with_context(|| format!("pooled key {}", pooled.id)),
         (Some(pooled), None) => anyhow::bail!("pooled key {} was taken but the CA has no pool key", pooled.id),
-        (None, _) => pfx::generate_key(job.product.profile.key_bits),
+        (None, _) => {
+            let started = std::time::Instant::now();
+            pfx::generate_key(job.product.profile.key_bits).map(|k| (k, started.elapsed()))
+        }
     }
 }
 

@@ -72,6 +72,11 @@ impl Ledger {
         )?)
     }
 
+    /// Whether a pool was ever filled (a key made on the spot then means it ran dry).
+    pub fn pool_in_use(&self) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM key_pool)", [], |r| r.get(0))?)
+    }
+
     /// The pool by key size, KEK and state.
     pub fn pool_counts(&self) -> Result<Vec<PoolCount>> {
         let mut stmt = self.conn.prepare(
@@ -132,6 +137,9 @@ mod tests {
         let keys: Vec<_> = (0..3).map(|_| key_pool::make(&kek, 2048).unwrap()).collect();
         l.add_pool_keys(&keys).unwrap();
         let ask = PoolAsk { bits: 2048, kek_id: kek.id() };
+        let empty = tempfile::tempdir().unwrap();
+        assert!(!ledger(empty.path()).pool_in_use().unwrap());
+        assert!(l.pool_in_use().unwrap());
         assert_eq!(l.pool_ready(&ask).unwrap(), 3);
         assert_eq!(l.pool_ready(&PoolAsk { bits: 3072, ..ask.clone() }).unwrap(), 0);
         assert_eq!(l.pool_ready(&PoolAsk { kek_id: "00000000".into(), ..ask.clone() }).unwrap(), 0);

@@ -134,7 +134,7 @@ fn make(kek: &PoolKek, bits: usize, n: usize, bar: &indicatif::ProgressBar) -> R
 /// or none made yet). Reads only: makes no folder, ledger or key.
 pub fn status(opts: &Options) -> Result<(Vec<PoolCount>, Option<String>)> {
     let ca = crate::issue::ca_source::CaConfig::load(&opts.pipelines_dir)?;
-    let kek = crate::issue::ca_source::peek_pool_kek(&ca, &opts.state_dir)?;
+    let kek = crate::issue::ca_source::pool_kek(&ca, &opts.state_dir, false)?.map(|k| k.id());
     let counts = match Ledger::open_read_only(&opts.state_dir)? {
         Some(l) => l.pool_counts()?,
         None => Vec::new(),
