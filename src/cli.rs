@@ -113,6 +113,30 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// The card station: IC cards and eTokens personalised through PKCS#11.
+    Cards {
+        #[command(subcommand)]
+        action: CardsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CardsAction {
+    /// Personalises the pending jobs of card products on the blank tokens present, one job
+    /// per token, in order; the stock's transport SO PIN comes from CERTBATCH_BLANK_SO_PIN.
+    /// Writes OUT/cards-<day>/ (cards.csv, manifest.csv, letters). Starting it again after
+    /// a stop wipes any token left half-made.
+    Personalise {
+        /// The PKCS#11 module of the card readers (default: each product's `[cards] module`).
+        #[arg(long, value_name = "PATH")]
+        module: Option<PathBuf>,
+        /// A blank token's label starts with this.
+        #[arg(long, default_value = crate::lifecycle::cards::DEFAULT_BLANK_PREFIX, value_name = "PREFIX")]
+        blank_prefix: String,
+        /// At most this many cards this session.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -342,6 +366,21 @@ pub fn dispatch(mut cli: Cli) -> Result<()> {
         Command::Keys { action: KeysAction::Fill { count, bits } } => {
             let opts = lifecycle_options(state, cli.out, cli.pipelines, as_of, cli.wait);
             println!("{}", crate::lifecycle::key_fill::fill(&opts, count, bits)?.line());
+            Ok(())
+        }
+        Command::Cards { action: CardsAction::Personalise { module, blank_prefix, limit } } => {
+            let opts = crate::lifecycle::cards::StationOptions {
+                pipelines_dir: cli.pipelines,
+                state_dir: state,
+                out_dir: cli.out,
+                as_of,
+                lock_wait: Duration::from_secs(cli.wait),
+                module,
+                blank_prefix,
+                limit,
+            };
+            let r = crate::lifecycle::cards::personalise(&opts)?;
+            print!("{}", r.render());
             Ok(())
         }
         Command::Keys { action: KeysAction::Status } => {

@@ -46,6 +46,7 @@ pub mod status;
 pub mod text;
 pub mod textfile;
 pub mod timings;
+pub mod token;
 
 #[cfg(test)]
 pub mod testkit;

@@ -34,6 +34,50 @@ pub struct Product {
     #[serde(default)]
     pub refunds: Refunds,
     pub profile: CertProfile,
+    /// Token products (contract section 7): the key is born on a card or eToken at the card
+    /// station, never in software.
+    #[serde(default)]
+    pub cards: Option<Cards>,
+}
+
+/// How the card station personalises a token product's cards (`certbatch cards personalise`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cards {
+    /// The PKCS#11 module of the station's card readers (the command's `--module` overrides).
+    pub module: std::path::PathBuf,
+    /// What a personalised token is labelled with: a new card number for every card
+    /// (`card_number`), or the application id (`application_id`).
+    pub label: CardLabel,
+    /// `card_number`: the issuer's leading digits; a sequence and a Luhn check digit follow.
+    #[serde(default)]
+    pub card_number_prefix: String,
+    /// `card_number`: how many digits a card number has in all.
+    #[serde(default = "default_card_digits")]
+    pub card_number_digits: usize,
+    /// The user PIN printed in the applicant's letter: this many digits (a card's PIN pad).
+    pub pin_digits: usize,
+    /// How each card's own security-officer PIN is kept: `derived`, an HMAC of the card's
+    /// serial under the card-station key kept with the CA's keys, so it is stored nowhere
+    /// and can be derived again to unblock or wipe the card.
+    pub so_pin: SoPinKeeping,
+}
+
+fn default_card_digits() -> usize {
+    16
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardLabel {
+    CardNumber,
+    ApplicationId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SoPinKeeping {
+    Derived,
 }
 
 /// A product's refund rules.
@@ -532,6 +576,29 @@ impl Product {
                 "only a product delivering a PKCS#12 (download or media) may take pooled keys: a card's or token's \
                  key is born on it, and a CSR's key is the customer's",
             ));
+        }
+        let token = matches!(self.delivery.method, DeliveryMethod::IcCard | DeliveryMethod::Etoken);
+        if token != self.cards.is_some() {
+            errors.push(err(
+                "cards",
+                "an ic_card or etoken product needs a [cards] section (its keys are born on the card at the \
+                 card station), and no other product may have one",
+            ));
+        }
+        if let Some(c) = &self.cards {
+            let sequence = c.card_number_digits.saturating_sub(c.card_number_prefix.len() + 1);
+            if c.label == CardLabel::CardNumber
+                && (!c.card_number_prefix.bytes().all(|b| b.is_ascii_digit()) || !(6..=16).contains(&sequence))
+            {
+                errors.push(err(
+                    "cards.card_number_prefix",
+                    "a card number is digits: the prefix, then 6 to 16 digits of sequence and a check digit",
+                ));
+            }
+            // PKCS#11 2.40 tokens take PINs of 4 to 16 characters on most cards.
+            if !(6..=16).contains(&c.pin_digits) {
+                errors.push(err("cards.pin_digits", "a card PIN has 6 to 16 digits"));
+            }
         }
         if !matches!(self.profile.key_bits, 2048 | 3072 | 4096) {
             errors.push(err("profile.key_bits", "must be 2048, 3072 or 4096"));

@@ -81,6 +81,10 @@ pub struct IssueReport {
     pub issued: Vec<IssuedCert>,
     /// Accepted applications of before-issue products whose fee has not arrived.
     pub awaiting_payment: Vec<String>,
+    /// Accepted applications of token products, queued for the card station.
+    pub awaiting_card: Vec<String>,
+    /// Of those, how many this run queued.
+    pub cards_queued: usize,
     /// Accepted applications waiting for staff, with why.
     pub holds: Vec<Hold>,
     /// Reservations of a killed run that were voided.
@@ -358,6 +362,14 @@ fn issue_stage(
     ledger.record_holds(&holds, &cleared)?;
     report.holds.extend(holds);
     timings.mark("issue: checks");
+    // A token product's key is born on its card: the card station issues it (contract §7).
+    let (cards, mut jobs): (Vec<_>, Vec<_>) = jobs.into_iter().partition(|j| j.on_token());
+    if !cards.is_empty() {
+        let queue: Vec<(String, String)> =
+            cards.iter().map(|j| (j.application().id.clone(), j.product.id.clone())).collect();
+        report.cards_queued = ledger.queue_card_jobs(batch, &queue)?;
+        report.awaiting_card = queue.into_iter().map(|(id, _)| id).collect();
+    }
     if jobs.is_empty() {
         return Ok(report);
     }
@@ -636,6 +648,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         issued_in_batch: batch_issued.rows.len(),
         issued_now: issue.issued.len(),
         awaiting_payment: issue.awaiting_payment.len(),
+        awaiting_card: issue.awaiting_card.len(),
         recovered: issue.recovered,
         demo_ca: issue.demo_ca,
     };

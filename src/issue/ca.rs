@@ -82,7 +82,66 @@ pub struct Ca {
     pub certificate: Certificate,
     /// DER of the issuing CA, then of its issuers up to the root, for PKCS#12 chains.
     pub chain_der: Vec<Vec<u8>>,
-    key: RsaPrivateKey,
+    key: Box<dyn CaKey>,
+}
+
+/// The issuing CA's private key, wherever it is kept: a file key here, or a key on a
+/// PKCS#11 token ([`crate::token::ca_key`]). [`super::ca_source`] alone decides which; the
+/// rest of certbatch sees only signatures.
+pub trait CaKey: Send + Sync {
+    /// A sha256WithRSAEncryption (PKCS#1 v1.5) signature of `message`.
+    fn sign_sha256(&self, message: &[u8]) -> Result<Vec<u8>>;
+}
+
+/// A key read from a file (the demo CA's, or a real CA's encrypted PKCS#8 or PKCS#12).
+struct FileKey(rsa::pkcs1v15::SigningKey<Sha256>);
+
+impl FileKey {
+    fn new(key: &RsaPrivateKey) -> FileKey {
+        FileKey(rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone()))
+    }
+}
+
+impl CaKey for FileKey {
+    fn sign_sha256(&self, message: &[u8]) -> Result<Vec<u8>> {
+        use signature::{SignatureEncoding, Signer};
+        Ok(self.0.try_sign(message).context("cannot sign")?.to_vec())
+    }
+}
+
+/// A [`CaKey`] with its public key, as the certificate builder asks for a signer.
+struct KeySigner<'a> {
+    key: &'a dyn CaKey,
+    public: rsa::pkcs1v15::VerifyingKey<Sha256>,
+}
+
+impl<'a> KeySigner<'a> {
+    fn new(key: &'a dyn CaKey, public: &SubjectPublicKeyInfoOwned) -> Result<KeySigner<'a>> {
+        let public = RsaPublicKey::try_from(public.owned_to_ref()).map_err(|_| anyhow!("the CA key is not an RSA key"))?;
+        Ok(KeySigner { key, public: rsa::pkcs1v15::VerifyingKey::new(public) })
+    }
+}
+
+impl signature::Keypair for KeySigner<'_> {
+    type VerifyingKey = rsa::pkcs1v15::VerifyingKey<Sha256>;
+    fn verifying_key(&self) -> Self::VerifyingKey {
+        self.public.clone()
+    }
+}
+
+impl spki::DynSignatureAlgorithmIdentifier for KeySigner<'_> {
+    fn signature_algorithm_identifier(&self) -> spki::Result<spki::AlgorithmIdentifierOwned> {
+        use spki::SignatureAlgorithmIdentifier;
+        // The identifier the rsa crate's own signer names (with its NULL parameters).
+        Ok(rsa::pkcs1v15::SigningKey::<Sha256>::SIGNATURE_ALGORITHM_IDENTIFIER.into())
+    }
+}
+
+impl signature::Signer<rsa::pkcs1v15::Signature> for KeySigner<'_> {
+    fn try_sign(&self, msg: &[u8]) -> std::result::Result<rsa::pkcs1v15::Signature, signature::Error> {
+        let bytes = self.key.sign_sha256(msg).map_err(|_| signature::Error::new())?;
+        rsa::pkcs1v15::Signature::try_from(bytes.as_slice())
+    }
 }
 
 impl fmt::Debug for Ca {
@@ -161,7 +220,8 @@ impl Ca {
             authority_key_id: None,
             extensions: ca_extensions(None, false)?,
         };
-        let root = sign(root_profile, random_serial()?, validity(start, years(20)?)?, root_spki, &root_key)
+        let root_signer = FileKey::new(&root_key);
+        let root = sign(root_profile, random_serial()?, validity(start, years(20)?)?, root_spki.clone(), &root_signer, &root_spki)
             .context("cannot make the DEMO root certificate")?;
 
         let issuing_key = super::pfx::generate_key(ISSUING_KEY_BITS)?;
@@ -176,7 +236,7 @@ impl Ca {
             extensions: ca_extensions(Some(0), true)?,
         };
         let issuing =
-            sign(issuing_profile, random_serial()?, validity(start, years(10)?)?, spki_of(&issuing_key)?, &root_key)
+            sign(issuing_profile, random_serial()?, validity(start, years(10)?)?, spki_of(&issuing_key)?, &root_signer, &root_spki)
                 .context("cannot make the DEMO issuing CA certificate")?;
 
         let root_der = root.to_der()?;
@@ -200,7 +260,7 @@ impl Ca {
             written.push(path);
         }
         sync_dir(dir);
-        Ok(Ca { demo: true, certificate: issuing, chain_der: vec![issuing_der, root_der], key: issuing_key })
+        Ok(Ca { demo: true, certificate: issuing, chain_der: vec![issuing_der, root_der], key: Box::new(FileKey::new(&issuing_key)) })
     }
 
     /// Loads the DEMO hierarchy that [`Ca::init_demo`] wrote to `dir`.
@@ -221,28 +281,7 @@ impl Ca {
     }
 
     fn from_parts(chain: Vec<Certificate>, chain_file: &Path, key_file: &Path, passphrase: &str) -> Result<Ca> {
-        let Some(certificate) = chain.first().cloned() else {
-            bail!("{} holds no certificate", chain_file.display());
-        };
-        for pair in chain.windows(2) {
-            let (child, parent) = (pair[0].tbs_certificate(), pair[1].tbs_certificate());
-            ensure!(
-                child.issuer() == parent.subject(),
-                "{}: {} is not issued by the certificate after it ({}); the file must hold the issuing CA \
-                 first, then its issuers up to the root",
-                chain_file.display(),
-                child.subject(),
-                parent.subject()
-            );
-        }
-        let is_ca = certificate
-            .tbs_certificate()
-            .get_extension::<BasicConstraints>()
-            .ok()
-            .flatten()
-            .is_some_and(|(_, bc)| bc.ca);
-        ensure!(is_ca, "{} is not a CA certificate (no basicConstraints cA)", certificate.tbs_certificate().subject());
-
+        let certificate = check_chain(&chain, chain_file)?;
         let key = read_ca_key(key_file, passphrase)?;
         let cert_key = RsaPublicKey::try_from(certificate.tbs_certificate().subject_public_key_info().owned_to_ref())
             .map_err(|_| {
@@ -254,9 +293,31 @@ impl Ca {
             key_file.display(),
             certificate.tbs_certificate().subject()
         );
+        Ca::with_key(chain, chain_file, Box::new(FileKey::new(&key)))
+    }
+
+    /// The CA whose issuing certificate heads `chain` (then its issuers up to the root, as
+    /// read from `chain_file`), signing with `key` wherever that is kept. The key must sign
+    /// for the certificate: a test signature is checked against it before anything is issued.
+    pub fn with_key(chain: Vec<Certificate>, chain_file: &Path, key: Box<dyn CaKey>) -> Result<Ca> {
+        use signature::Verifier;
+        let certificate = check_chain(&chain, chain_file)?.clone();
+        let probe = b"certbatch: does this key sign for the CA certificate?";
+        let signer = KeySigner::new(key.as_ref(), certificate.tbs_certificate().subject_public_key_info())?;
+        let signature = key.sign_sha256(probe).context("the CA key cannot sign")?;
+        let signature = rsa::pkcs1v15::Signature::try_from(signature.as_slice())
+            .map_err(|_| anyhow!("the CA key gave a malformed signature"))?;
+        signer.public.verify(probe, &signature).map_err(|_| {
+            anyhow!("the CA key does not belong to the certificate {}", certificate.tbs_certificate().subject())
+        })?;
         let demo = certificate.tbs_certificate().subject().to_string().contains(DEMO_MARK);
         let chain_der = chain.iter().map(|c| c.to_der()).collect::<der::Result<Vec<_>>>()?;
         Ok(Ca { demo, certificate, chain_der, key })
+    }
+
+    /// Reads a PEM file of certificates: the issuing CA first, then its issuers.
+    pub fn read_chain(path: &Path) -> Result<Vec<Certificate>> {
+        read_pem_certs(path)
     }
 
     /// The issuing CA's notAfter; nothing it signs may outlive it.
@@ -322,7 +383,14 @@ impl Ca {
         let profile = self.profile(spec)?;
         let serial = serial_number(&spec.serial)?;
         let validity = validity(spec.not_before.with_timezone(&Utc), spec.not_after.with_timezone(&Utc))?;
-        let cert = sign(profile, serial, validity, spec.public_key.clone(), &self.key)
+        let cert = sign(
+            profile,
+            serial,
+            validity,
+            spec.public_key.clone(),
+            self.key.as_ref(),
+            self.certificate.tbs_certificate().subject_public_key_info(),
+        )
             .with_context(|| format!("cannot sign the certificate for {}", spec.common_name))?;
         Ok(cert.to_der()?)
     }
@@ -338,7 +406,7 @@ impl Ca {
     pub fn sign_crl(&self, mut tbs: TbsCertList) -> Result<Vec<u8>> {
         use signature::{SignatureEncoding, Signer};
         use spki::DynSignatureAlgorithmIdentifier;
-        let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(self.key.clone());
+        let signer = KeySigner::new(self.key.as_ref(), self.certificate.tbs_certificate().subject_public_key_info())?;
         tbs.signature = signer.signature_algorithm_identifier()?;
         let signature = signer.try_sign(&tbs.to_der()?).context("cannot sign the CRL")?;
         let crl = CertificateList {
@@ -604,20 +672,49 @@ fn validity(not_before: DateTime<Utc>, not_after: DateTime<Utc>) -> Result<Valid
     Ok(Validity::new(time(not_before)?, time(not_after)?))
 }
 
+/// The chain's first certificate, once the chain runs from the issuing CA up to the root
+/// and the first is a CA.
+fn check_chain<'c>(chain: &'c [Certificate], chain_file: &Path) -> Result<&'c Certificate> {
+    let Some(certificate) = chain.first() else {
+        bail!("{} holds no certificate", chain_file.display());
+    };
+    for pair in chain.windows(2) {
+        let (child, parent) = (pair[0].tbs_certificate(), pair[1].tbs_certificate());
+        ensure!(
+            child.issuer() == parent.subject(),
+            "{}: {} is not issued by the certificate after it ({}); the file must hold the issuing CA \
+             first, then its issuers up to the root",
+            chain_file.display(),
+            child.subject(),
+            parent.subject()
+        );
+    }
+    let is_ca = certificate
+        .tbs_certificate()
+        .get_extension::<BasicConstraints>()
+        .ok()
+        .flatten()
+        .is_some_and(|(_, bc)| bc.ca);
+    ensure!(is_ca, "{} is not a CA certificate (no basicConstraints cA)", certificate.tbs_certificate().subject());
+    Ok(certificate)
+}
+
 fn to_chrono(t: Time) -> DateTime<Utc> {
     let secs = i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
     Utc.timestamp_opt(secs, 0).single().unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// Signs with `key`, whose public key is `signer_spki` (the subject's own for a root).
 fn sign(
     profile: Profile,
     serial: SerialNumber,
     validity: Validity,
     spki: SubjectPublicKeyInfoOwned,
-    key: &RsaPrivateKey,
+    key: &dyn CaKey,
+    signer_spki: &SubjectPublicKeyInfoOwned,
 ) -> Result<Certificate> {
     let builder = CertificateBuilder::new(profile, serial, validity, spki)?;
-    let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone());
+    let signer = KeySigner::new(key, signer_spki)?;
     Ok(builder.build::<_, rsa::pkcs1v15::Signature>(&signer)?)
 }
 

@@ -1,11 +1,13 @@
 //! Which CA signs, as `pipelines/ca/ca.toml` says: `mode = "demo"` (the demo CA in the
-//! state folder, made on first use and announced loudly) or `mode = "file"` (a real CA's
-//! certificate chain and encrypted key). There is no default: without the file certbatch
-//! refuses to start, so a production machine that lost its configuration can never issue
-//! from a demo CA by accident.
+//! state folder, made on first use and announced loudly), `mode = "file"` (a real CA's
+//! certificate chain and encrypted key) or `mode = "pkcs11"` (its chain, and its key on a
+//! PKCS#11 token: an HSM). There is no default: without the file certbatch refuses to
+//! start, so a production machine that lost its configuration can never issue from a demo
+//! CA by accident. This module is the one place that knows where the keys are: the CA's,
+//! the download-password hash's, the key pool's and the card station's.
 //!
-//! The passphrase of a real CA comes from an environment variable or a file, never from
-//! the command line (it would show in `ps` and shell history).
+//! The passphrase or PIN of a real CA comes from an environment variable or a file, never
+//! from the command line (it would show in `ps` and shell history).
 
 use super::ca::Ca;
 use anyhow::{bail, Context, Result};
@@ -19,6 +21,10 @@ pub const PASSPHRASE_ENV: &str = "CERTBATCH_CA_PASSPHRASE";
 pub const DEMO_PASSWORD_KEY: &str = "DEMO-password.key";
 /// The demo CA's key-pool key-encryption key, beside its encrypted key.
 pub const DEMO_POOL_KEY: &str = "DEMO-pool.key";
+/// The demo CA's card-station key (the SO PINs of cards derive from it), beside its key.
+pub const DEMO_CARD_KEY: &str = "DEMO-cards.key";
+/// Where the PIN of a CA key on a token is read from, unless `pin_env` names another.
+pub const TOKEN_PIN_ENV: &str = "CERTBATCH_CA_TOKEN_PIN";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -27,6 +33,9 @@ pub enum CaMode {
     Demo,
     /// A real CA: `chain` and `key` files.
     File,
+    /// A real CA: its `chain` file, its key on a PKCS#11 token (`module`, `token_label`,
+    /// `key_label`, the PIN from `pin_env` or `pin_file`).
+    Pkcs11,
 }
 
 /// `pipelines/ca/ca.toml`.
@@ -53,6 +62,21 @@ pub struct CaConfig {
     /// The key pool's key-encryption key (64 hex digits, mode 0600), kept with the CA's key
     /// (`file` mode; the demo CA keeps its own). Without it there is no key pool.
     pub pool_key_file: Option<PathBuf>,
+    /// The card station's key (64 hex digits, mode 0600): each card's SO PIN is derived from
+    /// it and the card's serial. Without it cards cannot be personalised (the demo CA keeps
+    /// its own).
+    pub card_key_file: Option<PathBuf>,
+    /// `pkcs11` mode: the module (shared library) of the HSM.
+    pub module: Option<PathBuf>,
+    /// `pkcs11` mode: the label of the token holding the issuing CA's key.
+    pub token_label: Option<String>,
+    /// `pkcs11` mode: the label of the issuing CA's private key on that token.
+    pub key_label: Option<String>,
+    /// `pkcs11` mode: the environment variable holding the token's user PIN (default
+    /// CERTBATCH_CA_TOKEN_PIN).
+    pub pin_env: Option<String>,
+    /// `pkcs11` mode: a file holding the token's user PIN (first line).
+    pub pin_file: Option<PathBuf>,
 }
 
 impl CaConfig {
@@ -76,6 +100,16 @@ impl CaConfig {
         }
         if cfg.mode == CaMode::Demo && (cfg.chain.is_some() || cfg.key.is_some()) {
             bail!("{}: mode \"demo\" takes no `chain` or `key` (use mode \"file\" for a real CA)", path.display());
+        }
+        let token = [cfg.module.is_some(), cfg.token_label.is_some(), cfg.key_label.is_some()];
+        if cfg.mode == CaMode::Pkcs11 && (cfg.chain.is_none() || cfg.key.is_some() || token.contains(&false)) {
+            bail!(
+                "{}: mode \"pkcs11\" needs `chain`, `module`, `token_label` and `key_label`, and no `key`",
+                path.display()
+            );
+        }
+        if cfg.mode != CaMode::Pkcs11 && (token.contains(&true) || cfg.pin_env.is_some() || cfg.pin_file.is_some()) {
+            bail!("{}: `module`, `token_label`, `key_label`, `pin_env` and `pin_file` are for mode \"pkcs11\"", path.display());
         }
         Ok(cfg)
     }
@@ -151,8 +185,8 @@ pub fn init_demo(state: &Path, now: chrono::DateTime<chrono::FixedOffset>) -> Re
 /// none (no pool: keys are made on the spot). The one place that knows where it lives.
 pub fn pool_kek(cfg: &CaConfig, state: &Path, create: bool) -> Result<Option<super::key_pool::PoolKek>> {
     let file = match (cfg.mode, &cfg.pool_key_file) {
-        (CaMode::File, None) => return Ok(None),
-        (CaMode::File, Some(f)) => f.clone(),
+        (CaMode::File | CaMode::Pkcs11, None) => return Ok(None),
+        (CaMode::File | CaMode::Pkcs11, Some(f)) => f.clone(),
         (CaMode::Demo, _) => state.join(DEMO_DIR).join(DEMO_POOL_KEY),
     };
     if cfg.mode == CaMode::Demo && !file.exists() {
@@ -174,6 +208,33 @@ pub fn open_pool_kek(cfg: &CaConfig, state: &Path) -> Result<super::key_pool::Po
     })
 }
 
+/// The card station's key, where the CA's keys are: the demo CA's own (made on first use),
+/// or a real CA's `card_key_file`; an error naming the fix when there is none.
+pub fn card_key(cfg: &CaConfig, state: &Path) -> Result<crate::issue::key_file::SecretKey> {
+    use crate::issue::key_file::SecretKey;
+    const WHAT: &str = "card-station key";
+    match (cfg.mode, &cfg.card_key_file) {
+        (CaMode::Demo, _) => {
+            let dir = state.join(DEMO_DIR);
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
+            SecretKey::open_or_create(&dir.join(DEMO_CARD_KEY), WHAT, true)
+        }
+        (_, Some(f)) => SecretKey::load(f, WHAT),
+        (_, None) => bail!("{CA_CONFIG}: no card-station key: name a card_key_file (64 hex digits, mode 0600) kept with the CA's key"),
+    }
+}
+
+/// The issuing CA's key on its token (`pkcs11` mode).
+fn token_ca(cfg: &CaConfig, chain: &Path) -> Result<Ca> {
+    let (Some(module), Some(token), Some(key)) = (&cfg.module, &cfg.token_label, &cfg.key_label) else {
+        bail!("{CA_CONFIG}: mode \"pkcs11\" needs `module`, `token_label` and `key_label`");
+    };
+    let env = cfg.pin_env.as_deref().unwrap_or(TOKEN_PIN_ENV);
+    let pin = crate::token::read_pin(Some(env), cfg.pin_file.as_deref(), "PIN of the CA's token")?;
+    let signer = crate::token::ca_key::TokenCaKey::open(module, token, key, &pin)?;
+    Ca::with_key(Ca::read_chain(chain)?, chain, Box::new(signer))
+}
+
 /// The CA to sign with, as `cfg` says; `create` allows making the demo CA on first use.
 pub fn open(
     cfg: &CaConfig,
@@ -182,15 +243,21 @@ pub fn open(
     create: bool,
 ) -> Result<SigningCa> {
     match cfg.mode {
-        CaMode::File => {
-            let (Some(chain), Some(key)) = (&cfg.chain, &cfg.key) else {
-                bail!("{CA_CONFIG}: mode \"file\" needs both `chain` and `key`");
+        CaMode::File | CaMode::Pkcs11 => {
+            let Some(chain) = &cfg.chain else {
+                bail!("{CA_CONFIG}: a real CA needs its `chain`");
             };
-            let env_name = cfg.passphrase_env.as_deref().unwrap_or(PASSPHRASE_ENV);
-            let Some(pass) = read_passphrase(env_name, cfg.passphrase_file.as_deref())? else {
-                bail!("{CA_CONFIG}: no CA passphrase: set {env_name} or name a passphrase_file");
+            let ca = match (&cfg.key, cfg.mode) {
+                (_, CaMode::Pkcs11) => token_ca(cfg, chain)?,
+                (Some(key), _) => {
+                    let env_name = cfg.passphrase_env.as_deref().unwrap_or(PASSPHRASE_ENV);
+                    let Some(pass) = read_passphrase(env_name, cfg.passphrase_file.as_deref())? else {
+                        bail!("{CA_CONFIG}: no CA passphrase: set {env_name} or name a passphrase_file");
+                    };
+                    Ca::load(chain, key, &pass)?
+                }
+                (None, _) => bail!("{CA_CONFIG}: mode \"file\" needs both `chain` and `key`"),
             };
-            let ca = Ca::load(chain, key, &pass)?;
             let password_key = cfg.password_key_file.as_deref().map(super::secrets::PasswordKey::load).transpose()?;
             let pool_kek = pool_kek(cfg, state, false)?;
             Ok(SigningCa { ca, password_key, pool_kek, crl_url: cfg.crl_url.clone(), aia_url: cfg.aia_url.clone() })

@@ -86,6 +86,12 @@ pub fn eligible(pipelines: &Pipelines, ready: Vec<Screened>, clearance: &Clearan
     (tickets, waiting)
 }
 
+/// The ticket of an application queued for its card: `run` made the job from a ticket of
+/// [`eligible`], and the job record stands for it at the card station.
+pub fn card_ticket(app: Application, job: &crate::ledger::cards::CardJob) -> IssueTicket {
+    IssueTicket { screened: Screened::queued_for_card(app, job), _private: () }
+}
+
 /// A serial of 127 random bits: 16 bytes, top bit clear and next bit set, so it is
 /// positive, always 16 bytes long, and far above the 64 bits CA/B Forum asks for.
 pub fn random_serial() -> Result<Vec<u8>> {
@@ -102,6 +108,8 @@ pub struct CertFacts {
     pub not_before: String,
     pub not_after: String,
     pub download_expires: Option<String>,
+    /// The card number a card product's token carries (its PIN letter quotes it).
+    pub card_number: Option<String>,
 }
 
 /// A ticket checked and ready to sign.
@@ -161,6 +169,16 @@ impl Job<'_> {
         self.pool_key = key;
     }
 
+    /// Whether the key is born on a card or token at the card station (never in software).
+    pub fn on_token(&self) -> bool {
+        self.product.cards.is_some()
+    }
+
+    /// The serial as bytes: the CKA_ID that ties a card's key to its certificate.
+    pub fn serial_bytes(&self) -> &[u8] {
+        &self.serial
+    }
+
     /// Gives the job its serial; `taken` says whether a serial was ever used.
     pub fn assign_serial(&mut self, taken: &mut dyn FnMut(&str) -> Result<bool>) -> Result<()> {
         loop {
@@ -184,6 +202,7 @@ fn facts(
         not_before: crate::jpdate::to_era_string(not_before.date_naive()),
         not_after: format!("{} 23:59:59", crate::jpdate::to_era_string(not_after.date_naive())),
         download_expires: download_expires.map(|d| crate::jpdate::to_era_string(d.date_naive())),
+        card_number: None,
     }
 }
 
@@ -287,6 +306,8 @@ pub struct Signed {
     pub download_expires: Option<DateTime<FixedOffset>>,
     /// CPU time spent making its key here (zero for a pooled key or a CSR's).
     pub keygen: std::time::Duration,
+    /// The card number of the token holding its key (card products).
+    pub card_number: Option<String>,
     secrets: Option<Secrets>,
 }
 
@@ -307,7 +328,10 @@ impl Signed {
     }
 
     pub fn facts(&self) -> CertFacts {
-        facts(&self.serial, self.not_before, self.not_after, self.download_expires)
+        CertFacts {
+            card_number: self.card_number.clone(),
+            ..facts(&self.serial, self.not_before, self.not_after, self.download_expires)
+        }
     }
 
     /// What the ledger records: no secret, the download password only as its slow hash.
@@ -379,13 +403,7 @@ pub fn sign<T: Send>(
 
 fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, SignError> {
     let app = job.application();
-    let one = |code: &str, e: anyhow::Error| {
-        if is_run_failure(&e) {
-            SignError::Run(e)
-        } else {
-            SignError::One(Hold::sticky(&app.id, code, format!("{e:#}")))
-        }
-    };
+    let one = |code: &str, e: anyhow::Error| one_failure(app, code, e);
     let profile = &job.product.profile;
     let mut keygen = std::time::Duration::ZERO;
     let (key, spki) = match &job.csr_key {
@@ -398,19 +416,8 @@ fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, Si
             (Some(key), spki)
         }
     };
-    let cert_der = ca.ca.issue(&end_entity(job, ca, spki)).map_err(|e| one("issue_failed", e))?;
-    let subject = {
-        use der::Decode;
-        x509_cert::Certificate::from_der(&cert_der)
-            .map_err(|e| one("issue_failed", e.into()))?
-            .tbs_certificate()
-            .subject()
-            .to_string()
-    };
+    let (cert_der, subject, cert_file) = certificate(job, ca, out_b, spki)?;
     let dir = format!("certs/{}", app.id);
-    let cert_file = format!("{dir}/cert.pem");
-    crate::fsio::write_output(&out_b.join(&cert_file), pem(&cert_der).as_bytes(), false)
-        .map_err(|e| one("output_unwritable", e))?;
     let (p12_file, secrets) = match key {
         None => (None, None),
         Some(key) => {
@@ -455,7 +462,71 @@ fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, Si
         download_password_hash,
         download_expires: job.download_expires(),
         keygen,
+        card_number: None,
         secrets,
+    })
+}
+
+/// Why one certificate failed: its application's hold, or the run's failure.
+fn one_failure(app: &Application, code: &str, e: anyhow::Error) -> SignError {
+    if is_run_failure(&e) {
+        SignError::Run(e)
+    } else {
+        SignError::One(Hold::sticky(&app.id, code, format!("{e:#}")))
+    }
+}
+
+/// Signs the job's certificate for `spki` and writes `certs/<id>/cert.pem` under `out_b`:
+/// its DER, subject and file.
+fn certificate(
+    job: &Job,
+    ca: &ca_source::SigningCa,
+    out_b: &Path,
+    spki: spki::SubjectPublicKeyInfoOwned,
+) -> Result<(Vec<u8>, String, String), SignError> {
+    let app = job.application();
+    let cert_der = ca.ca.issue(&end_entity(job, ca, spki)).map_err(|e| one_failure(app, "issue_failed", e))?;
+    let subject = {
+        use der::Decode;
+        x509_cert::Certificate::from_der(&cert_der)
+            .map_err(|e| one_failure(app, "issue_failed", e.into()))?
+            .tbs_certificate()
+            .subject()
+            .to_string()
+    };
+    let cert_file = format!("certs/{}/cert.pem", app.id);
+    crate::fsio::write_output(&out_b.join(&cert_file), pem(&cert_der).as_bytes(), false)
+        .map_err(|e| one_failure(app, "output_unwritable", e))?;
+    Ok((cert_der, subject, cert_file))
+}
+
+/// The certificate of a key born on a card: signed for the card's public key, its file
+/// written under `out_b`, with the card's PIN for its letter (no PKCS#12: the key never
+/// leaves the card).
+pub fn certify_card(
+    job: &Job,
+    ca: &ca_source::SigningCa,
+    out_b: &Path,
+    spki: spki::SubjectPublicKeyInfoOwned,
+    pin: Pin,
+    card_number: Option<String>,
+) -> Result<Signed, SignError> {
+    let (cert_der, subject, cert_file) = certificate(job, ca, out_b, spki)?;
+    Ok(Signed {
+        application: job.application().clone(),
+        product_id: job.product.id.clone(),
+        serial: job.serial(),
+        subject,
+        not_before: job.not_before,
+        not_after: job.not_after,
+        cert_der,
+        cert_file,
+        p12_file: None,
+        download_password_hash: None,
+        download_expires: None,
+        keygen: std::time::Duration::ZERO,
+        card_number,
+        secrets: Some(Secrets { pin, download_password: None }),
     })
 }
 

@@ -42,7 +42,13 @@ impl Pin {
         draw(PIN_ALPHABET, Self::LEN).map(Pin).context("cannot make a PIN")
     }
 
-    /// The PIN itself. Only the PKCS#12 writer and the PIN letter may call this.
+    /// A card's user PIN: `len` digits, as a card's PIN pad takes them.
+    pub fn digits(len: usize) -> Result<Pin> {
+        draw(b"0123456789", len).map(Pin).context("cannot make a card PIN")
+    }
+
+    /// The PIN itself. Only the PKCS#12 writer, the card station and the PIN letter may
+    /// call this.
     pub fn expose_secret(&self) -> &str {
         &self.0
     }

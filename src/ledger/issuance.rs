@@ -193,36 +193,10 @@ impl Ledger {
         reservations: &[Reservation],
         pool: &[Option<super::key_pool::PoolAsk>],
     ) -> Result<(i64, Vec<Option<super::key_pool::PooledKey>>)> {
-        anyhow::ensure!(pool.len() == reservations.len(), "one pool ask per reservation");
-        let mut taken = Vec::with_capacity(reservations.len());
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO runs (batch, command, as_of, started_at, finished_at, rows_read, applications, new_applications,
-                               changed_statuses, documents, new_documents, scans, summary)
-             VALUES (?1, 'issue', ?2, ?2, ?2, 0, ?3, 0, 0, 0, 0, 0, '{}')",
-            params![run_batch, crate::jpdate::now_iso(), reservations.len() as i64],
-        )?;
-        let run_id = tx.last_insert_rowid();
-        for (r, ask) in reservations.iter().zip(pool) {
-            tx.execute(
-                "INSERT INTO issuances (application_id, serial, state, batch, out_dir, reserved_run) VALUES (?1, ?2, 'reserved', ?3, ?3, ?4)",
-                params![r.application_id, r.serial, r.batch, run_id],
-            )
-            .with_context(|| format!("cannot reserve serial {} for {}", r.serial, r.application_id))?;
-            let key = match ask {
-                Some(ask) => super::key_pool::take(&tx, &r.serial, ask)?,
-                None => None,
-            };
-            // The audit names the pooled key, so a key's one use can be traced from the log.
-            let detail = key.as_ref().map(|k| format!("pool key {}", k.id)).unwrap_or_default();
-            tx.execute(
-                "INSERT INTO audit (at, event, application_id, serial, detail) VALUES (?1, 'reserved', ?2, ?3, ?4)",
-                params![crate::jpdate::now_iso(), r.application_id, r.serial, detail],
-            )?;
-            taken.push(key);
-        }
+        let out = reserve_in(&tx, run_batch, reservations, pool)?;
         tx.commit()?;
-        Ok((run_id, taken))
+        Ok(out)
     }
 
     /// Voids reservations whose certificates were never recorded as issued.
@@ -247,80 +221,7 @@ impl Ledger {
     /// recorded, the application becomes `issued`, the audit trail says so.
     pub fn complete(&mut self, run_id: i64, records: &[IssuedRecord]) -> Result<()> {
         let tx = self.conn.transaction()?;
-        for (i, r) in records.iter().enumerate() {
-            let n = tx.execute(
-                "UPDATE issuances SET state = 'issued', issued_run = ?2, subject = ?3, not_before = ?4, not_after = ?5,
-                        cert_sha256 = ?6, cert_pem = ?7, cert_file = ?8, p12_file = ?9, download_password_hash = ?10,
-                        download_expires = ?11
-                 WHERE serial = ?1 AND state = 'reserved'",
-                params![
-                    r.serial,
-                    run_id,
-                    r.subject,
-                    r.not_before,
-                    r.not_after,
-                    r.cert_sha256,
-                    r.cert_pem,
-                    r.cert_file,
-                    r.p12_file,
-                    r.download_password_hash,
-                    r.download_expires
-                ],
-            )?;
-            anyhow::ensure!(n == 1, "serial {} is not reserved", r.serial);
-            // The reasons stay (a warning such as non_jis_character still holds); a hold
-            // that was checked away before signing is gone.
-            tx.execute(
-                "UPDATE applications SET status = 'issued', status_run = ?2, hold_code = NULL, hold_detail = NULL, hold_sticky = 0
-                 WHERE id = (SELECT application_id FROM issuances WHERE serial = ?1)",
-                params![r.serial, run_id],
-            )?;
-            tx.execute(
-                "INSERT INTO audit (at, event, application_id, serial, detail)
-                 SELECT ?1, 'issued', application_id, serial, ?3 FROM issuances WHERE serial = ?2",
-                params![
-                    crate::jpdate::now_iso(),
-                    r.serial,
-                    serde_json::json!({
-                        "subject": r.subject, "not_before": r.not_before, "not_after": r.not_after,
-                        "cert_sha256": r.cert_sha256
-                    })
-                    .to_string()
-                ],
-            )?;
-            // A renewal marks the certificate it renews: no more expiry notices for it; it
-            // stays valid to its own end.
-            let renews: Option<String> = tx.query_row(
-                "SELECT json_extract(a.data, '$.renewal_of') FROM issuances n JOIN applications a ON a.id = n.application_id
-                 WHERE n.serial = ?1",
-                [&r.serial],
-                |row| row.get(0),
-            )?;
-            if let Some(old) = renews {
-                let marked = tx.execute(
-                    "UPDATE issuances SET renewed_by = ?2 WHERE (serial = ?1 OR serial = '00' || ?1) AND state = 'issued'
-                       AND renewed_by IS NULL",
-                    params![old, r.serial],
-                )?;
-                if marked == 1 {
-                    tx.execute(
-                        "INSERT INTO audit (at, event, application_id, serial, detail)
-                         SELECT ?1, 'renewed', application_id, serial, 'renewed by ' || ?2 FROM issuances WHERE renewed_by = ?2",
-                        params![crate::jpdate::now_iso(), r.serial],
-                    )?;
-                }
-            }
-            if let Some((issued, due)) = r.invoice {
-                tx.execute(
-                    "UPDATE fees SET invoice_issued_on = ?2, invoice_due_on = ?3
-                     WHERE application_id = (SELECT application_id FROM issuances WHERE serial = ?1) AND invoice_issued_on IS NULL",
-                    params![r.serial, issued.to_string(), due.to_string()],
-                )?;
-            }
-            if i == records.len() / 2 {
-                crate::faults::point("issue-mid-commit");
-            }
-        }
+        complete_in(&tx, run_id, records)?;
         tx.commit()?;
         Ok(())
     }
@@ -426,3 +327,121 @@ impl Ledger {
         Ok(())
     }
 }
+
+/// [`Ledger::reserve`] inside a caller's transaction (the card station reserves with its claim).
+pub(super) fn reserve_in(
+    tx: &rusqlite::Transaction,
+    run_batch: &str,
+    reservations: &[Reservation],
+    pool: &[Option<super::key_pool::PoolAsk>],
+) -> Result<(i64, Vec<Option<super::key_pool::PooledKey>>)> {
+    anyhow::ensure!(pool.len() == reservations.len(), "one pool ask per reservation");
+    let mut taken = Vec::with_capacity(reservations.len());
+    tx.execute(
+        "INSERT INTO runs (batch, command, as_of, started_at, finished_at, rows_read, applications, new_applications,
+                           changed_statuses, documents, new_documents, scans, summary)
+         VALUES (?1, 'issue', ?2, ?2, ?2, 0, ?3, 0, 0, 0, 0, 0, '{}')",
+        params![run_batch, crate::jpdate::now_iso(), reservations.len() as i64],
+    )?;
+    let run_id = tx.last_insert_rowid();
+    for (r, ask) in reservations.iter().zip(pool) {
+        tx.execute(
+            "INSERT INTO issuances (application_id, serial, state, batch, out_dir, reserved_run) VALUES (?1, ?2, 'reserved', ?3, ?3, ?4)",
+            params![r.application_id, r.serial, r.batch, run_id],
+        )
+        .with_context(|| format!("cannot reserve serial {} for {}", r.serial, r.application_id))?;
+        let key = match ask {
+            Some(ask) => super::key_pool::take(&tx, &r.serial, ask)?,
+            None => None,
+        };
+        // The audit names the pooled key, so a key's one use can be traced from the log.
+        let detail = key.as_ref().map(|k| format!("pool key {}", k.id)).unwrap_or_default();
+        tx.execute(
+            "INSERT INTO audit (at, event, application_id, serial, detail) VALUES (?1, 'reserved', ?2, ?3, ?4)",
+            params![crate::jpdate::now_iso(), r.application_id, r.serial, detail],
+        )?;
+        taken.push(key);
+    }
+    Ok((run_id, taken))
+}
+
+
+/// [`Ledger::complete`] inside a caller's transaction.
+pub(super) fn complete_in(tx: &rusqlite::Transaction, run_id: i64, records: &[IssuedRecord]) -> Result<()> {
+    for (i, r) in records.iter().enumerate() {
+        let n = tx.execute(
+            "UPDATE issuances SET state = 'issued', issued_run = ?2, subject = ?3, not_before = ?4, not_after = ?5,
+                    cert_sha256 = ?6, cert_pem = ?7, cert_file = ?8, p12_file = ?9, download_password_hash = ?10,
+                    download_expires = ?11
+             WHERE serial = ?1 AND state = 'reserved'",
+            params![
+                r.serial,
+                run_id,
+                r.subject,
+                r.not_before,
+                r.not_after,
+                r.cert_sha256,
+                r.cert_pem,
+                r.cert_file,
+                r.p12_file,
+                r.download_password_hash,
+                r.download_expires
+            ],
+        )?;
+        anyhow::ensure!(n == 1, "serial {} is not reserved", r.serial);
+        // The reasons stay (a warning such as non_jis_character still holds); a hold
+        // that was checked away before signing is gone.
+        tx.execute(
+            "UPDATE applications SET status = 'issued', status_run = ?2, hold_code = NULL, hold_detail = NULL, hold_sticky = 0
+             WHERE id = (SELECT application_id FROM issuances WHERE serial = ?1)",
+            params![r.serial, run_id],
+        )?;
+        tx.execute(
+            "INSERT INTO audit (at, event, application_id, serial, detail)
+             SELECT ?1, 'issued', application_id, serial, ?3 FROM issuances WHERE serial = ?2",
+            params![
+                crate::jpdate::now_iso(),
+                r.serial,
+                serde_json::json!({
+                    "subject": r.subject, "not_before": r.not_before, "not_after": r.not_after,
+                    "cert_sha256": r.cert_sha256
+                })
+                .to_string()
+            ],
+        )?;
+        // A renewal marks the certificate it renews: no more expiry notices for it; it
+        // stays valid to its own end.
+        let renews: Option<String> = tx.query_row(
+            "SELECT json_extract(a.data, '$.renewal_of') FROM issuances n JOIN applications a ON a.id = n.application_id
+             WHERE n.serial = ?1",
+            [&r.serial],
+            |row| row.get(0),
+        )?;
+        if let Some(old) = renews {
+            let marked = tx.execute(
+                "UPDATE issuances SET renewed_by = ?2 WHERE (serial = ?1 OR serial = '00' || ?1) AND state = 'issued'
+                   AND renewed_by IS NULL",
+                params![old, r.serial],
+            )?;
+            if marked == 1 {
+                tx.execute(
+                    "INSERT INTO audit (at, event, application_id, serial, detail)
+                     SELECT ?1, 'renewed', application_id, serial, 'renewed by ' || ?2 FROM issuances WHERE renewed_by = ?2",
+                    params![crate::jpdate::now_iso(), r.serial],
+                )?;
+            }
+        }
+        if let Some((issued, due)) = r.invoice {
+            tx.execute(
+                "UPDATE fees SET invoice_issued_on = ?2, invoice_due_on = ?3
+                 WHERE application_id = (SELECT application_id FROM issuances WHERE serial = ?1) AND invoice_issued_on IS NULL",
+                params![r.serial, issued.to_string(), due.to_string()],
+            )?;
+        }
+        if i == records.len() / 2 {
+            crate::faults::point("issue-mid-commit");
+        }
+    }
+    Ok(())
+}
+

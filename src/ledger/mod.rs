@@ -6,6 +6,7 @@
 //! here. One run holds the state folder at a time ([`lock`]).
 
 pub mod audit;
+pub mod cards;
 pub mod changes;
 pub mod issuance;
 pub mod key_pool;

@@ -469,6 +469,50 @@ pub const MIGRATIONS: &[&str] = &[
         WHERE serial = NEW.serial AND state = 'taken';
     END;
     "#,
+    // 17: the card station (contract section 7). `run` queues a token product's application
+    // once (card_jobs); the station claims one blank token for it (card_tokens, keyed by the
+    // token's own serial, so a token is never used twice) with its serial reserved in the
+    // same transaction, then records it personalised, or spoiled (wiped) with the job
+    // pending again. No row is ever deleted.
+    r#"
+    CREATE TABLE card_jobs (
+        application_id TEXT PRIMARY KEY REFERENCES applications(id),
+        product TEXT NOT NULL,
+        queued_batch TEXT NOT NULL,
+        queued_at TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'claimed', 'personalised')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_failure TEXT
+    );
+    CREATE INDEX card_jobs_pending ON card_jobs(queued_at, application_id) WHERE state = 'pending';
+    CREATE TABLE card_tokens (
+        token_serial TEXT PRIMARY KEY,
+        application_id TEXT NOT NULL REFERENCES card_jobs(application_id),
+        serial TEXT NOT NULL UNIQUE REFERENCES issuances(serial),
+        card_seq INTEGER UNIQUE,
+        card_number TEXT UNIQUE,
+        label TEXT NOT NULL,
+        out_dir TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('claimed', 'personalised', 'spoiled')),
+        claimed_at TEXT NOT NULL,
+        ended_at TEXT,
+        ended_why TEXT
+    );
+    CREATE UNIQUE INDEX card_tokens_one_live ON card_tokens(application_id) WHERE state IN ('claimed', 'personalised');
+    CREATE TRIGGER card_jobs_never_deleted BEFORE DELETE ON card_jobs
+    BEGIN SELECT RAISE(ABORT, 'a card job is never deleted'); END;
+    CREATE TRIGGER card_jobs_moves BEFORE UPDATE OF state ON card_jobs
+    WHEN NOT ((OLD.state = 'pending' AND NEW.state = 'claimed')
+              OR (OLD.state = 'claimed' AND NEW.state IN ('pending', 'personalised')))
+    BEGIN SELECT RAISE(ABORT, 'a card job moves pending, claimed, then personalised (or pending again)'); END;
+    CREATE TRIGGER card_tokens_never_deleted BEFORE DELETE ON card_tokens
+    BEGIN SELECT RAISE(ABORT, 'a card token is never deleted: it is personalised or spoiled'); END;
+    CREATE TRIGGER card_tokens_move_once BEFORE UPDATE ON card_tokens
+    WHEN NOT (OLD.state = 'claimed' AND NEW.state IN ('personalised', 'spoiled'))
+      OR NEW.token_serial IS NOT OLD.token_serial OR NEW.serial IS NOT OLD.serial
+      OR NEW.card_number IS NOT OLD.card_number OR NEW.application_id IS NOT OLD.application_id
+    BEGIN SELECT RAISE(ABORT, 'a card token moves once: claimed, then personalised or spoiled'); END;
+    "#,
 ];
 
 /// The step that made the audit log a chain; older entries are chained right after it.

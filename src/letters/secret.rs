@@ -28,7 +28,7 @@ fn compose(
     secret: &str,
 ) -> Option<super::letter_pdf::Letter> {
     let t = kit.templates().get(&app.product, l.kind)?;
-    let values: BTreeMap<&str, String> = BTreeMap::from([
+    let mut values: BTreeMap<&str, String> = BTreeMap::from([
         ("name", l.addressee.name.clone()),
         ("applicant_name", app.name_kanji.clone()),
         ("application_id", app.id.clone()),
@@ -39,7 +39,20 @@ fn compose(
         ("download_expires", facts.download_expires.clone().unwrap_or_default()),
         ("ca_name", kit.ca_name().to_string()),
         ("issue_date", facts.not_before.clone()),
+        ("card_number", facts.card_number.clone().unwrap_or_default()),
     ]);
+    let routes = if app.proxy_name.is_some() { &product.delivery.with_proxy } else { &product.delivery.without_proxy };
+    if let Some(card) = routes.get("card") {
+        let card_to = match card.to {
+            crate::product::Recipient::Proxy => app.proxy_name.clone().unwrap_or_default(),
+            _ => app.name_kanji.clone(),
+        };
+        values.insert("card_to", card_to);
+        values.insert("card_post", super::routing::post_name(card.post).to_string());
+        let together = card.to == l.to && card.post == l.post;
+        let sentence = fill(if together { &t.card_together } else { &t.card_apart }, &values);
+        values.insert("card_delivery", sentence);
+    }
     Some(super::letter_pdf::Letter {
         title: fill(&t.title, &values),
         address_lines: LetterKit::address_lines(&l.addressee),

@@ -37,6 +37,12 @@ pub const FIELDS: &[&str] = &[
     "basis",
     // Registered-data changes: each changed field and its new value, a line each.
     "changes",
+    // Card products: the card's number, and where the card travels (the template's own
+    // `card_together` or `card_apart` sentence, by the product's routing).
+    "card_number",
+    "card_delivery",
+    "card_to",
+    "card_post",
 ];
 
 /// One letter's wording.
@@ -48,6 +54,12 @@ pub struct Template {
     pub paragraphs: Vec<String>,
     #[serde(default)]
     pub footer: Vec<String>,
+    /// Card products' `{card_delivery}`: when the card travels in this letter's envelope.
+    #[serde(default)]
+    pub card_together: String,
+    /// ... and when it travels apart (to `{card_to}` by `{card_post}`).
+    #[serde(default)]
+    pub card_apart: String,
 }
 
 /// Fills `{field}` placeholders; text from applications is inserted as text, never parsed.
@@ -87,7 +99,10 @@ fn placeholders(text: &str) -> Vec<&str> {
 pub fn load(path: &Path) -> Result<Template> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let t: Template = crate::pipelines::parse_toml(&path.display().to_string(), &text).map_err(anyhow::Error::msg)?;
-    for part in std::iter::once(&t.title).chain(&t.paragraphs).chain(&t.footer).chain(std::iter::once(&t.secret_label))
+    for part in std::iter::once(&t.title)
+        .chain(&t.paragraphs)
+        .chain(&t.footer)
+        .chain([&t.secret_label, &t.card_together, &t.card_apart])
     {
         for key in placeholders(part) {
             if !FIELDS.contains(&key) {

@@ -3,6 +3,7 @@
 //! ([`schedule`]). Expiry notices go once per certificate and offset, also when the job
 //! missed some days (domain-rules §6).
 
+pub mod cards;
 pub mod changes;
 pub mod daily;
 pub mod key_fill;

@@ -31,6 +31,9 @@ pub struct Summary {
     /// Certificates issued under this batch, by any of its runs.
     pub issued: usize,
     pub awaiting_payment: usize,
+    /// Accepted applications of token products waiting for the card station.
+    #[serde(default)]
+    pub awaiting_card: usize,
     /// Applications waiting for staff (`staff-queue.csv`), each with why.
     pub held: Vec<String>,
     pub demo_ca: bool,
@@ -48,6 +51,7 @@ pub struct IssueCounts {
     pub issued_in_batch: usize,
     pub issued_now: usize,
     pub awaiting_payment: usize,
+    pub awaiting_card: usize,
     pub recovered: usize,
     pub demo_ca: bool,
 }
@@ -157,6 +161,7 @@ impl Summary {
     pub fn with_issue(mut self, i: IssueCounts, holds: &[crate::status::Hold]) -> Summary {
         self.issued = i.issued_in_batch;
         self.awaiting_payment = i.awaiting_payment;
+        self.awaiting_card = i.awaiting_card;
         self.held =
             holds.iter().map(|h| for_display(&format!("{}: {}: {}", h.application_id, h.code, h.detail))).collect();
         self.held.sort();
@@ -203,6 +208,13 @@ impl Summary {
                 if self.demo_ca { " by the DEMO CA (not for production)" } else { "" },
                 self.awaiting_payment,
             );
+            if self.awaiting_card > 0 {
+                let _ = writeln!(
+                    o,
+                    "  cards          {} accepted awaiting their card: run `certbatch cards personalise` at the card station",
+                    self.awaiting_card
+                );
+            }
         }
         for p in &self.payment_notes {
             let _ = writeln!(o, "  payment note   {p}");

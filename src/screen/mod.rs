@@ -72,6 +72,12 @@ impl Screened {
         &self.app
     }
 
+    /// An application `run` screened and queued for its card: the station's job record,
+    /// which only the ledger gives, vouches for the screening done then.
+    pub fn queued_for_card(app: Application, _job: &crate::ledger::cards::CardJob) -> Screened {
+        Screened { app, csr: None, _proof: () }
+    }
+
     /// The CSR whose key a TLS certificate certifies.
     pub fn csr(&self) -> Option<&AcceptedCsr> {
         self.csr.as_ref()
