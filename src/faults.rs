@@ -4,10 +4,17 @@
 //! no destructor runs, no transaction commits, no buffer is flushed. Points are named
 //! where a crash is most likely to break an all-or-nothing promise.
 
-/// Aborts the process when `CERTBATCH_FAIL_AT` names `point`.
+/// Aborts the process when `CERTBATCH_FAIL_AT` names `point`; `point#N` aborts at its
+/// N-th pass (the card station's second card, say).
 pub fn point(point: &str) {
-    if std::env::var("CERTBATCH_FAIL_AT").is_ok_and(|p| p == point) {
-        eprintln!("certbatch: injected failure at {point}");
+    static PASSES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let Ok(wanted) = std::env::var("CERTBATCH_FAIL_AT") else { return };
+    let (name, nth) = match wanted.split_once('#') {
+        Some((name, n)) => (name, n.parse().unwrap_or(1)),
+        None => (wanted.as_str(), 1),
+    };
+    if name == point && PASSES.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == nth {
+        eprintln!("certbatch: injected failure at {wanted}");
         std::process::abort();
     }
 }

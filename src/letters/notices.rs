@@ -364,7 +364,10 @@ pub fn receipt_letters(
                 "pin" => Some("PINコード送付のお知らせ"),
                 "download_password" => Some("パスワード送付のお知らせ"),
                 "media" => Some("電子証明書を格納したCD-R"),
-                "card" => Some("ICカード（eToken）"),
+                "card" => Some(match product.delivery.method {
+                    crate::product::DeliveryMethod::Etoken => "イートークン（eToken）",
+                    _ => "ICカード",
+                }),
                 _ => None,
             })
             .collect();

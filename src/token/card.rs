@@ -50,6 +50,7 @@ pub fn generate_key(
         Attribute::Private(false),
         Attribute::Verify(true),
         Attribute::Encrypt(false),
+        Attribute::Wrap(false),
         Attribute::ModulusBits(Ulong::from(bits as u64)),
         Attribute::PublicExponent(vec![0x01, 0x00, 0x01]),
         Attribute::Id(id.to_vec()),
@@ -62,6 +63,8 @@ pub fn generate_key(
         Attribute::Extractable(false),
         Attribute::Sign(true),
         Attribute::Decrypt(false),
+        Attribute::Unwrap(false),
+        Attribute::Derive(false),
         Attribute::Id(id.to_vec()),
         Attribute::Label(label.as_bytes().to_vec()),
     ];

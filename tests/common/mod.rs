@@ -418,7 +418,7 @@ pub fn secret_in_letter(pdf: &Path) -> String {
     assert!(out.status.success(), "pdftotext {}", pdf.display());
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    let labels = ["PINコード", "PIN（暗証番号）", "ダウンロードパスワード（8桁）"];
+    let labels = ["PINコード", "PIN（暗証番号）", "申請PIN", "ダウンロードパスワード（8桁）"];
     let at = lines.iter().position(|l| labels.contains(l)).unwrap_or_else(|| panic!("no secret label in {text}"));
     let secret = lines[at + 1].to_string();
     assert!(!secret.contains(' ') && (secret.len() == 12 || secret.len() == 8), "{secret:?} in {text}");
