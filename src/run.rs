@@ -333,14 +333,16 @@ fn issue_stage(
         .map(|ticket| {
             let job = issue::prepare(ticket, &config.pipelines, ca, state, now)?;
             let app = job.application();
-            if let Err(why) = probes.writable(out_b, &format!("certs/{}/cert.pem", app.id)) {
+            // A card's files are the card station's, in its own folder.
+            let probes = (!job.on_token()).then_some(&probes);
+            if let Err(why) = probes.map_or(Ok(()), |p| p.writable(out_b, &format!("certs/{}/cert.pem", app.id))) {
                 return Err(Hold::check(&app.id, "output_unwritable", why));
             }
             if job.has_secrets() {
                 crate::letters::secret::preflight(
                     &config.letters,
                     out_b,
-                    &probes,
+                    probes,
                     app,
                     job.product,
                     &job.facts(),

@@ -266,25 +266,30 @@ pub fn personalise(opts: &StationOptions) -> Result<StationReport> {
         }
     }
 
-    // Blank tokens, per module, never claimed before.
-    let jobs = ledger.pending_card_jobs()?;
+    // Blank tokens never claimed before, on the module of every card product.
     let mut blanks: BTreeMap<PathBuf, Vec<TokenRef>> = BTreeMap::new();
+    for product in config.pipelines.products.values().filter(|p| p.cards.is_some()) {
+        let (path, m) = st.module_for(product)?;
+        if blanks.contains_key(&path) {
+            continue;
+        }
+        let mut found = Vec::new();
+        for t in token::tokens(&m)? {
+            if t.label.starts_with(&opts.blank_prefix) && !ledger.token_known(&t.serial)? {
+                found.push(t);
+            }
+        }
+        // Taken in slot order.
+        found.reverse();
+        blanks.insert(path, found);
+    }
+    let jobs = ledger.pending_card_jobs()?;
     let mut done_now: Vec<(issue::Signed, Vec<Prepared>)> = Vec::new();
     let limit = opts.limit.unwrap_or(usize::MAX);
     for job in jobs.iter().take(limit) {
         let product = config.pipelines.product(&job.product).with_context(|| format!("unknown product {}", job.product))?;
         let Some(cards) = &product.cards else { continue };
         let (path, m) = st.module_for(product)?;
-        if !blanks.contains_key(&path) {
-            let mut found = Vec::new();
-            for t in token::tokens(&m)? {
-                if t.label.starts_with(&opts.blank_prefix) && !ledger.token_known(&t.serial)? {
-                    found.push(t);
-                }
-            }
-            found.reverse();
-            blanks.insert(path.clone(), found);
-        }
         let Some(t) = blanks.get_mut(&path).and_then(Vec::pop) else {
             ledger.card_job_failed(&job.application_id, "no blank token was left")?;
             continue;

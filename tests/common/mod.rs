@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -508,4 +509,118 @@ pub fn smbc_statement(rows: &[(String, i64, String)]) -> Vec<u8> {
         text.push_str(&format!("{date},,{amount},振込 {payer},{balance},\r\n"));
     }
     encoding_rs::SHIFT_JIS.encode(&text).0.into_owned()
+}
+
+pub const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+pub const TRANSPORT: &str = "87654321";
+
+/// Installs SoftHSM2 and OpenSC when the machine lacks them (serialised: apt allows one
+/// user at a time).
+pub fn ensure_softhsm() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let have = Path::new(MODULE).exists() && Command::new("pkcs11-tool").arg("--help").output().is_ok();
+        if !have {
+            let st = Command::new("sh")
+                .args([
+                    "-c",
+                    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2 opensc",
+                ])
+                .status()
+                .expect("apt-get runs");
+            assert!(st.success(), "apt-get install softhsm2 opensc");
+        }
+    });
+}
+
+/// A SoftHSM2 of its own under `root`: its tokens are the card stock (and the CA's HSM).
+pub struct Hsm {
+    pub conf: PathBuf,
+}
+
+impl Hsm {
+    pub fn new(root: &Path) -> Hsm {
+        ensure_softhsm();
+        let dir = root.join("softhsm");
+        std::fs::create_dir_all(dir.join("tokens")).unwrap();
+        let conf = dir.join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", dir.join("tokens").display()),
+        )
+        .unwrap();
+        Hsm { conf }
+    }
+
+    pub fn cmd(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env("SOFTHSM2_CONF", &self.conf);
+        c
+    }
+
+    /// `n` blank tokens from the stock: initialised with the transport SO PIN.
+    pub fn blanks(&self, n: usize) {
+        self.blanks_from(0, n)
+    }
+
+    /// `n` more blank tokens, numbered after `first`.
+    pub fn blanks_from(&self, first: usize, n: usize) {
+        for i in first + 1..=first + n {
+            let out = self
+                .cmd("softhsm2-util")
+                .args(["--init-token", "--free", "--label", &format!("BLANK-{i:04}"), "--so-pin", TRANSPORT])
+                .args(["--pin", "000000"])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+
+    pub fn tool(&self, args: &[&str]) -> Output {
+        self.cmd("pkcs11-tool").arg("--module").arg(MODULE).args(args).output().unwrap()
+    }
+
+    /// Every token's label.
+    pub fn labels(&self) -> Vec<String> {
+        let out = self.tool(&["--list-token-slots"]);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("token label        : "))
+            .map(|l| l.trim().to_string())
+            .collect()
+    }
+
+    /// The certbatch binary with this HSM and the stock's transport PIN.
+    pub fn certbatch(&self, root: &Path, rest: &[&str], pipelines: &Path, fail_at: Option<&str>) -> Output {
+        self.certbatch_on(root, "2026-11-19", rest, pipelines, fail_at)
+    }
+
+    /// The certbatch binary as of `as_of`, with this HSM and the stock's transport PIN.
+    pub fn certbatch_on(&self, root: &Path, as_of: &str, rest: &[&str], pipelines: &Path, fail_at: Option<&str>) -> Output {
+        let Some(bin) = option_env!("CARGO_BIN_EXE_certbatch") else { panic!("only tests run the binary") };
+        let mut c = self.cmd(bin);
+        c.args(args(root, as_of, rest)).arg("--pipelines").arg(pipelines);
+        c.env("CERTBATCH_BLANK_SO_PIN", TRANSPORT);
+        if let Some(p) = fail_at {
+            c.env("CERTBATCH_FAIL_AT", p);
+        }
+        c.output().unwrap()
+    }
+}
+
+/// The card station after a run, as the back office does it: a SoftHSM2 of the test's own
+/// under `root` stocked with enough blank tokens for every pending job, then
+/// `certbatch cards personalise` as of `as_of`. Gives the station's output.
+pub fn personalise(root: &Path, as_of: &str) -> String {
+    let hsm = Hsm::new(root);
+    let pending: i64 = rusqlite::Connection::open(root.join("state/ledger.sqlite3"))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM card_jobs WHERE state = 'pending'", [], |r| r.get(0))
+        .unwrap();
+    let have = hsm.labels().iter().filter(|l| l.starts_with("BLANK-")).count();
+    hsm.blanks_from(hsm.labels().len(), (pending as usize).saturating_sub(have));
+    let pipelines = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
+    let out = hsm.certbatch_on(root, as_of, &["cards", "personalise"], &pipelines, None);
+    assert!(out.status.success(), "cards personalise: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
