@@ -9,7 +9,8 @@ use certbatch::ledger::Ledger;
 use std::path::Path;
 use std::process::Command;
 
-/// A day of signing applications: three G-ID (two paid later), two AOSign (invoiced).
+/// A day of signing applications: three G-ID (two paid later), two G-ID paid by the day's
+/// transfer (P1, P2: issued by the run), two AOSign (invoiced: queued for their cards).
 fn day(root: &Path) -> Day {
     let mut day = Day::new(root, "2026-11-19");
     day.clean("G1", "E1").clean("G2", "E2").clean("G3", "E3");
@@ -27,6 +28,10 @@ fn day(root: &Path) -> Day {
         day.doc(("G2", ""), t, d(2026, 11, 1));
     }
     day.aosign("A1", "E9").aosign("A2", "E9").company_docs("E9");
+    let mut credits = Vec::new();
+    day.gid_paid("P1", 11, &mut credits).gid_paid("P2", 12, &mut credits);
+    std::fs::create_dir_all(day.dir.join("transfers")).unwrap();
+    std::fs::write(day.dir.join("transfers/smbc.csv"), smbc_statement(&credits)).unwrap();
     day.write_xlsx(true);
     day
 }
@@ -49,18 +54,21 @@ fn openssl(args: &[&str], pin: Option<&str>) -> (bool, String) {
 }
 
 #[test]
-fn invoiced_products_issue_at_once_and_before_issue_ones_after_payment() {
+fn invoiced_cards_are_queued_at_once_and_before_issue_products_wait_for_payment() {
     ensure_poppler();
     let tmp = tempfile::tempdir().unwrap();
     let day = day(tmp.path());
     let first = run(tmp.path(), &day.dir, d(2026, 11, 19));
     let issued: Vec<&str> = first.issue.issued.iter().map(|i| i.application_id.as_str()).collect();
-    assert_eq!(issued, ["A1", "A2"], "AOSign is invoiced at issue; G-ID waits for payment");
+    assert_eq!(issued, ["P1", "P2"], "paid by the day's transfer; AOSign's key is born on its card");
+    assert_eq!(first.issue.awaiting_card, ["A1", "A2"], "AOSign is invoiced: its cards are made at once");
     assert_eq!(first.issue.awaiting_payment, ["G1", "G2", "G3"]);
     assert!(first.issue.demo_ca);
     let rows = screening(tmp.path(), "2026-11-19");
-    assert_eq!(row_of(&rows, "A1").0, "issued");
+    assert_eq!(row_of(&rows, "A1").0, "accepted");
     assert_eq!(row_of(&rows, "G1").0, "accepted");
+    let station = personalise(tmp.path(), "2026-11-19");
+    assert!(station.contains("2 personalised"), "{station}");
 
     mark_paid(tmp.path(), &["G1", "G2"]);
     let second = run(tmp.path(), &day.dir, d(2026, 11, 20));
@@ -69,7 +77,7 @@ fn invoiced_products_issue_at_once_and_before_issue_ones_after_payment() {
     let third = run(tmp.path(), &day.dir, d(2026, 11, 20));
     assert!(third.issue.issued.is_empty(), "nothing is issued twice");
     let ledger = Ledger::open_read_only(&tmp.path().join("state")).unwrap().unwrap();
-    assert_eq!(ledger.issuance_counts().unwrap().get("issued"), Some(&4));
+    assert_eq!(ledger.issuance_counts().unwrap().get("issued"), Some(&6));
 
     // issued.csv has the contract's columns and the certificates of the batch.
     let mut r = csv::Reader::from_path(tmp.path().join("out/2026-11-19/issued.csv")).unwrap();
@@ -78,7 +86,7 @@ fn invoiced_products_issue_at_once_and_before_issue_ones_after_payment() {
         ["application_id", "serial", "subject", "not_before", "not_after", "cert_file", "p12_file", "download_expires"]
     );
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 4);
+    assert_eq!(rows.len(), 4, "the cards are the card station's: cards-2026-11-19/cards.csv");
     for row in &rows {
         assert_eq!(row[1].len(), 32, "128-bit serial in hex: {}", &row[1]);
         assert!(row[1].chars().all(|c| c.is_ascii_hexdigit()));
@@ -86,12 +94,11 @@ fn invoiced_products_issue_at_once_and_before_issue_ones_after_payment() {
     }
     let g1 = rows.iter().find(|r| &r[0] == "G1").unwrap();
     assert!(!g1[7].is_empty(), "download products expire their link");
-    assert_eq!(&rows.iter().find(|r| &r[0] == "A1").unwrap()[7], "", "IC cards have no download link");
     // G-ID 2y issued 2026-11-20: ends the day before 2028-12-20 (2 years and 1 month).
     assert_eq!(&g1[4], "2028-12-19T23:59:59+09:00");
     // The audit log has one line per issuance.
     let audit = std::fs::read_to_string(tmp.path().join("state/audit.log")).unwrap();
-    assert_eq!(audit.lines().filter(|l| l.contains("\"event\":\"issued\"")).count(), 4);
+    assert_eq!(audit.lines().filter(|l| l.contains("\"event\":\"issued\"")).count(), 6);
 
     // Tools we did not write.
     ensure_python("cryptography", "cryptography");
@@ -200,7 +207,7 @@ print(body)
     // No generated secret anywhere but the letters: not in the output, not in the state
     // folder, not in the ledger, not in an email.
     let secrets: Vec<String> = all.iter().flat_map(|i| std::iter::once(pin_of(i)).chain(password_of(i))).collect();
-    assert_eq!(secrets.len(), 6, "4 PINs and 2 download passwords");
+    assert_eq!(secrets.len(), 8, "4 PINs and 4 download passwords");
     for e in walkdir::WalkDir::new(tmp.path())
         .into_iter()
         .filter_map(Result::ok)
@@ -242,10 +249,18 @@ fn pkilint_finds_nothing_at_warning_level() {
     mark_paid(tmp.path(), &["G1", "G2"]);
     let out = run(tmp.path(), &day.dir, d(2026, 11, 19));
     assert_eq!(out.issue.issued.len(), 2);
+    personalise(tmp.path(), "2026-11-19");
+    let mut card_certs: Vec<std::path::PathBuf> = std::fs::read_dir(tmp.path().join("out/cards-2026-11-19/certs"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("cert.pem"))
+        .collect();
+    card_certs.sort();
+    assert_eq!(card_certs.len(), 2, "AOSign's cards too");
     ensure_python("pkilint", "pkilint");
     let ca = tmp.path().join("state/ca");
     let mut certs = vec![ca.join("DEMO-root.crt.pem"), ca.join("DEMO-issuing.crt.pem")];
     certs.extend(out.issue.issued.iter().map(|i| i.cert_file.clone()));
+    certs.extend(card_certs.iter().cloned());
     for c in &certs {
         let o = Command::new("lint_pkix_cert").args(["lint", "-s", "WARNING", c.to_str().unwrap()]).output().unwrap();
         let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
@@ -253,7 +268,8 @@ fn pkilint_finds_nothing_at_warning_level() {
     }
     let pairs = [(ca.join("DEMO-root.crt.pem"), ca.join("DEMO-issuing.crt.pem"))]
         .into_iter()
-        .chain(out.issue.issued.iter().map(|i| (ca.join("DEMO-issuing.crt.pem"), i.cert_file.clone())));
+        .chain(out.issue.issued.iter().map(|i| (ca.join("DEMO-issuing.crt.pem"), i.cert_file.clone())))
+        .chain(card_certs.iter().map(|c| (ca.join("DEMO-issuing.crt.pem"), c.clone())));
     for (issuer, subject) in pairs {
         let o = Command::new("lint_pkix_signer_signee_cert_chain")
             .args(["lint", "-s", "WARNING", issuer.to_str().unwrap(), subject.to_str().unwrap()])
@@ -330,7 +346,8 @@ fn a_run_killed_during_issuance_ends_with_each_certificate_issued_once() {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| (n.starts_with("print-") || n.starts_with("manifest-")) && !n.contains("notices"))
             .collect();
-        assert_eq!(prints.len(), 2, "{point}: {prints:?}");
+        // The PIN letters' and the password letters' print files, and their manifest.
+        assert_eq!(prints.len(), 3, "{point}: {prints:?}");
     }
 }
 
@@ -361,9 +378,10 @@ fn exact_dates_of_the_seed_example_as_openssl_reads_them() {
     }
     day.write_csv(false, "utf8");
     let out = run(tmp.path(), &day.dir, d(2024, 5, 10));
-    assert_eq!(out.issue.issued.len(), 1, "{:?}", out.decisions);
-    let (ok, dates) =
-        openssl(&["x509", "-noout", "-enddate", "-in", out.issue.issued[0].cert_file.to_str().unwrap()], None);
+    assert_eq!(out.issue.awaiting_card, ["A1"], "{:?}", out.decisions);
+    personalise(tmp.path(), "2024-05-10");
+    let cert = tmp.path().join("out/cards-2024-05-10/certs/A1/cert.pem");
+    let (ok, dates) = openssl(&["x509", "-noout", "-enddate", "-in", cert.to_str().unwrap()], None);
     assert!(ok);
     // AOSign 5y from 2024-05-10: the day before 2029-05-10, 23:59:59 JST = 14:59:59Z.
     assert_eq!(dates.trim(), "notAfter=May  9 14:59:59 2029 GMT");
