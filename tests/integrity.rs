@@ -40,10 +40,9 @@ fn open_p12(p12: &Path, pin: &str) -> bool {
 fn one_application_that_cannot_be_lettered_never_stops_the_others() {
     let tmp = tempfile::tempdir().unwrap();
     let mut day = Day::new(tmp.path(), "2026-11-19");
-    for id in ["A1", "A2", "A3", "A4", "A5", "A6"] {
-        day.aosign(id, "E9");
+    for (i, id) in ["A1", "A2", "A3", "A4", "A5", "A6"].into_iter().enumerate() {
+        day.paid(id, 201 + i);
     }
-    day.company_docs("E9");
     // A3: a long address wraps inside the envelope window and is issued.
     set(
         &mut day,
@@ -83,7 +82,8 @@ fn one_application_that_cannot_be_lettered_never_stops_the_others() {
     assert_eq!(
         held,
         BTreeMap::from([
-            ("A4", "letter_unprintable:pin"),
+            // G-ID certifies the address: one no certificate can hold is found first.
+            ("A4", "certificate_unbuildable"),
             ("A5", "letter_unprintable:pin"),
             ("A6", "letter_unwritable:pin")
         ])
@@ -97,7 +97,7 @@ fn one_application_that_cannot_be_lettered_never_stops_the_others() {
     for id in ["A4", "A5", "A6"] {
         let (status, reasons, _) = row_of(&rows, id);
         assert_eq!(status, "accepted", "{id} waits");
-        assert!(reasons.contains("letter_"), "{id}: {reasons}");
+        assert!(reasons.contains(if id == "A4" { "certificate_unbuildable" } else { "letter_" }), "{id}: {reasons}");
     }
     // The long notice goes on to a second page and is printed; the one the font cannot
     // print is queued with 〓 for staff to write in.
@@ -190,10 +190,7 @@ fn a_row_that_is_not_an_application_leaves_its_id_free() {
 fn a_line_break_typed_in_a_cell_is_a_space_and_a_control_character_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let mut day = Day::new(tmp.path(), "2026-11-19");
-    day.aosign("C1", "E9");
-    day.aosign("C2", "E9");
-    day.aosign("C3", "E9");
-    day.company_docs("E9");
+    day.paid("C1", 211).paid("C2", 212).paid("C3", 213);
     set(&mut day, "C1", "name_kanji", "山田\n太郎");
     set(&mut day, "C2", "address", "東京都千代田区\r\n千代田1-1");
     set(&mut day, "C3", "name_kanji", "山田\u{7}太郎");
@@ -206,8 +203,7 @@ fn a_line_break_typed_in_a_cell_is_a_space_and_a_control_character_is_named() {
     assert!(messages.contains("U+0007"), "{messages}");
     // A later day runs as usual.
     let mut next = Day::new(tmp.path(), "2026-11-20");
-    next.aosign("C4", "E8");
-    next.company_docs("E8");
+    next.paid("C4", 214);
     next.write_xlsx(true);
     assert_eq!(run(tmp.path(), &next.dir, d(2026, 11, 20)).issue.issued.len(), 1);
 }
@@ -239,8 +235,7 @@ fn a_scans_folder_that_is_a_link_is_never_walked() {
 fn the_state_folder_and_the_ledger_are_the_owners_alone_whatever_the_umask() {
     let tmp = tempfile::tempdir().unwrap();
     let mut day = Day::new(tmp.path(), "2026-11-19");
-    day.aosign("P1", "E9");
-    day.company_docs("E9");
+    day.paid("P1", 221);
     day.write_csv(false, "utf8");
     let state = tmp.path().join("state");
     let out = tmp.path().join("out");
@@ -315,9 +310,7 @@ fn a_rerun_after_a_kill_from_another_folder_finishes_the_day_and_leaves_no_trace
     for point in ["issue-after-files", "issue-after-letters", "issue-after-commit"] {
         let tmp = tempfile::tempdir().unwrap();
         let mut day = Day::new(tmp.path(), "2026-11-19");
-        day.aosign("K1", "E9");
-        day.aosign("K2", "E9");
-        day.company_docs("E9");
+        day.paid("K1", 231).paid("K2", 232);
         day.write_csv(false, "utf8");
         let state = tmp.path().join("state");
         let a = tmp.path().join("a");
@@ -379,8 +372,7 @@ fn a_sole_proprietor_may_send_any_business_proof_under_the_contracts_code() {
 fn letters_purge_deletes_only_secrets_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let mut day = Day::new(tmp.path(), "2026-11-19");
-    day.aosign("Q1", "E9");
-    day.company_docs("E9");
+    day.paid("Q1", 241);
     day.apps.push(app("Q2", "E2"));
     day.write_csv(false, "utf8");
     run(tmp.path(), &day.dir, d(2026, 11, 19));
@@ -389,7 +381,7 @@ fn letters_purge_deletes_only_secrets_and_says_so() {
     let (code, stdout, err) =
         cli(&["--state", state.to_str().unwrap(), "--out", out.to_str().unwrap(), "letters", "purge", "2026-11-19"]);
     assert_eq!(code, 0, "{err}");
-    assert!(stdout.contains("deleted 2 letter files"), "the PIN letter and its print file: {stdout}");
+    assert!(stdout.contains("deleted 4 letter files"), "the PIN and password letters and their print files: {stdout}");
     let letters = out.join("2026-11-19/letters");
     assert!(!letters.join("pin/Q1.pdf").exists());
     assert!(letters.join("receipt/Q1.pdf").exists() && letters.join("deficiency/Q2.pdf").exists(), "notices stay");
@@ -400,7 +392,7 @@ fn letters_purge_deletes_only_secrets_and_says_so() {
         .unwrap();
     assert!(std::fs::read_to_string(manifest).unwrap().contains(",purged"));
     let audit = std::fs::read_to_string(state.join("audit.log")).unwrap();
-    assert_eq!(audit.matches("letter_purged").count(), 2, "{audit}");
+    assert_eq!(audit.matches("letter_purged").count(), 4, "{audit}");
 }
 
 #[test]

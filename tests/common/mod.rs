@@ -66,13 +66,15 @@ pub struct Day {
     pub dir: PathBuf,
     pub apps: Vec<Row>,
     pub docs: Vec<Row>,
+    /// Credits of the day's SMBC statement (date, yen, payer), written with the sheet.
+    pub credits: Vec<(String, i64, String)>,
 }
 
 impl Day {
     pub fn new(root: &Path, name: &str) -> Day {
         let dir = root.join(name);
         std::fs::create_dir_all(dir.join("scans")).unwrap();
-        Day { dir, apps: Vec::new(), docs: Vec::new() }
+        Day { dir, apps: Vec::new(), docs: Vec::new(), credits: Vec::new() }
     }
 
     /// Adds a document row with a real scan written under `scans/`.
@@ -138,6 +140,22 @@ impl Day {
         self
     }
 
+    /// Adds G-ID application `id` (person `i`), paid by the day's own statement: the run
+    /// issues it in software the same day, as tests of issuance need.
+    pub fn paid(&mut self, id: &str, i: usize) -> &mut Self {
+        let mut credits = std::mem::take(&mut self.credits);
+        self.gid_paid(id, i, &mut credits);
+        self.credits = credits;
+        self
+    }
+
+    fn write_statement(&self) {
+        if !self.credits.is_empty() {
+            std::fs::create_dir_all(self.dir.join("transfers")).unwrap();
+            std::fs::write(self.dir.join("transfers/smbc.csv"), smbc_statement(&self.credits)).unwrap();
+        }
+    }
+
     /// The company documents an envelope's AOSign applications share.
     pub fn company_docs(&mut self, env: &str) -> &mut Self {
         for t in ["corporate_registry", "corporate_seal_certificate"] {
@@ -147,6 +165,7 @@ impl Day {
     }
 
     pub fn write_xlsx(&self, japanese: bool) {
+        self.write_statement();
         let mut book = rust_xlsxwriter::Workbook::new();
         let date_fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy/mm/dd");
         for (sheet_name, cols, rows) in
@@ -190,6 +209,7 @@ impl Day {
 
     /// Writes both CSV files; `encoding` is "utf8", "utf8bom" or "sjis".
     pub fn write_csv(&self, japanese: bool, encoding: &str) {
+        self.write_statement();
         for (file, cols, rows) in
             [("applications.csv", app_columns(), &self.apps), ("documents.csv", doc_columns(), &self.docs)]
         {
