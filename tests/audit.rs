@@ -11,6 +11,7 @@ fn state_with_history(root: &Path) {
     day.clean("A1", "E1").clean("A2", "E2").aosign("A3", "E3").company_docs("E3");
     day.write_csv(false, "utf8");
     run(root, &day.dir, d(2026, 11, 19));
+    personalise(root, "2026-11-19");
     let (code, _, err) = cli(&[
         "--state",
         root.join("state").to_str().unwrap(),

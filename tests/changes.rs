@@ -24,6 +24,7 @@ fn contact_details_change_certificate_contents_do_not_and_a_rerun_adds_nothing()
     day1.aosign("A1", "E1").company_docs("E1");
     day1.write_csv(false, "utf8");
     run(root, &day1.dir, d(2026, 11, 19));
+    personalise(root, "2026-11-19");
     let a1_before = registered(root, "A1");
 
     // Day 2: the new proxy's seal certificate for A1 is not there; changes in Shift_JIS

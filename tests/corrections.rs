@@ -14,7 +14,7 @@ fn stored(root: &std::path::Path, id: &str) -> (String, String) {
 fn a_correction_replaces_an_open_application_and_is_refused_once_issued() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    // Day 1: A1's romaji is mistyped (deficient); A2 is an AOSign card, issued the same day.
+    // Day 1: A1's romaji is mistyped (deficient); A2 is an AOSign card, made the same day.
     let mut day1 = Day::new(root, "2026-11-19");
     day1.clean("A1", "E1");
     day1.apps[0].insert("name_romaji", s("YAMADA TAROU"));
@@ -24,7 +24,8 @@ fn a_correction_replaces_an_open_application_and_is_refused_once_issued() {
     let rows = screening(root, "2026-11-19");
     assert_eq!(row_of(&rows, "A1").0, "deficient");
     assert!(row_of(&rows, "A1").1.contains("romaji_mismatch"));
-    assert_eq!(row_of(&rows, "A2").0, "issued");
+    assert_eq!(row_of(&rows, "A2").0, "accepted", "its card is made at the card station");
+    personalise(root, "2026-11-19");
     let a2_before = stored(root, "A2");
 
     // Day 2 (Japanese headers, xlsx): A1 corrected, A2 "corrected" after issue, A3 sent
