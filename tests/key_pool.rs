@@ -114,9 +114,10 @@ fn pooled_keys_serve_gid_until_the_pool_runs_dry_and_never_a_card_product() {
         "a second fill adds nothing"
     );
 
-    // Day 1: AOSign is issued at once, from fresh keys: its key will be born on a card.
+    // Day 1: AOSign's keys are born on its cards at the card station: none from the pool.
     let first = run(root, &day.dir, d(2026, 11, 19));
-    assert_eq!(first.issue.issued.len(), 2);
+    assert_eq!(first.issue.awaiting_card.len(), 2);
+    assert!(personalise(root, "2026-11-19").contains("2 personalised"));
     assert!(pool(root).iter().all(|k| k.state == "ready"), "no card product took a pooled key");
 
     // Day 2: four G-ID certificates paid; three keys in the pool, the fourth made on the spot.
@@ -219,7 +220,7 @@ fn a_kill_at_any_step_leaves_each_pooled_key_used_once_or_recorded_destroyed() {
         // Every G-ID application is issued exactly once; a killed attempt's keys are gone.
         let ledger = Ledger::open_read_only(&root.join("state")).unwrap().unwrap();
         let counts = ledger.issuance_counts().unwrap();
-        assert_eq!(counts.get("issued"), Some(&5), "{point}: {counts:?}");
+        assert_eq!(counts.get("issued"), Some(&3), "{point}: {counts:?}");
         if point == "issue-after-commit" {
             assert_eq!((count("used"), count("destroyed"), count("ready")), (3, 0, 2), "{point}");
         } else {
