@@ -30,7 +30,8 @@ fn an_expiry_notice_goes_once_by_letter_and_email() {
     let tmp = tempfile::tempdir().unwrap();
     let day = aosign_day(tmp.path());
     let out = run(tmp.path(), &day.dir, d(2026, 11, 19));
-    assert_eq!(out.issue.issued.len(), 1);
+    assert_eq!(out.issue.awaiting_card, ["A1"]);
+    assert!(personalise(tmp.path(), "2026-11-19").contains("1 personalised"));
     // The receipt came back, so the card is not revoked 30 days after issue.
     let receipts = tmp.path().join("receipts.csv");
     std::fs::write(&receipts, "application_id,received_on\nA1,2026-11-25\n").unwrap();
