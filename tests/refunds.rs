@@ -70,7 +70,9 @@ fn day_one(root: &Path) {
     .unwrap();
     let out = run(root, &day.dir, d(2026, 11, 19));
     let issued: Vec<&str> = out.issue.issued.iter().map(|i| i.application_id.as_str()).collect();
-    assert_eq!(issued, ["A1", "A2", "A3", "G3"], "{:?}", out.decisions);
+    assert_eq!(issued, ["G3"], "{:?}", out.decisions);
+    assert_eq!(out.issue.awaiting_card, ["A1", "A2", "A3"]);
+    assert!(personalise(root, "2026-11-19").contains("3 personalised"));
     let receipts = root.join("receipts.csv");
     std::fs::write(
         &receipts,

@@ -42,7 +42,8 @@ fn a_companys_200_renewals_come_back_as_one_batch() {
     std::fs::create_dir_all(day.dir.join("transfers")).unwrap();
     std::fs::write(day.dir.join("transfers/smbc.csv"), smbc(&[("2026/11/20", 11_550 * N as i64, "ｾｺﾑ(ｶ")])).unwrap();
     let first = run(root, &day.dir, d(2026, 11, 19));
-    assert_eq!(first.issue.issued.len(), N);
+    assert_eq!(first.issue.awaiting_card.len(), N);
+    assert!(personalise(root, "2026-11-19").contains(&format!("{N} personalised")));
     let receipts = root.join("receipts.csv");
     let mut text = String::from("application_id,received_on\n");
     for i in 1..=N {
@@ -134,14 +135,18 @@ print("ok")
 
     let renewed = run(root, &back.dir, d(2027, 11, 1));
     let rows = screening(root, "2027-11-01");
-    assert_eq!(rows.iter().filter(|r| r.1 == "issued").count(), N, "{:?}", &rows[..3]);
+    assert_eq!(rows.iter().filter(|r| r.1 == "accepted").count(), N, "{:?}", &rows[..3]);
     let (status, reasons, _) = row_of(&rows, "R-X");
     assert_eq!((status.as_str(), reasons.as_str()), ("deficient", "invalid_renewal:other_person"));
-    assert_eq!(renewed.issue.issued.len(), N);
+    assert_eq!(renewed.issue.awaiting_card.len(), N);
+    assert!(personalise(root, "2027-11-01").contains(&format!("{N} personalised")));
     // A new card starts afresh: 2027-11-01 + 1 year + 30 days, never the old card's time.
-    for i in &renewed.issue.issued {
-        assert_eq!(i.not_after.date_naive(), d(2028, 11, 30), "{}", i.application_id);
-    }
+    let fresh: i64 = sql(
+        root,
+        "SELECT COUNT(*) FROM issuances WHERE application_id LIKE 'R-%' AND state = 'issued'
+           AND substr(not_after, 1, 10) = '2028-11-30'",
+    );
+    assert_eq!(fresh as usize, N);
     // One credit paid the 200 invoices.
     let mut pay = csv::Reader::from_path(root.join("out/2027-11-01/payments.csv")).unwrap();
     let credits: Vec<csv::StringRecord> = pay.records().map(Result::unwrap).collect();
@@ -156,8 +161,9 @@ print("ok")
     // Every old card is marked renewed and stays valid; its PIN letters went out anew.
     let marked: i64 = sql(root, "SELECT COUNT(*) FROM issuances WHERE application_id LIKE 'C-%' AND renewed_by IS NOT NULL AND revoked_on IS NULL");
     assert_eq!(marked as usize, N);
-    for i in &renewed.issue.issued {
-        assert!(i.letter_files.iter().any(|(kind, path)| *kind == "pin" && path.exists()), "{}", i.application_id);
+    for i in 1..=N {
+        let letter = root.join(format!("out/cards-2027-11-01/letters/pin/R-{i:03}.pdf"));
+        assert!(letter.exists(), "{}", letter.display());
     }
     let log = std::fs::read_to_string(root.join("state/audit.log")).unwrap();
     assert_eq!(log.matches("\"event\":\"renewed\"").count(), N);
