@@ -23,7 +23,9 @@ fn day(root: &Path) {
     let mut day = Day::new(root, DAY);
     day.aosign("A1", "E9").aosign("A2", "E9").aosign("A3", "E9").company_docs("E9");
     let a3 = day.apps.iter_mut().find(|r| matches!(r.get("application_id"), Some(V::S(x)) if x == "A3")).unwrap();
-    for (k, v) in [("proxy_name", "田中 次郎"), ("proxy_postal_code", "100-0001"), ("proxy_address", "東京都千代田区千代田1-1")] {
+    for (k, v) in
+        [("proxy_name", "田中 次郎"), ("proxy_postal_code", "100-0001"), ("proxy_address", "東京都千代田区千代田1-1")]
+    {
         a3.insert(k, s(v));
     }
     day.doc(("A3", ""), "proxy_seal_certificate", d(2026, 11, 1));
@@ -97,12 +99,27 @@ fn check_card(root: &Path, hsm: &Hsm, id: &str, row: &BTreeMap<String, String>) 
 
     // The certificate on the card is the one issued and recorded.
     let cert_der = root.join(format!("{id}.der"));
-    ok(&hsm.tool(&["--token-label", label, "--read-object", "--type", "cert", "--id", serial, "-o", cert_der.to_str().unwrap()]), "read cert");
+    ok(
+        &hsm.tool(&[
+            "--token-label",
+            label,
+            "--read-object",
+            "--type",
+            "cert",
+            "--id",
+            serial,
+            "-o",
+            cert_der.to_str().unwrap(),
+        ]),
+        "read cert",
+    );
     let pem = std::fs::read_to_string(out.join(format!("certs/{id}/cert.pem"))).unwrap();
-    let db_pem: String =
-        ledger(root).query_row("SELECT cert_pem FROM issuances WHERE serial = ?1 AND state = 'issued'", [serial], |r| r.get(0)).unwrap();
+    let db_pem: String = ledger(root)
+        .query_row("SELECT cert_pem FROM issuances WHERE serial = ?1 AND state = 'issued'", [serial], |r| r.get(0))
+        .unwrap();
     assert_eq!(pem, db_pem);
-    let from_card = Command::new("openssl").args(["x509", "-inform", "der", "-in", cert_der.to_str().unwrap()]).output().unwrap();
+    let from_card =
+        Command::new("openssl").args(["x509", "-inform", "der", "-in", cert_der.to_str().unwrap()]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&from_card.stdout), pem);
 
     // A signature made on the card with the letter's PIN verifies with the certificate.
@@ -110,14 +127,41 @@ fn check_card(root: &Path, hsm: &Hsm, id: &str, row: &BTreeMap<String, String>) 
     let sig = root.join(format!("{id}.sig"));
     std::fs::write(&msg, format!("契約書 {id}")).unwrap();
     ok(
-        &hsm.tool(&[&login[..], &["--sign", "-m", "SHA256-RSA-PKCS", "--id", serial, "-i", msg.to_str().unwrap(), "-o", sig.to_str().unwrap()]].concat()),
+        &hsm.tool(
+            &[
+                &login[..],
+                &[
+                    "--sign",
+                    "-m",
+                    "SHA256-RSA-PKCS",
+                    "--id",
+                    serial,
+                    "-i",
+                    msg.to_str().unwrap(),
+                    "-o",
+                    sig.to_str().unwrap(),
+                ],
+            ]
+            .concat(),
+        ),
         "sign on the card",
     );
     let public = root.join(format!("{id}.pub.pem"));
-    let pk = Command::new("openssl").args(["x509", "-in", out.join(format!("certs/{id}/cert.pem")).to_str().unwrap(), "-pubkey", "-noout"]).output().unwrap();
+    let pk = Command::new("openssl")
+        .args(["x509", "-in", out.join(format!("certs/{id}/cert.pem")).to_str().unwrap(), "-pubkey", "-noout"])
+        .output()
+        .unwrap();
     std::fs::write(&public, pk.stdout).unwrap();
     let v = Command::new("openssl")
-        .args(["dgst", "-sha256", "-verify", public.to_str().unwrap(), "-signature", sig.to_str().unwrap(), msg.to_str().unwrap()])
+        .args([
+            "dgst",
+            "-sha256",
+            "-verify",
+            public.to_str().unwrap(),
+            "-signature",
+            sig.to_str().unwrap(),
+            msg.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&v.stdout).contains("Verified OK"), "{id}: {v:?}");
@@ -192,15 +236,25 @@ fn every_card_holds_its_key_its_certificate_and_opens_with_the_pin_of_its_letter
     assert!(text("A1").contains("AOSignICカードは本書と同じ封筒でお届けしています。"), "{}", text("A1"));
     assert!(text("A1").contains(&cards["A1"]["card_number"]));
     assert!(text("A3").contains("受取代理人の田中 次郎様あて"), "{}", text("A3"));
-    assert!(text("A3").contains("簡易書留"), "the PIN goes to the applicant by registered mail when a proxy takes the card");
-    assert!(text("C1").contains("電子証明書発行申請承認通知書") && text("C1").contains("イートークン"), "{}", text("C1"));
+    assert!(
+        text("A3").contains("簡易書留"),
+        "the PIN goes to the applicant by registered mail when a proxy takes the card"
+    );
+    assert!(
+        text("C1").contains("電子証明書発行申請承認通知書") && text("C1").contains("イートークン"),
+        "{}",
+        text("C1")
+    );
     let manifest = std::fs::read_to_string(root.join("out/cards-2026-11-19/manifest.csv")).unwrap();
     assert!(manifest.contains("A3-1,A3,") && manifest.contains(",ICカード,,proxy,田中 次郎,"), "{manifest}");
     assert!(manifest.contains("A3-2,A3,") && manifest.contains(",PIN通知,letters/pin/A3.pdf,applicant,"), "{manifest}");
     assert!(manifest.contains("C1-1,C1,,C1,イートークン（eToken）,,applicant,"), "{manifest}");
 
     // Nothing holds the PIN but its letter.
-    let pins: Vec<String> = cards.keys().map(|id| secret_in_letter(&root.join(format!("out/cards-2026-11-19/letters/pin/{id}.pdf")))).collect();
+    let pins: Vec<String> = cards
+        .keys()
+        .map(|id| secret_in_letter(&root.join(format!("out/cards-2026-11-19/letters/pin/{id}.pdf"))))
+        .collect();
     for f in walkdir::WalkDir::new(root.join("out")).into_iter().chain(walkdir::WalkDir::new(root.join("state"))) {
         let f = f.unwrap();
         if !f.file_type().is_file() || f.path().extension().is_some_and(|e| e == "pdf") {
@@ -214,7 +268,8 @@ fn every_card_holds_its_key_its_certificate_and_opens_with_the_pin_of_its_letter
 
     // The applications are issued; a second station and a second run change nothing.
     let db = ledger(root);
-    let issued: i64 = db.query_row("SELECT COUNT(*) FROM applications WHERE status = 'issued'", [], |r| r.get(0)).unwrap();
+    let issued: i64 =
+        db.query_row("SELECT COUNT(*) FROM applications WHERE status = 'issued'", [], |r| r.get(0)).unwrap();
     assert_eq!(issued, 5);
     drop(db);
     let again = ok(&hsm.certbatch(root, &["cards", "personalise"], &pipelines(), None), "station again");
@@ -368,7 +423,12 @@ fn a_ca_key_on_a_token_signs_certificates_cards_and_crls_that_openssl_verifies()
     // Without the token's PIN the CA does not open, and nothing is recorded.
     let mut c = hsm.cmd(env!("CARGO_BIN_EXE_certbatch"));
     day(root);
-    let refused = c.args(args(root, DAY, &["run", root.join(DAY).to_str().unwrap()])).arg("--pipelines").arg(&p).output().unwrap();
+    let refused = c
+        .args(args(root, DAY, &["run", root.join(DAY).to_str().unwrap()]))
+        .arg("--pipelines")
+        .arg(&p)
+        .output()
+        .unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("TEST_CA_PIN"), "{refused:?}");
 
@@ -394,13 +454,26 @@ fn a_ca_key_on_a_token_signs_certificates_cards_and_crls_that_openssl_verifies()
     let crl = root.join("out/publish/issuing-ca.crl");
     assert!(crl.exists(), "the CRL is published");
     let check = Command::new("openssl")
-        .args(["crl", "-inform", "der", "-in", crl.to_str().unwrap(), "-noout", "-text", "-CAfile", chain.to_str().unwrap()])
+        .args([
+            "crl",
+            "-inform",
+            "der",
+            "-in",
+            crl.to_str().unwrap(),
+            "-noout",
+            "-text",
+            "-CAfile",
+            chain.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&check.stderr).contains("verify OK"), "{check:?}");
     assert!(String::from_utf8_lossy(&check.stdout).contains(&cards["A1"]["serial"].to_uppercase()), "{check:?}");
     let pem_crl = root.join("crl.pem");
-    let conv = Command::new("openssl").args(["crl", "-inform", "der", "-in", crl.to_str().unwrap(), "-out", pem_crl.to_str().unwrap()]).output().unwrap();
+    let conv = Command::new("openssl")
+        .args(["crl", "-inform", "der", "-in", crl.to_str().unwrap(), "-out", pem_crl.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(conv.status.success());
     // As of the day after, while the CRL is current.
     let at = d(2026, 11, 20).and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp().to_string();
@@ -415,5 +488,8 @@ fn a_ca_key_on_a_token_signs_certificates_cards_and_crls_that_openssl_verifies()
     };
     assert!(verify("A2").status.success(), "{:?}", verify("A2"));
     let revoked = verify("A1");
-    assert!(!revoked.status.success() && String::from_utf8_lossy(&revoked.stderr).contains("certificate revoked"), "{revoked:?}");
+    assert!(
+        !revoked.status.success() && String::from_utf8_lossy(&revoked.stderr).contains("certificate revoked"),
+        "{revoked:?}"
+    );
 }

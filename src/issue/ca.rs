@@ -117,7 +117,8 @@ struct KeySigner<'a> {
 
 impl<'a> KeySigner<'a> {
     fn new(key: &'a dyn CaKey, public: &SubjectPublicKeyInfoOwned) -> Result<KeySigner<'a>> {
-        let public = RsaPublicKey::try_from(public.owned_to_ref()).map_err(|_| anyhow!("the CA key is not an RSA key"))?;
+        let public =
+            RsaPublicKey::try_from(public.owned_to_ref()).map_err(|_| anyhow!("the CA key is not an RSA key"))?;
         Ok(KeySigner { key, public: rsa::pkcs1v15::VerifyingKey::new(public) })
     }
 }
@@ -221,8 +222,15 @@ impl Ca {
             extensions: ca_extensions(None, false)?,
         };
         let root_signer = FileKey::new(&root_key);
-        let root = sign(root_profile, random_serial()?, validity(start, years(20)?)?, root_spki.clone(), &root_signer, &root_spki)
-            .context("cannot make the DEMO root certificate")?;
+        let root = sign(
+            root_profile,
+            random_serial()?,
+            validity(start, years(20)?)?,
+            root_spki.clone(),
+            &root_signer,
+            &root_spki,
+        )
+        .context("cannot make the DEMO root certificate")?;
 
         let issuing_key = super::pfx::generate_key(ISSUING_KEY_BITS)?;
         let issuing_profile = Profile {
@@ -235,9 +243,15 @@ impl Ca {
             authority_key_id: Some(key_identifier(&root)?),
             extensions: ca_extensions(Some(0), true)?,
         };
-        let issuing =
-            sign(issuing_profile, random_serial()?, validity(start, years(10)?)?, spki_of(&issuing_key)?, &root_signer, &root_spki)
-                .context("cannot make the DEMO issuing CA certificate")?;
+        let issuing = sign(
+            issuing_profile,
+            random_serial()?,
+            validity(start, years(10)?)?,
+            spki_of(&issuing_key)?,
+            &root_signer,
+            &root_spki,
+        )
+        .context("cannot make the DEMO issuing CA certificate")?;
 
         let root_der = root.to_der()?;
         let issuing_der = issuing.to_der()?;
@@ -260,7 +274,12 @@ impl Ca {
             written.push(path);
         }
         sync_dir(dir);
-        Ok(Ca { demo: true, certificate: issuing, chain_der: vec![issuing_der, root_der], key: Box::new(FileKey::new(&issuing_key)) })
+        Ok(Ca {
+            demo: true,
+            certificate: issuing,
+            chain_der: vec![issuing_der, root_der],
+            key: Box::new(FileKey::new(&issuing_key)),
+        })
     }
 
     /// Loads the DEMO hierarchy that [`Ca::init_demo`] wrote to `dir`.
@@ -391,7 +410,7 @@ impl Ca {
             self.key.as_ref(),
             self.certificate.tbs_certificate().subject_public_key_info(),
         )
-            .with_context(|| format!("cannot sign the certificate for {}", spec.common_name))?;
+        .with_context(|| format!("cannot sign the certificate for {}", spec.common_name))?;
         Ok(cert.to_der()?)
     }
 
@@ -689,12 +708,8 @@ fn check_chain<'c>(chain: &'c [Certificate], chain_file: &Path) -> Result<&'c Ce
             parent.subject()
         );
     }
-    let is_ca = certificate
-        .tbs_certificate()
-        .get_extension::<BasicConstraints>()
-        .ok()
-        .flatten()
-        .is_some_and(|(_, bc)| bc.ca);
+    let is_ca =
+        certificate.tbs_certificate().get_extension::<BasicConstraints>().ok().flatten().is_some_and(|(_, bc)| bc.ca);
     ensure!(is_ca, "{} is not a CA certificate (no basicConstraints cA)", certificate.tbs_certificate().subject());
     Ok(certificate)
 }

@@ -109,7 +109,10 @@ impl CaConfig {
             );
         }
         if cfg.mode != CaMode::Pkcs11 && (token.contains(&true) || cfg.pin_env.is_some() || cfg.pin_file.is_some()) {
-            bail!("{}: `module`, `token_label`, `key_label`, `pin_env` and `pin_file` are for mode \"pkcs11\"", path.display());
+            bail!(
+                "{}: `module`, `token_label`, `key_label`, `pin_env` and `pin_file` are for mode \"pkcs11\"",
+                path.display()
+            );
         }
         Ok(cfg)
     }
@@ -220,7 +223,9 @@ pub fn card_key(cfg: &CaConfig, state: &Path) -> Result<crate::issue::key_file::
             SecretKey::open_or_create(&dir.join(DEMO_CARD_KEY), WHAT, true)
         }
         (_, Some(f)) => SecretKey::load(f, WHAT),
-        (_, None) => bail!("{CA_CONFIG}: no card-station key: name a card_key_file (64 hex digits, mode 0600) kept with the CA's key"),
+        (_, None) => bail!(
+            "{CA_CONFIG}: no card-station key: name a card_key_file (64 hex digits, mode 0600) kept with the CA's key"
+        ),
     }
 }
 

@@ -130,7 +130,9 @@ impl Ledger {
 
     /// The product of a card job.
     pub fn card_job_product(&self, application_id: &str) -> Result<String> {
-        Ok(self.conn.query_row("SELECT product FROM card_jobs WHERE application_id = ?1", [application_id], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("SELECT product FROM card_jobs WHERE application_id = ?1", [application_id], |r| r.get(0))?)
     }
 
     /// The run that reserved a serial.

@@ -365,7 +365,6 @@ pub(super) fn reserve_in(
     Ok((run_id, taken))
 }
 
-
 /// [`Ledger::complete`] inside a caller's transaction.
 pub(super) fn complete_in(tx: &rusqlite::Transaction, run_id: i64, records: &[IssuedRecord]) -> Result<()> {
     for (i, r) in records.iter().enumerate() {
@@ -444,4 +443,3 @@ pub(super) fn complete_in(tx: &rusqlite::Transaction, run_id: i64, records: &[Is
     }
     Ok(())
 }
-

@@ -99,11 +99,11 @@ fn placeholders(text: &str) -> Vec<&str> {
 pub fn load(path: &Path) -> Result<Template> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let t: Template = crate::pipelines::parse_toml(&path.display().to_string(), &text).map_err(anyhow::Error::msg)?;
-    for part in std::iter::once(&t.title)
-        .chain(&t.paragraphs)
-        .chain(&t.footer)
-        .chain([&t.secret_label, &t.card_together, &t.card_apart])
-    {
+    for part in std::iter::once(&t.title).chain(&t.paragraphs).chain(&t.footer).chain([
+        &t.secret_label,
+        &t.card_together,
+        &t.card_apart,
+    ]) {
         for key in placeholders(part) {
             if !FIELDS.contains(&key) {
                 let line = text.lines().position(|l| l.contains(&format!("{{{key}}}"))).map_or(0, |i| i + 1);

@@ -84,7 +84,8 @@ impl StationReport {
         let mut o = String::new();
         let _ = writeln!(o, "certbatch cards personalise");
         for (id, token) in &self.recovered {
-            let _ = writeln!(o, "  wiped          token {token} (claimed for {id} by a stopped session); {id} waits again");
+            let _ =
+                writeln!(o, "  wiped          token {token} (claimed for {id} by a stopped session); {id} waits again");
         }
         for (id, token) in &self.stranded {
             let _ = writeln!(
@@ -94,10 +95,18 @@ impl StationReport {
         }
         for r in &self.personalised {
             let number = if r.card_number.is_empty() { String::new() } else { format!(" card {}", r.card_number) };
-            let _ = writeln!(o, "  personalised   {} serial {}{number} label {}", r.application_id, r.serial, r.token_label);
+            let _ = writeln!(
+                o,
+                "  personalised   {} serial {}{number} label {}",
+                r.application_id, r.serial, r.token_label
+            );
         }
         for (id, why) in &self.failed {
-            let _ = writeln!(o, "  failed         {id}: {} (token wiped; it waits for another)", crate::text::for_display(why));
+            let _ = writeln!(
+                o,
+                "  failed         {id}: {} (token wiped; it waits for another)",
+                crate::text::for_display(why)
+            );
         }
         let _ = writeln!(
             o,
@@ -244,8 +253,7 @@ pub fn personalise(opts: &StationOptions) -> Result<StationReport> {
     crate::recovery::recover(&mut ledger, &opts.out_dir, &opts.state_dir)?;
     let out_rel = day_folder(opts.as_of);
     let out_day = opts.out_dir.join(&out_rel);
-    let mut st =
-        Station { config: &config, ca, card_key, transport, opts, out_rel, out_day, modules: BTreeMap::new() };
+    let mut st = Station { config: &config, ca, card_key, transport, opts, out_rel, out_day, modules: BTreeMap::new() };
     let mut report = StationReport { out_dir: st.out_day.clone(), ..Default::default() };
 
     // What a stopped session left: wipe each claimed token that is present.
@@ -287,7 +295,8 @@ pub fn personalise(opts: &StationOptions) -> Result<StationReport> {
     let mut done_now: Vec<(issue::Signed, Vec<Prepared>)> = Vec::new();
     let limit = opts.limit.unwrap_or(usize::MAX);
     for job in jobs.iter().take(limit) {
-        let product = config.pipelines.product(&job.product).with_context(|| format!("unknown product {}", job.product))?;
+        let product =
+            config.pipelines.product(&job.product).with_context(|| format!("unknown product {}", job.product))?;
         let Some(cards) = &product.cards else { continue };
         let (path, m) = st.module_for(product)?;
         let Some(t) = blanks.get_mut(&path).and_then(Vec::pop) else {
@@ -451,7 +460,8 @@ fn manifest(config: &Config, rows: &[&CardRow], apps: &BTreeMap<String, Applicat
     for r in rows {
         let Some(app) = apps.get(&r.application_id) else { continue };
         let Some(product) = config.pipelines.product(&app.product) else { continue };
-        let routes = if app.proxy_name.is_some() { &product.delivery.with_proxy } else { &product.delivery.without_proxy };
+        let routes =
+            if app.proxy_name.is_some() { &product.delivery.with_proxy } else { &product.delivery.without_proxy };
         // One envelope per recipient and post method; the card's envelope first.
         let mut envelopes: Vec<(Recipient, crate::product::PostMethod)> = Vec::new();
         for key in ["card", "pin", "notice"] {

@@ -43,7 +43,10 @@ impl TokenCaKey {
             Err(e) => return Err(e).context(format!("the token {token_label:?} refuses the CA key's PIN")),
         }
         let found = s
-            .find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), Attribute::Label(key_label.as_bytes().to_vec())])
+            .find_objects(&[
+                Attribute::Class(ObjectClass::PRIVATE_KEY),
+                Attribute::Label(key_label.as_bytes().to_vec()),
+            ])
             .context("cannot search the CA's token")?;
         let key = match found.as_slice() {
             [one] => *one,

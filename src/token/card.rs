@@ -23,7 +23,14 @@ fn user_session(m: &Pkcs11, slot: Slot, user_pin: &str) -> Result<Session> {
 
 /// Initialises the token anew under `label` (erasing whatever it held), moves its security
 /// officer PIN from the stock's transport PIN to `so_pin`, and sets the user PIN.
-pub fn initialise(m: &Pkcs11, slot: Slot, transport_so_pin: &str, so_pin: &str, label: &str, user_pin: &str) -> Result<()> {
+pub fn initialise(
+    m: &Pkcs11,
+    slot: Slot,
+    transport_so_pin: &str,
+    so_pin: &str,
+    label: &str,
+    user_pin: &str,
+) -> Result<()> {
     m.init_token(slot, &auth_pin(transport_so_pin), label)
         .context("the token refuses the stock's transport SO PIN (CERTBATCH_BLANK_SO_PIN)")?;
     let s = m.open_rw_session(slot).context("cannot open a session on the token")?;
@@ -95,7 +102,14 @@ pub(super) fn rsa_public_key(s: &Session, object: ObjectHandle) -> Result<rsa::R
 
 /// Writes the certificate to the token beside its key: same CKA_ID and label, with the
 /// subject, issuer and serial number middleware looks certificates up by.
-pub fn store_certificate(m: &Pkcs11, slot: Slot, user_pin: &str, id: &[u8], label: &str, cert_der: &[u8]) -> Result<()> {
+pub fn store_certificate(
+    m: &Pkcs11,
+    slot: Slot,
+    user_pin: &str,
+    id: &[u8],
+    label: &str,
+    cert_der: &[u8],
+) -> Result<()> {
     use der::{Decode, Encode};
     let cert = x509_cert::Certificate::from_der(cert_der).context("the certificate to store does not parse")?;
     let tbs = cert.tbs_certificate();

@@ -566,7 +566,10 @@ impl Hsm {
         let conf = dir.join("softhsm2.conf");
         std::fs::write(
             &conf,
-            format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", dir.join("tokens").display()),
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                dir.join("tokens").display()
+            ),
         )
         .unwrap();
         Hsm { conf }
@@ -616,7 +619,14 @@ impl Hsm {
     }
 
     /// The certbatch binary as of `as_of`, with this HSM and the stock's transport PIN.
-    pub fn certbatch_on(&self, root: &Path, as_of: &str, rest: &[&str], pipelines: &Path, fail_at: Option<&str>) -> Output {
+    pub fn certbatch_on(
+        &self,
+        root: &Path,
+        as_of: &str,
+        rest: &[&str],
+        pipelines: &Path,
+        fail_at: Option<&str>,
+    ) -> Output {
         let Some(bin) = option_env!("CARGO_BIN_EXE_certbatch") else { panic!("only tests run the binary") };
         let mut c = self.cmd(bin);
         c.args(args(root, as_of, rest)).arg("--pipelines").arg(pipelines);
