@@ -71,7 +71,8 @@ fn scans_go_ten_years_after_their_record_ends_and_not_before() {
         run(root, &day.dir, d(2026, 11, 19))
     };
     let issued: Vec<&str> = out.issue.issued.iter().map(|i| i.application_id.as_str()).collect();
-    assert_eq!(issued, ["A1", "G1"]);
+    assert_eq!(issued, ["G1"]);
+    assert!(personalise(root, "2026-11-19").contains("1 personalised"), "A1's card");
     let empty = Day::new(root, "2027-02-20");
     empty.write_csv(false, "utf8");
     run(root, &empty.dir, d(2027, 2, 20));
