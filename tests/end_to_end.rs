@@ -170,13 +170,14 @@ fn the_sample_days_give_exactly_their_deliberate_problems() {
         queue.lines().any(|l| l.starts_with("AO-20261119-047,") && l.contains("letter_unprintable:pin")),
         "{queue}"
     );
-    // Invoiced products are issued on the day; G-ID waits for its fee.
+    // Invoiced products go ahead on the day (cards to the card station: they stay accepted
+    // until it makes them); G-ID waits for its fee.
     let rows = screening(tmp.path(), "2026-11-19");
     for (id, status) in [
-        ("AO-20261119-029", "issued"),
-        ("CE-20261119-037", "issued"),
+        ("AO-20261119-029", "accepted"),
+        ("CE-20261119-037", "accepted"),
         ("PW-20261119-042", "issued"),
-        ("AO-20261119-046", "issued"),
+        ("AO-20261119-046", "accepted"),
         ("GD-20261119-001", "accepted"),
     ] {
         assert_eq!(row_of(&rows, id).0, status, "{id}");
@@ -195,6 +196,9 @@ fn the_sample_days_give_exactly_their_deliberate_problems() {
     }
     assert!(day1.issue.awaiting_payment.iter().any(|id| id == "GD-20261119-008"), "the partial payment waits");
 
+    // The card station makes day 1's cards before day 2 (whose revocations and receipts
+    // name two of them).
+    personalise(tmp.path(), "2026-11-19");
     let day2 = run(tmp.path(), &samples().join("2026-11-20"), d(2026, 11, 20));
     let want = expected(DAY2);
     // Two day-1 applications are completed by documents that arrived on day 2.
@@ -221,10 +225,10 @@ fn the_sample_days_give_exactly_their_deliberate_problems() {
     let revoked = std::fs::read_to_string(tmp.path().join("out/daily-2026-11-20/revocations.csv")).unwrap();
     assert!(revoked.contains("AO-20261119-030,key_compromise,subscriber,2026-11-20"), "{revoked}");
     // Day 2 corrects day 1's 𠮷田 to 吉田 (訂正): the stored contents are replaced, the
-    // letter's hold lifts and the card is issued; its changes.csv changes one email and
-    // refuses a new address (it is in the certificate).
-    assert_eq!(row_of(&rows, "AO-20261119-047"), ("issued".into(), String::new(), String::new()));
-    assert!(day2.issue.issued.iter().any(|i| i.application_id == "AO-20261119-047"));
+    // letter's hold lifts and the card is queued for the station; its changes.csv changes one
+    // email and refuses a new address (it is in the certificate).
+    assert_eq!(row_of(&rows, "AO-20261119-047"), ("accepted".into(), String::new(), String::new()));
+    assert!(day2.issue.awaiting_card.iter().any(|id| id == "AO-20261119-047"));
     let corrected = day2.decisions.iter().find(|d| d.application_id == "AO-20261119-047").unwrap();
     assert_eq!(corrected.application.as_ref().unwrap().name_kanji, "吉田 一郎");
     for (row, status) in [
@@ -287,12 +291,21 @@ fn every_screening_reason_code_appears_in_the_samples() {
 }
 
 #[test]
-fn every_pin_letter_of_a_sample_day_opens_its_pkcs12() {
+fn every_pin_letter_of_a_sample_day_opens_its_pkcs12_and_the_cards_have_theirs() {
     ensure_poppler();
     let tmp = tempfile::tempdir().unwrap();
     let day = run(tmp.path(), &samples().join("2026-11-19"), d(2026, 11, 19));
     let with_keys: Vec<_> = day.issue.issued.iter().filter(|i| i.p12_file.is_some()).collect();
-    assert!(with_keys.len() >= 10, "{}", with_keys.len());
+    assert!(with_keys.len() >= 7, "{}", with_keys.len());
+    // The cards' PIN letters, written by the card station: the long address wraps at the
+    // spaces typed, so the building keeps its line.
+    personalise(tmp.path(), "2026-11-19");
+    let letter = tmp.path().join("out/cards-2026-11-19/letters/pin/AO-20261119-046.pdf");
+    let text =
+        std::process::Command::new("pdftotext").args(["-layout", letter.to_str().unwrap(), "-"]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    assert!(text.lines().any(|l| l.trim() == "グランドパレスセントラルタワー東棟"), "{text}");
+    assert_eq!(secret_in_letter(&letter).len(), 8, "a card's PIN: 8 digits");
     for i in with_keys {
         let letter = i
             .letter_files
@@ -305,10 +318,6 @@ fn every_pin_letter_of_a_sample_day_opens_its_pkcs12() {
             .unwrap();
         let text = String::from_utf8_lossy(&text.stdout).to_string();
         assert!(text.contains(&i.application_id), "{}: {text}", i.application_id);
-        if i.application_id == "AO-20261119-046" {
-            // The long address wraps at the spaces typed: the building keeps its line.
-            assert!(text.lines().any(|l| l.trim() == "グランドパレスセントラルタワー東棟"), "{text}");
-        }
         // The PIN stands alone on its line, in the box under its label.
         let pin = secret_in_letter(&letter.1);
         let pin = pin.as_str();

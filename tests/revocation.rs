@@ -16,7 +16,9 @@ fn sample_day_one(root: &Path) -> BTreeMap<String, (String, NaiveDate, NaiveDate
     run(root, &samples().join("2026-11-19"), d(2026, 11, 19));
     personalise(root, "2026-11-19");
     let db = rusqlite::Connection::open(root.join("state/ledger.sqlite3")).unwrap();
-    let mut q = db.prepare("SELECT application_id, serial, not_before, not_after FROM issuances WHERE state = 'issued'").unwrap();
+    let mut q = db
+        .prepare("SELECT application_id, serial, not_before, not_after FROM issuances WHERE state = 'issued'")
+        .unwrap();
     let day = |s: String| s[..10].parse::<NaiveDate>().unwrap();
     q.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, day(r.get(2)?), day(r.get(3)?)))))
         .unwrap()
