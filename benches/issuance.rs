@@ -1,12 +1,13 @@
 //! Issuance throughput on all cores, in one run on one machine (issue 13's figures):
 //!
 //! (a) bare RSA-2048 key generation (`pfx::generate_key`) over rayon;
-//! (b) the issue stage of a real day of N AOSign applications (invoiced, so issued on the
-//!     day): key + certificate + PKCS#12 + ledger + files, timed alone, with where its
-//!     non-keygen time goes;
+//! (b) the issue stage of a real day of N G-ID applications (recorded first without their
+//!     statement, then run with it): payments, key + certificate + PKCS#12 + ledger + files
+//!     + letters, timed alone, with where its non-keygen time goes;
 //! (w) whole `certbatch run` processes, drop to print-ready files, of a day of N G-ID
-//!     applications (paid by an SMBC statement in the folder) and of N AOSign applications,
-//!     with an empty key pool and with a full one (`keys fill`, not timed);
+//!     applications (paid by an SMBC statement in the folder), with an empty key pool and
+//!     with a full one (`keys fill`, not timed). Card products (AOSign, CECSIGN) are made at
+//!     the card station: `benches/cards.rs`;
 //! (c) the same N certificates through `scripts/openssl-issue.sh` (OpenSSL command line,
 //!     as many at a time as there are cores);
 //! (p) a day of POOL_DAY_N G-ID applications with a full pool (goal: under 60 s).
@@ -17,7 +18,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use certbatch::issue::{ca, ca_source, pfx};
+use certbatch::issue::{ca_source, pfx};
 use certbatch::run::{self, Mode, Options};
 use chrono::{NaiveDate, TimeZone};
 use common::*;
@@ -27,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The day's batch: AOSign applications received on 2026-11-19, run as of that day.
+/// The day's batch: applications received on 2026-11-19, run as of that day.
 const BATCH: &str = "2026-11-19";
 
 fn as_of() -> NaiveDate {
@@ -47,15 +48,14 @@ fn main() {
     // The days, the pipelines, one demo CA copied into every state folder (no timed run
     // pays for making it), and a state folder whose pool is full, copied likewise.
     let t = Instant::now();
-    let day = aosign_day(&tmp.path().join("aosign"), n);
     let gid = gid_day(&tmp.path().join("gid"), n);
+    let unpaid = unpaid_copy(&gid.dir, &tmp.path().join("gid-unpaid"));
     let gid_big = (big > 0).then(|| gid_day(&tmp.path().join("gid-big"), big));
     let real_pipelines = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
-    let held_pipelines = held_pipelines(&real_pipelines, &tmp.path().join("pipelines-held"));
     let ca_template = tmp.path().join("ca-template");
     ca_source::init_demo(&ca_template, jst_midnight(as_of())).expect("the demo CA is made");
     println!(
-        "setup: days of {n} AOSign, {n} G-ID{} applications with their scans and statements, and a demo CA, in {:.1} s",
+        "setup: a day of {n} G-ID{} applications with their scans and statements, and a demo CA, in {:.1} s",
         if big > 0 { format!(" and {big} G-ID") } else { String::new() },
         t.elapsed().as_secs_f64()
     );
@@ -74,15 +74,15 @@ fn main() {
         fill_n as f64 / fill_secs
     );
 
-    // (b) needs the day recorded first: a real run_batch with AOSign held back (its payment
-    // model switched to before_issue in a copy of the pipelines, which changes nothing but
-    // eligibility). The stage then runs with the real pipelines, as run_batch calls it.
+    // (b) needs the day recorded first: a real run_batch of the same folder without its
+    // statement, so nothing is paid. The stage then runs on the real folder, as run_batch
+    // calls it, after the day's payments.
     let split = tmp.path().join("split");
     install_ca(&ca_template, &split.join("state"));
     let t = Instant::now();
-    let held = run::run_batch(&options_with(&split, &day.dir, &held_pipelines)).expect("the held-back run completes");
+    let held = run::run_batch(&options_with(&split, &unpaid, &real_pipelines)).expect("the unpaid run completes");
     let record_secs = t.elapsed().as_secs_f64();
-    assert!(held.issue.issued.is_empty(), "nothing is issued while AOSign is held back");
+    assert!(held.issue.issued.is_empty(), "nothing is issued before the statement");
     assert_eq!(held.issue.awaiting_payment.len(), n, "every application is accepted: {:?}", held.summary);
     let state = split.join("state");
     let now = run::issue_moment(as_of());
@@ -98,19 +98,17 @@ fn main() {
     // stage issues all N; the stage times itself (checks, keys, files, letters, commit).
     waited += wait_idle();
     let load = Load::start();
-    let rerun = run::run_batch(&options_with(&split, &day.dir, &real_pipelines)).expect("the run completes");
+    let rerun = run::run_batch(&options_with(&split, &gid.dir, &real_pipelines)).expect("the run completes");
     let report = rerun.issue;
     let stage_secs = report.stage_time.as_secs_f64();
     let load_b = load.others();
     assert!(report.holds.is_empty(), "{:?}", report.holds);
-    assert_eq!(report.issued.len(), n, "every AOSign application is issued");
+    assert_eq!(report.issued.len(), n, "every G-ID application is paid and issued");
     assert!(report.issued.iter().all(|i| i.p12_file.is_some()), "every certificate has its PKCS#12");
 
-    // (w) Whole processes: G-ID and AOSign, empty pool and full pool.
+    // (w) Whole processes: empty pool and full pool.
     let mut whole = Vec::new();
-    for (label, dir, pool) in
-        [("G-ID", &gid.dir, false), ("AOSign", &day.dir, false), ("G-ID", &gid.dir, true), ("AOSign", &day.dir, true)]
-    {
+    for (label, dir, pool) in [("G-ID", &gid.dir, false), ("G-ID", &gid.dir, true)] {
         waited += wait_idle();
         let root = tmp.path().join(format!("whole-{label}-{pool}"));
         if pool {
@@ -146,7 +144,7 @@ fn main() {
     let noise = std::f64::consts::SQRT_2 * a.se / a.mean;
     let b_rate = n as f64 / stage_secs;
     println!(
-        "(b) AOSign issue stage (key + certificate + PKCS#12 + ledger + files): {n} certificates in {stage_secs:.2} s \
+        "(b) G-ID issue stage (key + certificate + PKCS#12 + ledger + files + letters): {n} certificates in {stage_secs:.2} s \
          = {b_rate:.2} certificates/s; per certificate {:.1} ms of one core; (b)/(a) = {:.3}",
         stage_secs * threads as f64 / n as f64 * 1e3,
         b_rate / a_rate
@@ -434,33 +432,12 @@ fn cpu_ticks() -> Option<(u64, u64)> {
     Some((busy, own))
 }
 
-/// A day of `n` clean AOSign G2 employee applications, ten to an envelope, as
-/// `tests/issuance.rs` builds them: no transfer slip (invoiced), the company's registry and
-/// seal certificate once per envelope.
-fn aosign_day(root: &Path, n: usize) -> Day {
-    let mut day = Day::new(root, BATCH);
-    for i in 0..n {
-        let id = format!("A{i:06}");
-        let envelope = format!("E{:05}", i / 10);
-        day.aosign(&id, &envelope);
-        if i % 10 == 0 {
-            day.company_docs(&envelope);
-        }
-    }
-    day.write_csv(false, "utf8");
-    day
-}
-
-/// A copy of the pipelines in which AOSign waits for payment, so a run records the day
-/// without issuing it.
-fn held_pipelines(real: &Path, to: &Path) -> PathBuf {
-    copy_dir(real, to);
-    let file = to.join("aosign-g2.toml");
-    let text = std::fs::read_to_string(&file).expect("aosign-g2.toml");
-    let held = text.replace("model = \"invoice\"", "model = \"before_issue\"");
-    assert_ne!(held, text, "aosign-g2.toml names its payment model");
-    std::fs::write(&file, held).expect("the held-back pipelines are written");
-    to.to_path_buf()
+/// A copy of a day's folder without its bank statements: the same applications, unpaid.
+fn unpaid_copy(day: &Path, parent: &Path) -> PathBuf {
+    let to = parent.join(day.file_name().expect("a day folder has a name"));
+    copy_dir(day, &to);
+    std::fs::remove_dir_all(to.join("transfers")).expect("the statement is removed");
+    to
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -493,7 +470,7 @@ struct Parts {
     ca_open: f64,
     /// The issuing CA's key, as "RSA-3072".
     ca_key: String,
-    /// `Ca::issue` for an AOSign certificate.
+    /// `Ca::issue` for a G-ID certificate.
     sign: f64,
     /// `build_pkcs12`, modern profile, 2048 iterations.
     pkcs12: f64,
@@ -504,7 +481,7 @@ struct Parts {
 fn parts(pipelines_dir: &Path, state: &Path, now: chrono::DateTime<chrono::FixedOffset>, dir: &Path) -> Parts {
     const REPS: u32 = 20;
     let pipelines = certbatch::pipelines::load(pipelines_dir).expect("the pipelines load");
-    let product = pipelines.product("aosign-g2").expect("AOSign G2 is configured");
+    let product = pipelines.product("gid-download").expect("G-ID download is configured");
     let t = Instant::now();
     let config = ca_source::CaConfig::load(pipelines_dir).expect("the CA configuration loads");
     let signing = ca_source::open(&config, state, now, false).expect("the demo CA opens");
@@ -517,25 +494,13 @@ fn parts(pipelines_dir: &Path, state: &Path, now: chrono::DateTime<chrono::Fixed
     };
 
     let key = pfx::generate_key(2048).expect("an RSA-2048 key");
-    let spec = ca::EndEntity {
-        serial: certbatch::issue::random_serial().expect("a serial"),
-        not_before: now,
-        not_after: now + chrono::Duration::days(395),
-        public_key: spki::SubjectPublicKeyInfoOwned::from_key(&key.to_public_key()).expect("the public key"),
-        kind: ca::CertKind::Signing,
-        common_name: "YAMADA TARO".into(),
-        organization: Some("セコム株式会社".into()),
-        organization_identifier: Some("NTRJP-4011001040781".into()),
-        email: None,
-        dns_names: vec![],
-        kanji_name: Some("山田 太郎".into()),
-        address: None,
-        delegation: None,
-        birth_date: None,
-        policy_oid: product.profile.policy_oid.clone(),
-        crl_url: signing.crl_url.clone(),
-        aia_url: signing.aia_url.clone(),
-    };
+    let mut spec = employee_certificate(
+        now,
+        spki::SubjectPublicKeyInfoOwned::from_key(&key.to_public_key()).expect("the public key"),
+        &product.profile.policy_oid,
+    );
+    spec.crl_url = signing.crl_url.clone();
+    spec.aia_url = signing.aia_url.clone();
     let time = |f: &mut dyn FnMut(u32)| {
         let t = Instant::now();
         for i in 0..REPS {

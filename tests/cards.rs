@@ -72,7 +72,9 @@ fn ledger(root: &Path) -> rusqlite::Connection {
 
 /// (application, state) of every issuance, and (token serial, application, state) of every
 /// token the station claimed.
-fn ledger_cards(root: &Path) -> (Vec<(String, String)>, Vec<(String, String, String)>) {
+type LedgerCards = (Vec<(String, String)>, Vec<(String, String, String)>);
+
+fn ledger_cards(root: &Path) -> LedgerCards {
     let db = ledger(root);
     let mut q = db.prepare("SELECT application_id, state FROM issuances ORDER BY id").unwrap();
     let issuances = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();

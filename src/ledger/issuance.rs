@@ -351,7 +351,7 @@ pub(super) fn reserve_in(
         )
         .with_context(|| format!("cannot reserve serial {} for {}", r.serial, r.application_id))?;
         let key = match ask {
-            Some(ask) => super::key_pool::take(&tx, &r.serial, ask)?,
+            Some(ask) => super::key_pool::take(tx, &r.serial, ask)?,
             None => None,
         };
         // The audit names the pooled key, so a key's one use can be traced from the log.

@@ -654,3 +654,32 @@ pub fn personalise(root: &Path, as_of: &str) -> String {
     assert!(out.status.success(), "cards personalise: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The contents of a company employee's signing certificate (山田 太郎 of セコム), for the
+/// benchmarks that time the CA's signature: a new serial, 395 days from `now`.
+pub fn employee_certificate(
+    now: chrono::DateTime<chrono::FixedOffset>,
+    public_key: spki::SubjectPublicKeyInfoOwned,
+    policy_oid: &str,
+) -> certbatch::issue::ca::EndEntity {
+    use certbatch::issue::ca;
+    ca::EndEntity {
+        serial: certbatch::issue::random_serial().expect("a serial"),
+        not_before: now,
+        not_after: now + chrono::Duration::days(395),
+        public_key,
+        kind: ca::CertKind::Signing,
+        common_name: "YAMADA TARO".into(),
+        organization: Some("セコム株式会社".into()),
+        organization_identifier: Some("NTRJP-4011001040781".into()),
+        email: None,
+        dns_names: vec![],
+        kanji_name: Some("山田 太郎".into()),
+        address: None,
+        delegation: None,
+        birth_date: None,
+        policy_oid: policy_oid.into(),
+        crl_url: None,
+        aia_url: None,
+    }
+}
