@@ -495,3 +495,31 @@ fn a_ca_key_on_a_token_signs_certificates_cards_and_crls_that_openssl_verifies()
         "{revoked:?}"
     );
 }
+
+#[test]
+fn a_job_whose_application_was_corrected_into_deficient_waits_and_uses_no_token() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let hsm = Hsm::new(root);
+    let mut day1 = Day::new(root, DAY);
+    day1.aosign("A1", "E9").aosign("A2", "E9").company_docs("E9");
+    day1.write_xlsx(true);
+    ok(&hsm.certbatch(root, &["run", day1.dir.to_str().unwrap()], &pipelines(), None), "run");
+    // The next day a correction of A1 mistypes its romaji: A1 is deficient again.
+    let mut day2 = Day::new(root, "2026-11-20");
+    let mut a1 = day1.apps[0].clone();
+    a1.insert("corrects", s("はい"));
+    a1.insert("name_romaji", s("YAMADA TAROU"));
+    day2.apps.push(a1);
+    day2.write_xlsx(true);
+    ok(&hsm.certbatch_on(root, "2026-11-20", &["run", day2.dir.to_str().unwrap()], &pipelines(), None), "day 2");
+    assert_eq!(row_of(&screening(root, "2026-11-20"), "A1").0, "deficient");
+
+    hsm.blanks(3);
+    let station = ok(&hsm.certbatch_on(root, "2026-11-20", &["cards", "personalise"], &pipelines(), None), "station");
+    assert!(station.contains("waits          A1: the application is deficient now"), "{station}");
+    assert!(station.contains("1 personalised, 0 failed, 1 jobs pending, 2 blank tokens left"), "{station}");
+    let csv = std::fs::read_to_string(root.join("out/cards-2026-11-20/cards.csv")).unwrap();
+    assert!(csv.lines().any(|l| l.starts_with("A1,,,,pending,the application is deficient now")), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("A2,") && l.contains(",personalised,")), "{csv}");
+}

@@ -68,6 +68,8 @@ pub struct StationReport {
     pub personalised: Vec<CardRow>,
     /// Jobs whose token failed this session: (application, why). The job is pending again.
     pub failed: Vec<(String, String)>,
+    /// Jobs not made this session and no token used: (application, why).
+    pub waiting: Vec<(String, String)>,
     /// Tokens a stopped session had claimed, wiped now: (application, token serial).
     pub recovered: Vec<(String, String)>,
     /// Claimed tokens that are not present to be wiped: (application, token serial).
@@ -100,6 +102,9 @@ impl StationReport {
                 "  personalised   {} serial {}{number} label {}",
                 r.application_id, r.serial, r.token_label
             );
+        }
+        for (id, why) in &self.waiting {
+            let _ = writeln!(o, "  waits          {id}: {}", crate::text::for_display(why));
         }
         for (id, why) in &self.failed {
             let _ = writeln!(
@@ -299,13 +304,11 @@ pub fn personalise(opts: &StationOptions) -> Result<StationReport> {
             config.pipelines.product(&job.product).with_context(|| format!("unknown product {}", job.product))?;
         let Some(cards) = &product.cards else { continue };
         let (path, m) = st.module_for(product)?;
-        let Some(t) = blanks.get_mut(&path).and_then(Vec::pop) else {
-            ledger.card_job_failed(&job.application_id, "no blank token was left")?;
-            continue;
-        };
-        match personalise_job(&mut st, &mut ledger, &m, &t, job, product, cards)? {
-            Ok(done) => done_now.push(done),
-            Err(why) => report.failed.push((job.application_id.clone(), why)),
+        let stock = blanks.entry(path).or_default();
+        match personalise_job(&mut st, &mut ledger, &m, stock, job, product, cards)? {
+            JobOutcome::Done(signed, letters) => done_now.push((*signed, letters)),
+            JobOutcome::Waits(why) => report.waiting.push((job.application_id.clone(), why)),
+            JobOutcome::Failed(why) => report.failed.push((job.application_id.clone(), why)),
         }
     }
     report.blanks_left = blanks.values().map(Vec::len).sum();
@@ -326,34 +329,51 @@ pub fn personalise(opts: &StationOptions) -> Result<StationReport> {
     Ok(report)
 }
 
-/// One job on one token: `Ok(Err(why))` when the token failed (wiped, job pending again),
-/// `Err` when the run itself failed.
-#[allow(clippy::too_many_arguments)]
+/// What became of one job.
+enum JobOutcome {
+    Done(Box<issue::Signed>, Vec<Prepared>),
+    /// Not made, and no token used: it waits (no blank token, not accepted now, held).
+    Waits(String),
+    /// Its token failed and was wiped; the job waits for another.
+    Failed(String),
+}
+
+/// One job on the next token of `stock`; `Err` when the run itself failed.
 fn personalise_job(
     st: &mut Station,
     ledger: &mut Ledger,
     m: &Pkcs11,
-    t: &TokenRef,
+    stock: &mut Vec<TokenRef>,
     job: &CardJob,
     product: &Product,
     cards: &crate::product::Cards,
-) -> Result<Result<(issue::Signed, Vec<Prepared>), String>> {
+) -> Result<JobOutcome> {
+    let waits = |ledger: &mut Ledger, why: String| -> Result<JobOutcome> {
+        ledger.card_job_failed(&job.application_id, &why)?;
+        Ok(JobOutcome::Waits(why))
+    };
     let ids = BTreeSet::from([job.application_id.clone()]);
     let Some(stored) = ledger.applications(&ids)?.remove(&job.application_id) else {
         anyhow::bail!("the ledger has a card job for {} but no such application", job.application_id);
     };
+    // Queued while accepted; a correction since may have made it deficient, or staff may
+    // have stopped it. It waits, and is made once it is accepted again.
+    if stored.status != crate::record::Status::Accepted {
+        return waits(ledger, format!("the application is {} now: no card is made unless it is accepted", stored.status));
+    }
+    if let Some(hold) = ledger.holds()?.into_iter().find(|h| h.application_id == job.application_id) {
+        return waits(ledger, format!("held for staff: {}: {}", hold.code, hold.detail));
+    }
     let app: Application = stored.application;
     let now = crate::run::issue_moment(st.opts.as_of);
     let mut issue_job =
         match issue::prepare(issue::card_ticket(app, job), &st.config.pipelines, &st.ca, &st.opts.state_dir, now) {
             Ok(j) => j,
-            Err(hold) => {
-                let why = format!("{}: {}", hold.code, hold.detail);
-                ledger.card_job_failed(&job.application_id, &why)?;
-                return Ok(Err(why));
-            }
+            Err(hold) => return waits(ledger, format!("{}: {}", hold.code, hold.detail)),
         };
     issue_job.assign_serial(&mut |s| ledger.serial_exists(s))?;
+    let Some(t) = stock.pop() else { return waits(ledger, "no blank token was left".into()) };
+    let t = &t;
     let numbered = match cards.label {
         CardLabel::CardNumber => Some((cards.card_number_prefix.as_str(), cards.card_number_digits)),
         CardLabel::ApplicationId => None,
@@ -376,7 +396,7 @@ fn personalise_job(
             }
             ledger.card_personalised(&claim, &record)?;
             crate::faults::point("card-after-record");
-            Ok(Ok((signed, letters)))
+            Ok(JobOutcome::Done(Box::new(signed), letters))
         }
         Err(e) => {
             let (why, fatal) = match e {
@@ -388,7 +408,7 @@ fn personalise_job(
             ledger.card_spoiled(&claim, &why)?;
             match fatal {
                 Some(e) => Err(e),
-                None => Ok(Err(why)),
+                None => Ok(JobOutcome::Failed(why)),
             }
         }
     }
