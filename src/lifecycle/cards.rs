@@ -359,7 +359,10 @@ fn personalise_job(
     // Queued while accepted; a correction since may have made it deficient, or staff may
     // have stopped it. It waits, and is made once it is accepted again.
     if stored.status != crate::record::Status::Accepted {
-        return waits(ledger, format!("the application is {} now: no card is made unless it is accepted", stored.status));
+        return waits(
+            ledger,
+            format!("the application is {} now: no card is made unless it is accepted", stored.status),
+        );
     }
     if let Some(hold) = ledger.holds()?.into_iter().find(|h| h.application_id == job.application_id) {
         return waits(ledger, format!("held for staff: {}: {}", hold.code, hold.detail));
