@@ -216,7 +216,11 @@ pub struct DocumentRule {
 pub enum DocumentScope {
     #[default]
     Applicant,
+    /// Sent once per envelope for its applicants (seeds 001, 003).
     Envelope,
+    /// Sent once per company: serves every application with the same corporate number in
+    /// any envelope of the batch (seed 002: 「複数サービスを申し込む場合でも提出は1枚」).
+    Company,
 }
 
 /// A certificate type: its required documents and fields, and its fee group.

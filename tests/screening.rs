@@ -376,3 +376,38 @@ print("ok")
     let out = std::process::Command::new("python3").args(["-c", script, masked[0].to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn cecsigns_company_documents_serve_every_envelope_of_the_company_and_aosigns_only_their_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut day = Day::new(tmp.path(), "2026-11-19");
+    // C1 (E1) carries セコム's registry and seal certificate; C2 (E2) is the same company's
+    // eToken application in another envelope; A3 (E3) is セコム's AOSign card, whose rules
+    // want the company's documents in its own envelope; C4 (E4) is another company's.
+    for (id, env, product) in
+        [("C1", "E1", "cecsign"), ("C2", "E2", "cecsign"), ("A3", "E3", "aosign-g2"), ("C4", "E4", "cecsign")]
+    {
+        day.aosign(id, env);
+        let row = day.apps.last_mut().unwrap();
+        row.insert("product", s(product));
+        if product == "cecsign" {
+            row.insert("term", s("2y"));
+        }
+        if id == "C4" {
+            row.insert("corporate_number", s("1010401089234"));
+            row.insert("org_name", s("株式会社テスト"));
+        }
+    }
+    day.company_docs("E1");
+    day.write_xlsx(true);
+    run(tmp.path(), &day.dir, d(2026, 11, 19));
+    let rows = screening(tmp.path(), "2026-11-19");
+    assert_eq!(row_of(&rows, "C1").0, "accepted");
+    assert_eq!(row_of(&rows, "C2").0, "accepted", "once per company: {:?}", row_of(&rows, "C2"));
+    let (status, reasons, _) = row_of(&rows, "A3");
+    assert_eq!(status, "deficient", "AOSign's are once per envelope");
+    assert!(reasons.contains("missing_document:corporate_registry"), "{reasons}");
+    let (status, reasons, _) = row_of(&rows, "C4");
+    assert_eq!(status, "deficient", "another company's documents never serve");
+    assert!(reasons.contains("missing_document:corporate_registry"), "{reasons}");
+}

@@ -125,13 +125,30 @@ fn unusable(doc: &ReceivedDocument, product: &Product) -> Option<Finding> {
 }
 
 /// Whether `doc` may serve `app` for a document of `scope`: applicant documents only by
-/// their own application id; company documents also through the application's envelope.
+/// their own application id; envelope documents also through the application's envelope;
+/// company documents through any envelope of the same company (the caller hands only
+/// those, see [`company_envelopes`]).
 fn serves(doc: &ReceivedDocument, app: &Application, scope: DocumentScope) -> bool {
     match (&doc.owner, scope) {
         (Owner::Application(id), _) => *id == app.id,
         (Owner::Envelope(env), DocumentScope::Envelope) => *env == app.envelope_id,
+        (Owner::Envelope(_), DocumentScope::Company) => true,
         (Owner::Envelope(_), DocumentScope::Applicant) => false,
     }
+}
+
+/// The envelopes of each company (by corporate number) among `apps`: where a company's
+/// documents sent once may be found for any of its applications.
+pub fn company_envelopes<'a>(
+    apps: impl Iterator<Item = &'a Application>,
+) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut out: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    for a in apps {
+        if let Some(n) = &a.corporate_number {
+            out.entry(n.clone()).or_default().insert(a.envelope_id.clone());
+        }
+    }
+    out
 }
 
 /// The requirements that apply: the type's own plus the conditional ones whose column is

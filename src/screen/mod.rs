@@ -449,17 +449,36 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
         docs_by_owner.entry(doc.owner.clone()).or_default().push(doc);
     }
 
+    // A company's documents sent once (`scope = "company"`) serve its applications in any
+    // envelope of today's batch or of the earlier applications it touches.
+    let companies = documents::company_envelopes(
+        today.values().map(|(a, _, _)| a).chain(prior.applications.values().map(|s| &s.application)),
+    );
+    let company_docs = |app: &Application, product: &crate::product::Product| -> Vec<ReceivedDocument> {
+        let Some(envs) = app.corporate_number.as_ref().and_then(|n| companies.get(n)) else { return Vec::new() };
+        envs.iter()
+            .filter(|e| **e != app.envelope_id)
+            .filter_map(|e| docs_by_owner.get(&Owner::Envelope(e.clone())))
+            .flatten()
+            .filter(|d| {
+                product.documents.get(&d.doc_type).is_some_and(|r| r.scope == crate::product::DocumentScope::Company)
+            })
+            .cloned()
+            .collect()
+    };
+
     let mut ready: BTreeMap<String, Screened> = BTreeMap::new();
     let mut decide =
         |app: &Application, mut findings: Vec<Finding>, change: Change, stored: Option<&StoredApplication>| {
             let Some(product) = pipelines.product(&app.product) else { return };
-            let mine: Vec<ReceivedDocument> =
+            let mut mine: Vec<ReceivedDocument> =
                 [Owner::Application(app.id.clone()), Owner::Envelope(app.envelope_id.clone())]
                     .iter()
                     .filter_map(|o| docs_by_owner.get(o))
                     .flatten()
                     .cloned()
                     .collect();
+            mine.extend(company_docs(app, product));
             for owner in [Owner::Application(app.id.clone()), Owner::Envelope(app.envelope_id.clone())] {
                 findings.extend(row_findings.get(&owner).into_iter().flatten().cloned());
             }
