@@ -523,3 +523,29 @@ fn a_job_whose_application_was_corrected_into_deficient_waits_and_uses_no_token(
     assert!(csv.lines().any(|l| l.starts_with("A1,,,,pending,the application is deficient now")), "{csv}");
     assert!(csv.lines().any(|l| l.starts_with("A2,") && l.contains(",personalised,")), "{csv}");
 }
+
+#[test]
+fn a_token_from_another_stock_is_refused_left_as_it_was_and_never_taken_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let hsm = Hsm::new(root);
+    day(root);
+    ok(&hsm.certbatch(root, &["run", root.join(DAY).to_str().unwrap()], &pipelines(), None), "run");
+    // The first blank token comes with another SO PIN than the stock's.
+    let out = hsm
+        .cmd("softhsm2-util")
+        .args(["--init-token", "--free", "--label", "BLANK-0000", "--so-pin", "99999999", "--pin", "000000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    hsm.blanks(5);
+    let station = ok(&hsm.certbatch(root, &["cards", "personalise"], &pipelines(), None), "station");
+    assert!(station.contains("the token was left as it was"), "{station}");
+    // One attempt per job a session: the failed job waits for the next session.
+    assert!(station.contains("4 personalised, 1 failed, 1 jobs pending, 1 blank tokens left"), "{station}");
+    assert!(hsm.labels().contains(&"BLANK-0000".to_string()), "untouched: {:?}", hsm.labels());
+    // The next session makes it on the good token left; the refused one is not tried again.
+    let again = ok(&hsm.certbatch(root, &["cards", "personalise"], &pipelines(), None), "again");
+    assert!(again.contains("1 personalised, 0 failed, 0 jobs pending, 0 blank tokens left"), "{again}");
+    assert_eq!(cards_csv(root).len(), 5);
+}

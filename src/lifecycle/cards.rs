@@ -72,7 +72,8 @@ pub struct StationReport {
     pub waiting: Vec<(String, String)>,
     /// Tokens a stopped session had claimed, wiped now: (application, token serial).
     pub recovered: Vec<(String, String)>,
-    /// Claimed tokens that are not present to be wiped: (application, token serial).
+    /// Claimed tokens left claimed (not present, or they cannot be wiped): (application,
+    /// why). Each job waits for its token.
     pub stranded: Vec<(String, String)>,
     /// Jobs still waiting after the session.
     pub pending: usize,
@@ -89,11 +90,8 @@ impl StationReport {
             let _ =
                 writeln!(o, "  wiped          token {token} (claimed for {id} by a stopped session); {id} waits again");
         }
-        for (id, token) in &self.stranded {
-            let _ = writeln!(
-                o,
-                "  not present    token {token}, claimed for {id} by a stopped session: insert it so it can be wiped; {id} waits"
-            );
+        for (id, why) in &self.stranded {
+            let _ = writeln!(o, "  not wiped      {id}: {}; {id} waits for it", crate::text::for_display(why));
         }
         for r in &self.personalised {
             let number = if r.card_number.is_empty() { String::new() } else { format!(" card {}", r.card_number) };
@@ -109,7 +107,7 @@ impl StationReport {
         for (id, why) in &self.failed {
             let _ = writeln!(
                 o,
-                "  failed         {id}: {} (token wiped; it waits for another)",
+                "  failed         {id}: {} ({id} waits for another token, next session)",
                 crate::text::for_display(why)
             );
         }
@@ -168,6 +166,8 @@ struct Station<'a> {
 
 /// Why one job's card was not made.
 enum CardError {
+    /// The token refused to be initialised: nothing was written to it.
+    Refused(anyhow::Error),
     /// This token or this job: wipe the token, the job waits.
     One(anyhow::Error),
     /// The run itself (ledger, disk): stop after wiping.
@@ -224,7 +224,8 @@ impl<'a> Station<'a> {
         let one = CardError::One;
         let so_pin = derived_so_pin(&self.card_key, &t.serial);
         let pin = Pin::digits(cards.pin_digits).map_err(CardError::Run)?;
-        card::initialise(m, t.slot, &self.transport, &so_pin, &claim.label, pin.expose_secret()).map_err(one)?;
+        card::relabel(m, t.slot, &self.transport, &claim.label).map_err(CardError::Refused)?;
+        card::set_pins(m, t.slot, &self.transport, &so_pin, pin.expose_secret()).map_err(one)?;
         crate::faults::point("card-after-init");
         let id = job.serial_bytes().to_vec();
         let spki = card::generate_key(m, t.slot, pin.expose_secret(), job.product.profile.key_bits, &id, &claim.label)
@@ -270,12 +271,25 @@ pub fn personalise(opts: &StationOptions) -> Result<StationReport> {
         let present = token::tokens(&m)?.into_iter().find(|t| t.serial == claim.token_serial);
         match present {
             Some(t) => {
-                st.wipe(&m, &t).with_context(|| format!("cannot wipe token {} left claimed", t.serial))?;
                 st.remove_attempt(&claim)?;
-                ledger.card_spoiled(&claim, "the station stopped before recording the card; token wiped")?;
-                report.recovered.push((claim.application_id.clone(), claim.token_serial.clone()));
+                match st.wipe(&m, &t) {
+                    Ok(()) => {
+                        ledger.card_spoiled(&claim, "the station stopped before recording the card; token wiped")?;
+                        report.recovered.push((claim.application_id.clone(), claim.token_serial.clone()));
+                    }
+                    Err(e) => report.stranded.push((
+                        claim.application_id.clone(),
+                        format!("token {}, claimed by a stopped session, cannot be wiped: {e:#}", t.serial),
+                    )),
+                }
             }
-            None => report.stranded.push((claim.application_id.clone(), claim.token_serial.clone())),
+            None => report.stranded.push((
+                claim.application_id.clone(),
+                format!(
+                    "token {}, claimed by a stopped session, is not present: insert it so it can be wiped",
+                    claim.token_serial
+                ),
+            )),
         }
     }
 
@@ -309,6 +323,7 @@ pub fn personalise(opts: &StationOptions) -> Result<StationReport> {
             JobOutcome::Done(signed, letters) => done_now.push((*signed, letters)),
             JobOutcome::Waits(why) => report.waiting.push((job.application_id.clone(), why)),
             JobOutcome::Failed(why) => report.failed.push((job.application_id.clone(), why)),
+            JobOutcome::Stranded(why) => report.stranded.push((job.application_id.clone(), why)),
         }
     }
     report.blanks_left = blanks.values().map(Vec::len).sum();
@@ -323,7 +338,11 @@ pub fn personalise(opts: &StationOptions) -> Result<StationReport> {
     write_day_files(&config, &ledger, &st.out_day, &st.out_rel)?;
     let rows = ledger.cards_of_day(&st.out_rel)?;
     let now_ids: BTreeSet<&str> = done_now.iter().map(|(s, _)| s.application.id.as_str()).collect();
-    report.personalised = rows.iter().filter(|r| now_ids.contains(r.application_id.as_str())).cloned().collect();
+    report.personalised = rows
+        .iter()
+        .filter(|r| r.status == "personalised" && now_ids.contains(r.application_id.as_str()))
+        .cloned()
+        .collect();
     report.pending = ledger.pending_card_jobs()?.len();
     crate::recovery::export_audit(&mut ledger, &opts.state_dir)?;
     Ok(report)
@@ -336,6 +355,8 @@ enum JobOutcome {
     Waits(String),
     /// Its token failed and was wiped; the job waits for another.
     Failed(String),
+    /// Its token failed and could not be wiped: left claimed, the job waits for it.
+    Stranded(String),
 }
 
 /// One job on the next token of `stock`; `Err` when the run itself failed.
@@ -402,16 +423,26 @@ fn personalise_job(
             Ok(JobOutcome::Done(Box::new(signed), letters))
         }
         Err(e) => {
-            let (why, fatal) = match e {
-                CardError::One(e) => (format!("{e:#}"), None),
-                CardError::Run(e) => (format!("{e:#}"), Some(e)),
+            let (why, fatal, touched) = match e {
+                CardError::Refused(e) => (format!("{e:#}; the token was left as it was"), None, false),
+                CardError::One(e) => (format!("{e:#}; the token was wiped"), None, true),
+                CardError::Run(e) => (format!("{e:#}; the token was wiped"), Some(e), true),
             };
-            st.wipe(m, t).with_context(|| format!("token {} failed ({why}) and cannot be wiped", t.serial))?;
+            // The attempt's files go whatever happens: this card is never delivered.
             st.remove_attempt(&claim)?;
-            ledger.card_spoiled(&claim, &why)?;
+            let wiped = if touched { st.wipe(m, t) } else { Ok(()) };
+            let outcome = match wiped {
+                Ok(()) => {
+                    ledger.card_spoiled(&claim, &why)?;
+                    JobOutcome::Failed(why)
+                }
+                // Left claimed: the next start tries again, and the job waits for it, so it
+                // never has two live cards.
+                Err(w) => JobOutcome::Stranded(format!("{why}; then it could not be wiped: {w:#}")),
+            };
             match fatal {
                 Some(e) => Err(e),
-                None => Ok(JobOutcome::Failed(why)),
+                None => Ok(outcome),
             }
         }
     }

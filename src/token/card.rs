@@ -21,18 +21,16 @@ fn user_session(m: &Pkcs11, slot: Slot, user_pin: &str) -> Result<Session> {
     Ok(s)
 }
 
-/// Initialises the token anew under `label` (erasing whatever it held), moves its security
-/// officer PIN from the stock's transport PIN to `so_pin`, and sets the user PIN.
-pub fn initialise(
-    m: &Pkcs11,
-    slot: Slot,
-    transport_so_pin: &str,
-    so_pin: &str,
-    label: &str,
-    user_pin: &str,
-) -> Result<()> {
+/// Initialises the token anew under `label` with the stock's transport SO PIN, erasing
+/// whatever it held. When this fails the token was not changed.
+pub fn relabel(m: &Pkcs11, slot: Slot, transport_so_pin: &str, label: &str) -> Result<()> {
     m.init_token(slot, &auth_pin(transport_so_pin), label)
-        .context("the token refuses the stock's transport SO PIN (CERTBATCH_BLANK_SO_PIN)")?;
+        .context("the token refuses the stock's transport SO PIN (CERTBATCH_BLANK_SO_PIN)")
+}
+
+/// Moves a freshly initialised token's security-officer PIN from the transport PIN to
+/// `so_pin`, and sets the user PIN.
+pub fn set_pins(m: &Pkcs11, slot: Slot, transport_so_pin: &str, so_pin: &str, user_pin: &str) -> Result<()> {
     let s = m.open_rw_session(slot).context("cannot open a session on the token")?;
     s.login(UserType::So, Some(&auth_pin(transport_so_pin))).context("cannot log in as the token's SO")?;
     s.set_pin(&auth_pin(transport_so_pin), &auth_pin(so_pin)).context("cannot set the token's own SO PIN")?;
