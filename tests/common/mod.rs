@@ -396,21 +396,27 @@ pub fn pdf_texts(dir: &Path) -> String {
     all
 }
 
+/// Installs Debian packages, one apt-get at a time in this process (apt allows one user).
+pub fn apt_install(packages: &str) {
+    static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = APT.lock().unwrap_or_else(|e| e.into_inner());
+    let st = Command::new("sh")
+        .args([
+            "-c",
+            &format!("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {packages}"),
+        ])
+        .status()
+        .expect("apt-get runs");
+    assert!(st.success(), "apt-get install {packages}");
+}
+
 /// Installs poppler-utils (pdftotext, pdftoppm) when the machine lacks it: the letter tests
-/// read PDFs with a tool we did not write. Serialised, since apt allows one user at a time.
+/// read PDFs with a tool we did not write.
 pub fn ensure_poppler() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let have = std::process::Command::new("pdftotext").arg("-v").output().is_ok();
-        if !have {
-            let st = std::process::Command::new("sh")
-                .args([
-                    "-c",
-                    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils",
-                ])
-                .status()
-                .expect("apt-get runs");
-            assert!(st.success(), "apt-get install poppler-utils");
+        if Command::new("pdftotext").arg("-v").output().is_err() {
+            apt_install("poppler-utils");
         }
     });
 }
@@ -541,14 +547,7 @@ pub fn ensure_softhsm() {
     ONCE.call_once(|| {
         let have = Path::new(MODULE).exists() && Command::new("pkcs11-tool").arg("--help").output().is_ok();
         if !have {
-            let st = Command::new("sh")
-                .args([
-                    "-c",
-                    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2 opensc",
-                ])
-                .status()
-                .expect("apt-get runs");
-            assert!(st.success(), "apt-get install softhsm2 opensc");
+            apt_install("softhsm2 opensc");
         }
     });
 }
