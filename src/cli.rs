@@ -381,7 +381,10 @@ pub fn dispatch(mut cli: Cli) -> Result<()> {
             };
             let r = crate::lifecycle::cards::personalise(&opts)?;
             print!("{}", r.render());
-            Ok(())
+            match r.stopped {
+                Some(why) => anyhow::bail!("the card station stopped: {why}"),
+                None => Ok(()),
+            }
         }
         Command::Keys { action: KeysAction::Status } => {
             let opts = lifecycle_options(state, cli.out, cli.pipelines, as_of, cli.wait);

@@ -525,13 +525,13 @@ fn a_job_whose_application_was_corrected_into_deficient_waits_and_uses_no_token(
 }
 
 #[test]
-fn a_token_from_another_stock_is_refused_left_as_it_was_and_never_taken_again() {
+fn a_wrong_transport_pin_or_a_token_of_another_stock_stops_the_station_with_every_token_as_it_was() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let hsm = Hsm::new(root);
     day(root);
     ok(&hsm.certbatch(root, &["run", root.join(DAY).to_str().unwrap()], &pipelines(), None), "run");
-    // The first blank token comes with another SO PIN than the stock's.
+    // The first blank token (in label order) comes with another SO PIN than the stock's.
     let out = hsm
         .cmd("softhsm2-util")
         .args(["--init-token", "--free", "--label", "BLANK-0000", "--so-pin", "99999999", "--pin", "000000"])
@@ -539,13 +539,21 @@ fn a_token_from_another_stock_is_refused_left_as_it_was_and_never_taken_again() 
         .unwrap();
     assert!(out.status.success());
     hsm.blanks(5);
-    let station = ok(&hsm.certbatch(root, &["cards", "personalise"], &pipelines(), None), "station");
-    assert!(station.contains("the token was left as it was"), "{station}");
-    // One attempt per job a session: the failed job waits for the next session.
-    assert!(station.contains("4 personalised, 1 failed, 1 jobs pending, 1 blank tokens left"), "{station}");
-    assert!(hsm.labels().contains(&"BLANK-0000".to_string()), "untouched: {:?}", hsm.labels());
-    // The next session makes it on the good token left; the refused one is not tried again.
+    let stopped = hsm.certbatch(root, &["cards", "personalise"], &pipelines(), None);
+    let text = String::from_utf8_lossy(&stopped.stdout).to_string() + &String::from_utf8_lossy(&stopped.stderr);
+    assert!(!stopped.status.success(), "{text}");
+    assert!(text.contains("token BLANK-0000") && text.contains("no other token was tried"), "{text}");
+    assert!(text.contains("0 personalised, 0 failed, 5 jobs pending"), "{text}");
+    let labels = hsm.labels();
+    assert_eq!(labels.iter().filter(|l| l.starts_with("BLANK-")).count(), 6, "untouched: {labels:?}");
+    let (issuances, tokens) = ledger_cards(root);
+    assert!(issuances.is_empty() && tokens.is_empty(), "nothing claimed or reserved");
+    // Staff take the stranger out of the stock; the next session makes every card, in
+    // label order.
+    let del = hsm.cmd("softhsm2-util").args(["--delete-token", "--token", "BLANK-0000"]).output().unwrap();
+    assert!(del.status.success(), "{del:?}");
     let again = ok(&hsm.certbatch(root, &["cards", "personalise"], &pipelines(), None), "again");
-    assert!(again.contains("1 personalised, 0 failed, 0 jobs pending, 0 blank tokens left"), "{again}");
+    assert!(again.contains("5 personalised, 0 failed, 0 jobs pending, 0 blank tokens left"), "{again}");
+    assert!(again.contains("A1 on BLANK-0001: now labelled 4649"), "{again}");
     assert_eq!(cards_csv(root).len(), 5);
 }

@@ -77,6 +77,10 @@ pub struct StationReport {
     pub stranded: Vec<(String, String)>,
     /// Jobs still waiting after the session.
     pub pending: usize,
+    /// The blank label each card of this session had before (application → label).
+    pub blank_labels: BTreeMap<String, String>,
+    /// Why the session stopped before its jobs were done (the stock refuses the SO PIN).
+    pub stopped: Option<String>,
     pub blanks_left: usize,
 }
 
@@ -94,11 +98,11 @@ impl StationReport {
             let _ = writeln!(o, "  not wiped      {id}: {}; {id} waits for it", crate::text::for_display(why));
         }
         for r in &self.personalised {
-            let number = if r.card_number.is_empty() { String::new() } else { format!(" card {}", r.card_number) };
+            let blank = self.blank_labels.get(&r.application_id).map_or("a blank token", String::as_str);
             let _ = writeln!(
                 o,
-                "  personalised   {} serial {}{number} label {}",
-                r.application_id, r.serial, r.token_label
+                "  personalised   {} on {blank}: now labelled {}, serial {}",
+                r.application_id, r.token_label, r.serial
             );
         }
         for (id, why) in &self.waiting {
@@ -110,6 +114,9 @@ impl StationReport {
                 "  failed         {id}: {} ({id} waits for another token, next session)",
                 crate::text::for_display(why)
             );
+        }
+        if let Some(why) = &self.stopped {
+            let _ = writeln!(o, "  stopped        {}", crate::text::for_display(why));
         }
         let _ = writeln!(
             o,
@@ -306,8 +313,8 @@ pub fn personalise(opts: &StationOptions) -> Result<StationReport> {
                 found.push(t);
             }
         }
-        // Taken in slot order.
-        found.reverse();
+        // Taken in label order (BLANK-01 first), so staff know which card comes next.
+        found.sort_by(|a, b| b.label.cmp(&a.label));
         blanks.insert(path, found);
     }
     let jobs = ledger.pending_card_jobs()?;
@@ -319,8 +326,16 @@ pub fn personalise(opts: &StationOptions) -> Result<StationReport> {
         let Some(cards) = &product.cards else { continue };
         let (path, m) = st.module_for(product)?;
         let stock = blanks.entry(path).or_default();
+        let mut taken_label = stock.last().map(|t| t.label.clone());
         match personalise_job(&mut st, &mut ledger, &m, stock, job, product, cards)? {
-            JobOutcome::Done(signed, letters) => done_now.push((*signed, letters)),
+            JobOutcome::Done(signed, letters) => {
+                report.blank_labels.insert(signed.application.id.clone(), taken_label.take().unwrap_or_default());
+                done_now.push((*signed, letters))
+            }
+            JobOutcome::Stop(why) => {
+                report.stopped = Some(why);
+                break;
+            }
             JobOutcome::Waits(why) => report.waiting.push((job.application_id.clone(), why)),
             JobOutcome::Failed(why) => report.failed.push((job.application_id.clone(), why)),
             JobOutcome::Stranded(why) => report.stranded.push((job.application_id.clone(), why)),
@@ -357,6 +372,8 @@ enum JobOutcome {
     Failed(String),
     /// Its token failed and could not be wiped: left claimed, the job waits for it.
     Stranded(String),
+    /// The blank stock refuses the transport SO PIN: the session stops, no token changed.
+    Stop(String),
 }
 
 /// One job on the next token of `stock`; `Err` when the run itself failed.
@@ -398,6 +415,18 @@ fn personalise_job(
     issue_job.assign_serial(&mut |s| ledger.serial_exists(s))?;
     let Some(t) = stock.pop() else { return waits(ledger, "no blank token was left".into()) };
     let t = &t;
+    // Checked before the token is claimed: a wrong CERTBATCH_BLANK_SO_PIN, or a token of
+    // another stock, stops the session with every token as it was. Trying the next token
+    // would spend an SO PIN try on each (a card locks after a few).
+    if let Err(e) = card::check_so_pin(m, t.slot, &st.transport) {
+        let why = format!(
+            "token {} (serial {}): {e:#}: check CERTBATCH_BLANK_SO_PIN, or take this token out of the stock; \
+             no other token was tried and none was changed",
+            t.label, t.serial
+        );
+        ledger.card_job_failed(&job.application_id, &why)?;
+        return Ok(JobOutcome::Stop(why));
+    }
     let numbered = match cards.label {
         CardLabel::CardNumber => Some((cards.card_number_prefix.as_str(), cards.card_number_digits)),
         CardLabel::ApplicationId => None,

@@ -21,6 +21,17 @@ fn user_session(m: &Pkcs11, slot: Slot, user_pin: &str) -> Result<Session> {
     Ok(s)
 }
 
+/// Whether the token takes `transport_so_pin` as its security officer's PIN: a login and
+/// logout, nothing written. A refusal costs one of the SO PIN's tries.
+pub fn check_so_pin(m: &Pkcs11, slot: Slot, transport_so_pin: &str) -> Result<()> {
+    // The SO logs in only to a read-write session.
+    let s = m.open_rw_session(slot).context("cannot open a session on the token")?;
+    s.login(UserType::So, Some(&auth_pin(transport_so_pin)))
+        .context("the token refuses the stock's transport SO PIN (CERTBATCH_BLANK_SO_PIN)")?;
+    s.logout().context("cannot log out of the token")?;
+    Ok(())
+}
+
 /// Initialises the token anew under `label` with the stock's transport SO PIN, erasing
 /// whatever it held. When this fails the token was not changed.
 pub fn relabel(m: &Pkcs11, slot: Slot, transport_so_pin: &str, label: &str) -> Result<()> {
