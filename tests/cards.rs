@@ -249,8 +249,28 @@ fn every_card_holds_its_key_its_certificate_and_opens_with_the_pin_of_its_letter
     );
     let manifest = std::fs::read_to_string(root.join("out/cards-2026-11-19/manifest.csv")).unwrap();
     assert!(manifest.contains("A3-1,A3,") && manifest.contains(",ICカード,,proxy,田中 次郎,"), "{manifest}");
-    assert!(manifest.contains("A3-2,A3,") && manifest.contains(",PIN通知,letters/pin/A3.pdf,applicant,"), "{manifest}");
+    assert!(
+        manifest.contains("A3-2,A3,") && manifest.contains(",PIN（暗証番号）について,letters/pin/A3.pdf,applicant,"),
+        "{manifest}"
+    );
     assert!(manifest.contains("C1-1,C1,,C1,イートークン（eToken）,,applicant,"), "{manifest}");
+
+    // The 送付のお知らせ兼受領書 says what is in its envelope and what travels apart.
+    let receipt = |id: &str| {
+        let out = Command::new("pdftotext")
+            .arg(root.join(format!("out/cards-2026-11-19/letters/receipt/{id}.pdf")))
+            .arg("-")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).replace('\n', "")
+    };
+    assert!(
+        receipt("A1").contains("本書と同じ封筒に次のものを同封しています: ICカード、「PIN（暗証番号）について」。"),
+        "{}",
+        receipt("A1")
+    );
+    assert!(receipt("A3").contains("次のものは別にお送りしています: ICカード。"), "{}", receipt("A3"));
+    assert!(receipt("C1").contains("イートークン（eToken）"), "{}", receipt("C1"));
 
     // Nothing holds the PIN but its letter.
     let pins: Vec<String> = cards

@@ -358,19 +358,37 @@ pub fn receipt_letters(
             },
             _ => applicant(app),
         };
-        let enclosures: Vec<&str> = routes
-            .keys()
-            .filter_map(|k| match k.as_str() {
-                "pin" => Some("PINコード送付のお知らせ"),
-                "download_password" => Some("パスワード送付のお知らせ"),
-                "media" => Some("電子証明書を格納したCD-R"),
-                "card" => Some(match product.delivery.method {
-                    crate::product::DeliveryMethod::Etoken => "イートークン（eToken）",
-                    _ => "ICカード",
-                }),
-                _ => None,
-            })
-            .collect();
+        // What travels in this notice's envelope and what apart, each named as its letter
+        // is titled (the product's own template) or as the medium it is.
+        let t = kit.templates().get(&app.product, "receipt").context("no receipt template")?;
+        let (mut enclosed, mut apart) = (Vec::new(), Vec::new());
+        for (item, r) in routes.iter().filter(|(k, _)| k.as_str() != "notice") {
+            let name = match item.as_str() {
+                "pin" | "download_password" => match kit.templates().get(&app.product, item) {
+                    Some(letter) => format!("「{}」", letter.title),
+                    None => continue,
+                },
+                "media" => "電子証明書を格納したCD-R".to_string(),
+                "card" => match product.delivery.method {
+                    crate::product::DeliveryMethod::Etoken => "イートークン（eToken）".to_string(),
+                    _ => "ICカード".to_string(),
+                },
+                _ => continue,
+            };
+            if r.to == route.to && r.post == route.post {
+                enclosed.push(name);
+            } else {
+                apart.push(name);
+            }
+        }
+        let list = |template: &str, items: &[String]| {
+            if items.is_empty() {
+                String::new()
+            } else {
+                fill(template, &BTreeMap::from([("items", items.join("、"))]))
+            }
+        };
+        let enclosures = [list(&t.enclosed_with, &enclosed), list(&t.sent_apart, &apart)].concat();
         let days = product.notices.receipt_revoke_days.unwrap_or(30);
         let values = BTreeMap::from([
             ("name", to.name.clone()),
@@ -380,10 +398,9 @@ pub fn receipt_letters(
             ("issue_date", crate::jpdate::to_era_string(i.issued_on)),
             ("not_after", i.not_after.clone()),
             ("receipt_deadline", crate::jpdate::to_era_string(i.issued_on + chrono::Days::new(u64::from(days)))),
-            ("enclosures", enclosures.join("、")),
+            ("enclosures", enclosures),
             ("ca_name", kit.ca_name().to_string()),
         ]);
-        let t = kit.templates().get(&app.product, "receipt").context("no receipt template")?;
         let letter = page(t, &values, app, &to, route.post, &[]);
         let env = Envelope { id: &app.id, kind: "receipt", post: route.post, to: &to };
         notices.add(env, letter);

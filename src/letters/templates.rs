@@ -43,6 +43,8 @@ pub const FIELDS: &[&str] = &[
     "card_delivery",
     "card_to",
     "card_post",
+    // A notice's `enclosed_with` and `sent_apart` sentences: the items they name.
+    "items",
 ];
 
 /// One letter's wording.
@@ -60,6 +62,12 @@ pub struct Template {
     /// ... and when it travels apart (to `{card_to}` by `{card_post}`).
     #[serde(default)]
     pub card_apart: String,
+    /// A notice's `{enclosures}`: the sentence for what is in its envelope (`{items}`)...
+    #[serde(default)]
+    pub enclosed_with: String,
+    /// ... and for what travels apart.
+    #[serde(default)]
+    pub sent_apart: String,
 }
 
 /// Fills `{field}` placeholders; text from applications is inserted as text, never parsed.

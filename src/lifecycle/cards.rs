@@ -557,13 +557,14 @@ fn manifest(config: &Config, rows: &[&CardRow], apps: &BTreeMap<String, Applicat
         for key in ["card", "pin", "notice"] {
             let Some(route) = routes.get(key) else { continue };
             let n = envelopes.iter().position(|e| *e == (route.to, route.post)).unwrap_or(0) + 1;
+            let title = |kind: &str| config.letters.templates().get(&app.product, kind).map(|t| t.title.clone());
             let (item, file) = match key {
                 "card" => match product.delivery.method {
-                    DeliveryMethod::Etoken => ("イートークン（eToken）", String::new()),
-                    _ => ("ICカード", String::new()),
+                    DeliveryMethod::Etoken => ("イートークン（eToken）".to_string(), String::new()),
+                    _ => ("ICカード".to_string(), String::new()),
                 },
-                "pin" => ("PIN通知", format!("letters/pin/{}.pdf", app.id)),
-                _ => ("発行通知書", format!("letters/receipt/{}.pdf", app.id)),
+                "pin" => (title("pin").unwrap_or_default(), format!("letters/pin/{}.pdf", app.id)),
+                _ => (title("receipt").unwrap_or_default(), format!("letters/receipt/{}.pdf", app.id)),
             };
             let (name, postal, address) = match route.to {
                 Recipient::Proxy => (
@@ -583,7 +584,7 @@ fn manifest(config: &Config, rows: &[&CardRow], apps: &BTreeMap<String, Applicat
                 crate::text::defuse(&app.id),
                 r.card_number.clone(),
                 crate::text::defuse(&r.token_label),
-                item.to_string(),
+                item,
                 file,
                 recipient.to_string(),
                 crate::text::defuse(&name),
