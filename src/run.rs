@@ -549,6 +549,11 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     // The CA is configuration too: a key that does not open stops the run before anything
     // is recorded (the demo CA is made here on first use, under the state folder's lock).
     let ca = ca_source::open(&config.ca, &opts.state_dir, now, true)?;
+    // Card products are made at the card station, which needs its key: a configuration
+    // without one is found by the morning run, not by the station after the run queued them.
+    if config.pipelines.products.values().any(|p| p.cards.is_some()) {
+        ca_source::check_card_key(&config.ca)?;
+    }
     let recovered = crate::recovery::recover(&mut ledger, &opts.out_dir, &opts.state_dir)?;
     let moment = ledger.batch_moment(&batch.name)?.unwrap_or(now);
     timings.mark("ledger, CA, recovery");
@@ -646,8 +651,11 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         }
     }
     let batch_issued = BatchIssued { rows, apps };
+    // The cards of the batch's applications, made by the card station: in `issued.csv` and
+    // the count, not in this folder's notices (the station wrote those).
+    let cards_issued = ledger.issued_elsewhere_for_batch(&batch.name)?;
     let counts = report::summary::IssueCounts {
-        issued_in_batch: batch_issued.rows.len(),
+        issued_in_batch: batch_issued.rows.len() + cards_issued.len(),
         issued_now: issue.issued.len(),
         awaiting_payment: issue.awaiting_payment.len(),
         awaiting_card: issue.awaiting_card.len(),
@@ -689,7 +697,10 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
 
     timings.mark("mails");
     report::write_batch_reports(&out_b, &decisions, &summary)?;
-    report::write_issued_csv(&out_b, &batch_issued.rows)?;
+    let mut issued_rows = batch_issued.rows.clone();
+    issued_rows.extend(cards_issued);
+    issued_rows.sort_by(|a, b| a.application_id.cmp(&b.application_id));
+    report::write_issued_csv(&out_b, &issued_rows)?;
     report::write_staff_queue(&out_b, &ledger.holds()?, &notices.queued)?;
     timings.mark("reports");
     let mut accounts = report::accounts::accounts(&batch, &decisions, &screening.held_documents, &pay.accounts);

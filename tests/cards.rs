@@ -298,6 +298,11 @@ fn every_card_holds_its_key_its_certificate_and_opens_with_the_pin_of_its_letter
     assert!(again.contains("0 personalised, 0 failed, 0 jobs pending, 1 blank tokens left"), "{again}");
     let rerun = ok(&hsm.certbatch(root, &["run", root.join(DAY).to_str().unwrap()], &pipelines(), None), "rerun");
     assert!(!rerun.contains("awaiting their card"), "{rerun}");
+    // The batch's own files count and list its cards, with the files where the station put them.
+    assert!(rerun.contains("issued         5 certificates under this batch"), "{rerun}");
+    let issued = std::fs::read_to_string(root.join("out").join(DAY).join("issued.csv")).unwrap();
+    assert!(issued.contains(",../cards-2026-11-19/certs/A1/cert.pem,"), "{issued}");
+    assert!(root.join("out").join(DAY).join("../cards-2026-11-19/certs/A1/cert.pem").is_file());
     assert_eq!(cards_csv(root), cards);
 }
 

@@ -415,12 +415,17 @@ fn a_ca_key_that_does_not_decrypt_stops_the_run_before_any_serial_is_reserved() 
     std::fs::write(
         pipelines.join("ca/ca.toml"),
         format!(
-            "mode = \"file\"\nchain = {:?}\nkey = {:?}\npassphrase_env = \"TEST_CA_PASS\"\n",
+            "mode = \"file\"\nchain = {:?}\nkey = {:?}\npassphrase_env = \"TEST_CA_PASS\"\ncard_key_file = {:?}\n",
             tmp.path().join("chain.pem"),
-            ca.join("DEMO-issuing.key.pem")
+            ca.join("DEMO-issuing.key.pem"),
+            tmp.path().join("cards.key")
         ),
     )
     .unwrap();
+    // The card station's key, which the shipped card products need of a real CA.
+    std::fs::write(tmp.path().join("cards.key"), format!("{}\n", "ab".repeat(32))).unwrap();
+    std::fs::set_permissions(tmp.path().join("cards.key"), std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_certbatch"))
         .args([
             "--state",

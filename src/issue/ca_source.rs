@@ -215,17 +215,27 @@ pub fn open_pool_kek(cfg: &CaConfig, state: &Path) -> Result<super::key_pool::Po
 /// or a real CA's `card_key_file`; an error naming the fix when there is none.
 pub fn card_key(cfg: &CaConfig, state: &Path) -> Result<crate::issue::key_file::SecretKey> {
     use crate::issue::key_file::SecretKey;
-    const WHAT: &str = "card-station key";
     match (cfg.mode, &cfg.card_key_file) {
         (CaMode::Demo, _) => {
             let dir = state.join(DEMO_DIR);
             std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
-            SecretKey::open_or_create(&dir.join(DEMO_CARD_KEY), WHAT, true)
+            SecretKey::open_or_create(&dir.join(DEMO_CARD_KEY), CARD_KEY, true)
         }
-        (_, Some(f)) => SecretKey::load(f, WHAT),
-        (_, None) => bail!(
-            "{CA_CONFIG}: no card-station key: name a card_key_file (64 hex digits, mode 0600) kept with the CA's key"
-        ),
+        (_, Some(f)) => SecretKey::load(f, CARD_KEY),
+        (_, None) => bail!("{NO_CARD_KEY}"),
+    }
+}
+
+const CARD_KEY: &str = "card-station key";
+const NO_CARD_KEY: &str = "pipelines/ca/ca.toml: no card-station key, which card products (a [cards] section) need: \
+     name a card_key_file (64 hex digits, mode 0600) kept with the CA's key";
+
+/// Whether the card station will find its key (the demo CA makes its own on first use).
+pub fn check_card_key(cfg: &CaConfig) -> Result<()> {
+    match (cfg.mode, &cfg.card_key_file) {
+        (CaMode::Demo, _) => Ok(()),
+        (_, Some(f)) => crate::issue::key_file::SecretKey::load(f, CARD_KEY).map(|_| ()),
+        (_, None) => bail!("{NO_CARD_KEY}"),
     }
 }
 

@@ -228,11 +228,28 @@ impl Ledger {
 
     /// The certificates issued for a batch, for `issued.csv`.
     pub fn issued_in_batch(&self, batch: &str) -> Result<Vec<IssuedRow>> {
-        let mut stmt = self.conn.prepare(
+        self.issued_rows(
             "SELECT application_id, serial, subject, not_before, not_after, cert_file, COALESCE(p12_file, ''),
                     COALESCE(download_expires, '')
              FROM issuances WHERE batch = ?1 AND state = 'issued' ORDER BY application_id",
-        )?;
+            batch,
+        )
+    }
+
+    /// The certificates of a batch's applications issued elsewhere (the card station), with
+    /// their files relative to the batch's folder (`../cards-<day>/certs/…`).
+    pub fn issued_elsewhere_for_batch(&self, batch: &str) -> Result<Vec<IssuedRow>> {
+        self.issued_rows(
+            "SELECT i.application_id, i.serial, i.subject, i.not_before, i.not_after,
+                    '../' || i.out_dir || '/' || i.cert_file, COALESCE(i.p12_file, ''), COALESCE(i.download_expires, '')
+             FROM issuances i JOIN applications a ON a.id = i.application_id
+             WHERE a.batch = ?1 AND i.batch <> ?1 AND i.state = 'issued' ORDER BY i.application_id",
+            batch,
+        )
+    }
+
+    fn issued_rows(&self, sql: &str, batch: &str) -> Result<Vec<IssuedRow>> {
+        let mut stmt = self.conn.prepare(sql)?;
         let rows = stmt.query_map([batch], |r| {
             Ok(IssuedRow {
                 application_id: r.get(0)?,
