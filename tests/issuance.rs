@@ -86,12 +86,18 @@ fn invoiced_cards_are_queued_at_once_and_before_issue_products_wait_for_payment(
         ["application_id", "serial", "subject", "not_before", "not_after", "cert_file", "p12_file", "download_expires"]
     );
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 4, "the cards are the card station's: cards-2026-11-19/cards.csv");
+    assert_eq!(rows.len(), 6, "with the batch's cards, made by the card station");
     for row in &rows {
         assert_eq!(row[1].len(), 32, "128-bit serial in hex: {}", &row[1]);
         assert!(row[1].chars().all(|c| c.is_ascii_hexdigit()));
         assert!(row[3].ends_with("+09:00") && row[4].ends_with("23:59:59+09:00"), "{:?}", row);
     }
+    let a1 = rows.iter().find(|r| &r[0] == "A1").unwrap();
+    assert_eq!(
+        (&a1[5], &a1[6], &a1[7]),
+        ("../cards-2026-11-19/certs/A1/cert.pem", "", ""),
+        "a card: no PKCS#12, no link"
+    );
     let g1 = rows.iter().find(|r| &r[0] == "G1").unwrap();
     assert!(!g1[7].is_empty(), "download products expire their link");
     // G-ID 2y issued 2026-11-20: ends the day before 2028-12-20 (2 years and 1 month).
