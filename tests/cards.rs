@@ -421,18 +421,6 @@ fn token_ca(root: &Path, hsm: &Hsm) -> PathBuf {
     p
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 #[test]
 fn a_ca_key_on_a_token_signs_certificates_cards_and_crls_that_openssl_verifies() {
     let tmp = tempfile::tempdir().unwrap();
