@@ -174,13 +174,20 @@ fn check_card(root: &Path, hsm: &Hsm, id: &str, row: &BTreeMap<String, String>) 
 
     // The certificate chains to the CA.
     let ca = root.join("state/ca");
-    let verify = Command::new("openssl")
-        .args(["verify", "-CAfile", ca.join("DEMO-root.crt.pem").to_str().unwrap()])
-        .args(["-untrusted", ca.join("DEMO-issuing.crt.pem").to_str().unwrap()])
+    let verify = openssl_verify(&ca.join("DEMO-root.crt.pem"), &ca.join("DEMO-issuing.crt.pem"), &out, id, &[]);
+    assert!(verify.status.success(), "{verify:?}");
+}
+
+/// `openssl verify` of the card `id`'s certificate under `out`, up to `root` through
+/// `issuing`, with `extra` options (a CRL check).
+fn openssl_verify(root: &Path, issuing: &Path, out: &Path, id: &str, extra: &[&str]) -> Output {
+    Command::new("openssl")
+        .arg("verify")
+        .args(extra)
+        .args(["-CAfile", root.to_str().unwrap(), "-untrusted", issuing.to_str().unwrap()])
         .arg(out.join(format!("certs/{id}/cert.pem")))
         .output()
-        .unwrap();
-    assert!(verify.status.success(), "{verify:?}");
+        .unwrap()
 }
 
 #[test]
@@ -454,12 +461,7 @@ fn a_ca_key_on_a_token_signs_certificates_cards_and_crls_that_openssl_verifies()
     assert_eq!(cards.len(), 5);
     let out = root.join("out/cards-2026-11-19");
     for id in cards.keys() {
-        let v = Command::new("openssl")
-            .args(["verify", "-CAfile", root.join("hsm-ca/root.pem").to_str().unwrap()])
-            .args(["-untrusted", root.join("hsm-ca/issuing.pem").to_str().unwrap()])
-            .arg(out.join(format!("certs/{id}/cert.pem")))
-            .output()
-            .unwrap();
+        let v = openssl_verify(&root.join("hsm-ca/root.pem"), &root.join("hsm-ca/issuing.pem"), &out, id, &[]);
         assert!(v.status.success(), "{id}: {v:?}");
     }
 
@@ -493,13 +495,8 @@ fn a_ca_key_on_a_token_signs_certificates_cards_and_crls_that_openssl_verifies()
     // As of the day after, while the CRL is current.
     let at = d(2026, 11, 20).and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp().to_string();
     let verify = |id: &str| {
-        Command::new("openssl")
-            .args(["verify", "-attime", &at, "-crl_check", "-CAfile", root.join("hsm-ca/root.pem").to_str().unwrap()])
-            .args(["-untrusted", root.join("hsm-ca/issuing.pem").to_str().unwrap()])
-            .args(["-CRLfile", pem_crl.to_str().unwrap()])
-            .arg(out.join(format!("certs/{id}/cert.pem")))
-            .output()
-            .unwrap()
+        let crl = ["-attime", &at, "-crl_check", "-CRLfile", pem_crl.to_str().unwrap()];
+        openssl_verify(&root.join("hsm-ca/root.pem"), &root.join("hsm-ca/issuing.pem"), &out, id, &crl)
     };
     assert!(verify("A2").status.success(), "{:?}", verify("A2"));
     let revoked = verify("A1");

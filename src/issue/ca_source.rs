@@ -245,7 +245,10 @@ fn token_ca(cfg: &CaConfig, chain: &Path) -> Result<Ca> {
         bail!("{CA_CONFIG}: mode \"pkcs11\" needs `module`, `token_label` and `key_label`");
     };
     let env = cfg.pin_env.as_deref().unwrap_or(TOKEN_PIN_ENV);
-    let pin = crate::token::read_pin(Some(env), cfg.pin_file.as_deref(), "PIN of the CA's token")?;
+    // The same sources as a file key's passphrase: an environment variable, or a file.
+    let Some(pin) = read_passphrase(env, cfg.pin_file.as_deref())?.map(zeroize::Zeroizing::new) else {
+        bail!("{CA_CONFIG}: no PIN for the CA's token: set {env} or name a pin_file");
+    };
     let signer = crate::token::ca_key::TokenCaKey::open(module, token, key, &pin)?;
     Ca::with_key(Ca::read_chain(chain)?, chain, Box::new(signer))
 }

@@ -450,20 +450,11 @@ fn make(job: &Job, ca: &ca_source::SigningCa, out_b: &Path) -> Result<Signed, Si
         .transpose()
         .map_err(|e| one("issue_failed", e))?;
     Ok(Signed {
-        application: app.clone(),
-        product_id: job.product.id.clone(),
-        serial: job.serial(),
-        subject,
-        not_before: job.not_before,
-        not_after: job.not_after,
-        cert_der,
-        cert_file,
         p12_file,
         download_password_hash,
         download_expires: job.download_expires(),
         keygen,
-        card_number: None,
-        secrets,
+        ..signed(job, cert_der, subject, cert_file, secrets)
     })
 }
 
@@ -512,7 +503,14 @@ pub fn certify_card(
     card_number: Option<String>,
 ) -> Result<Signed, SignError> {
     let (cert_der, subject, cert_file) = certificate(job, ca, out_b, spki)?;
-    Ok(Signed {
+    let secrets = Some(Secrets { pin, download_password: None });
+    Ok(Signed { card_number, ..signed(job, cert_der, subject, cert_file, secrets) })
+}
+
+/// A signed certificate with no PKCS#12, password, key-generation time or card: what the
+/// callers add to.
+fn signed(job: &Job, cert_der: Vec<u8>, subject: String, cert_file: String, secrets: Option<Secrets>) -> Signed {
+    Signed {
         application: job.application().clone(),
         product_id: job.product.id.clone(),
         serial: job.serial(),
@@ -525,9 +523,9 @@ pub fn certify_card(
         download_password_hash: None,
         download_expires: None,
         keygen: std::time::Duration::ZERO,
-        card_number,
-        secrets: Some(Secrets { pin, download_password: None }),
-    })
+        card_number: None,
+        secrets,
+    }
 }
 
 /// The job's key: the pooled one its reservation took, or one made now. A pooled key that

@@ -168,7 +168,6 @@ struct Station<'a> {
     opts: &'a StationOptions,
     out_rel: String,
     out_day: PathBuf,
-    modules: BTreeMap<PathBuf, Pkcs11>,
 }
 
 /// Why one job's card was not made.
@@ -191,17 +190,14 @@ impl From<SignError> for CardError {
 }
 
 impl<'a> Station<'a> {
-    fn module_for(&mut self, product: &Product) -> Result<(PathBuf, Pkcs11)> {
+    /// The card readers' module for a product (`--module` overrides), loaded once a process.
+    fn module_for(&self, product: &Product) -> Result<(PathBuf, Pkcs11)> {
         let path = match (&self.opts.module, &product.cards) {
             (Some(m), _) => m.clone(),
             (None, Some(c)) => c.module.clone(),
             (None, None) => anyhow::bail!("{} is not a card product", product.id),
         };
-        if let Some(m) = self.modules.get(&path) {
-            return Ok((path, m.clone()));
-        }
         let m = token::module(&path)?;
-        self.modules.insert(path.clone(), m.clone());
         Ok((path, m))
     }
 
@@ -266,7 +262,7 @@ pub fn personalise(opts: &StationOptions) -> Result<StationReport> {
     crate::recovery::recover(&mut ledger, &opts.out_dir, &opts.state_dir)?;
     let out_rel = day_folder(opts.as_of);
     let out_day = opts.out_dir.join(&out_rel);
-    let mut st = Station { config: &config, ca, card_key, transport, opts, out_rel, out_day, modules: BTreeMap::new() };
+    let st = Station { config: &config, ca, card_key, transport, opts, out_rel, out_day };
     let mut report = StationReport { out_dir: st.out_day.clone(), ..Default::default() };
 
     // What a stopped session left: wipe each claimed token that is present.
@@ -318,6 +314,9 @@ pub fn personalise(opts: &StationOptions) -> Result<StationReport> {
         blanks.insert(path, found);
     }
     let jobs = ledger.pending_card_jobs()?;
+    // Holds do not change during a session: read once, not per card.
+    let held: BTreeMap<String, crate::status::Hold> =
+        ledger.holds()?.into_iter().map(|h| (h.application_id.clone(), h)).collect();
     let mut done_now: Vec<(issue::Signed, Vec<Prepared>)> = Vec::new();
     let limit = opts.limit.unwrap_or(usize::MAX);
     for job in jobs.iter().take(limit) {
@@ -327,7 +326,7 @@ pub fn personalise(opts: &StationOptions) -> Result<StationReport> {
         let (path, m) = st.module_for(product)?;
         let stock = blanks.entry(path).or_default();
         let mut taken_label = stock.last().map(|t| t.label.clone());
-        match personalise_job(&mut st, &mut ledger, &m, stock, job, product, cards)? {
+        match personalise_job(&st, &mut ledger, &m, stock, job, product, cards, &held)? {
             JobOutcome::Done(signed, letters) => {
                 report.blank_labels.insert(signed.application.id.clone(), taken_label.take().unwrap_or_default());
                 done_now.push((*signed, letters))
@@ -377,14 +376,16 @@ enum JobOutcome {
 }
 
 /// One job on the next token of `stock`; `Err` when the run itself failed.
+#[allow(clippy::too_many_arguments)]
 fn personalise_job(
-    st: &mut Station,
+    st: &Station,
     ledger: &mut Ledger,
     m: &Pkcs11,
     stock: &mut Vec<TokenRef>,
     job: &CardJob,
     product: &Product,
     cards: &crate::product::Cards,
+    held: &BTreeMap<String, crate::status::Hold>,
 ) -> Result<JobOutcome> {
     let waits = |ledger: &mut Ledger, why: String| -> Result<JobOutcome> {
         ledger.card_job_failed(&job.application_id, &why)?;
@@ -402,7 +403,7 @@ fn personalise_job(
             format!("the application is {} now: no card is made unless it is accepted", stored.status),
         );
     }
-    if let Some(hold) = ledger.holds()?.into_iter().find(|h| h.application_id == job.application_id) {
+    if let Some(hold) = held.get(&job.application_id) {
         return waits(ledger, format!("held for staff: {}: {}", hold.code, hold.detail));
     }
     let app: Application = stored.application;

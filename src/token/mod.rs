@@ -74,22 +74,3 @@ pub fn token_labelled(m: &Pkcs11, label: &str) -> Result<TokenRef> {
 pub fn auth_pin(pin: &str) -> AuthPin {
     AuthPin::new(pin.into())
 }
-
-/// Reads a PIN from the environment variable `env`, or else the first line of `file`.
-pub fn read_pin(env: Option<&str>, file: Option<&Path>, what: &str) -> Result<zeroize::Zeroizing<String>> {
-    if let Some(v) = env.and_then(|e| std::env::var(e).ok()) {
-        return Ok(zeroize::Zeroizing::new(v));
-    }
-    match file {
-        Some(f) => {
-            let text = zeroize::Zeroizing::new(
-                std::fs::read_to_string(f).with_context(|| format!("cannot read the {what} file {}", f.display()))?,
-            );
-            Ok(zeroize::Zeroizing::new(text.lines().next().unwrap_or_default().to_string()))
-        }
-        None => match env {
-            Some(e) => anyhow::bail!("no {what}: set {e}"),
-            None => anyhow::bail!("no {what} is configured"),
-        },
-    }
-}
