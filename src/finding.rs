@@ -160,6 +160,13 @@ impl Code {
         }
     }
 
+    /// The CA's own work, not the applicant's: a scan staff lost or could not read, a My
+    /// Number staff did not mask. It goes to the staff queue and never into a notice to the
+    /// applicant (nor starts the refund clock, which runs from the first notice sent).
+    pub fn is_staff_work(self) -> bool {
+        matches!(self, Code::ScanMissing | Code::ScanUnreadable | Code::MyNumberMaskMissing)
+    }
+
     /// The weight a finding of this code has when found on the application's own row.
     pub fn default_severity(self) -> Severity {
         match self {
@@ -210,6 +217,11 @@ impl Finding {
     }
 
     /// `code` or `code:detail`, as the contract writes reasons.
+    /// A deficiency the applicant is told about and must cure (not a warning, not staff work).
+    pub fn is_for_applicant(&self) -> bool {
+        self.severity != Severity::Warning && !self.code.is_staff_work()
+    }
+
     pub fn reason(&self) -> String {
         match &self.detail {
             Some(d) => format!("{}:{d}", self.code),
@@ -255,6 +267,15 @@ mod tests {
         assert_eq!(Code::NonJisCharacter.default_severity(), Severity::Warning);
         assert_eq!(Code::MissingDocument.default_severity(), Severity::Deficient);
         assert!(Severity::Reject > Severity::Deficient && Severity::Deficient > Severity::Warning);
+    }
+
+    #[test]
+    fn scans_and_masks_are_staff_work_and_never_the_applicants() {
+        let staff: Vec<&str> = Code::ALL.iter().filter(|c| c.is_staff_work()).map(|c| c.as_str()).collect();
+        assert_eq!(staff, ["scan_missing", "scan_unreadable", "my_number_mask_missing"]);
+        assert!(!Finding::new(Code::ScanMissing, Some("a.pdf"), "x").is_for_applicant());
+        assert!(Finding::new(Code::StaleDocument, Some("seal_certificate"), "x").is_for_applicant());
+        assert!(!Finding::new(Code::NonJisCharacter, Some("name_kanji"), "x").is_for_applicant(), "a warning");
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod fsio;
 pub mod fuzzing;
 pub mod intake;
 pub mod issue;
+pub mod jpaddress;
 pub mod jpdate;
 pub mod ledger;
 pub mod letters;

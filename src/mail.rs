@@ -1,5 +1,6 @@
-//! The mails certbatch sends: a small RFC 5322 / MIME builder on top of `mail-builder`, and the
-//! four Japanese notices (download URL, review result, deficiency, expiry).
+//! The mails certbatch sends: a small RFC 5322 / MIME builder on top of `mail-builder`, the
+//! download-URL and expiry notices, and mails worded by a template (review results, issue
+//! mails with attachments, notices after issue).
 //!
 //! Headers are 7-bit: the Japanese display name and subject become RFC 2047 encoded-words, folded
 //! by `mail-builder`. The body is `text/plain; charset=utf-8`; `mail-builder` picks base64 or
@@ -9,10 +10,12 @@
 //! only by post (seed 001 §4.5).
 
 use anyhow::{bail, Context, Result};
-use chrono::{DateTime, Datelike, FixedOffset};
+use chrono::{DateTime, FixedOffset};
 use mail_builder::headers::address::Address;
+use mail_builder::headers::content_type::ContentType;
 use mail_builder::headers::message_id::MessageId;
 use mail_builder::headers::raw::Raw;
+use mail_builder::mime::{BodyPart, MimePart};
 use mail_builder::MessageBuilder;
 
 /// Who the mail is from.
@@ -34,17 +37,23 @@ pub struct Mail {
     /// Plain text, Japanese. Line ends may be LF or CRLF; the output is CRLF either way.
     pub body: String,
     pub date: DateTime<FixedOffset>,
+    /// Files after the text (the mail becomes multipart/mixed).
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file a mail carries: a server certificate and its chain, as PEM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 pub const SUBJECT_DOWNLOAD_URL: &str = "電子証明書ダウンロードURLのお知らせ";
-pub const SUBJECT_REVIEW_ACCEPTED: &str = "審査結果のお知らせ";
-pub const SUBJECT_REVIEW_DEFICIENT: &str = "審査結果のお知らせ（不備のお知らせ）";
 pub const SUBJECT_EXPIRY: &str = "電子証明書有効期限のお知らせ";
 
 /// Days the download URL stays valid after issue.
 pub const DOWNLOAD_VALID_DAYS: u32 = 30;
-/// Months after the notice after which a still-deficient application is refunded.
-pub const DEFICIENCY_REFUND_MONTHS: u32 = 3;
 
 /// Builds the RFC 5322 message: From, To, Subject, Date (with the mail's own offset, e.g.
 /// +0900), Message-ID (`<hash@domain>` of the mail's contents), MIME-Version, Content-Type text/plain; charset=utf-8,
@@ -64,16 +73,36 @@ pub fn build(sender: &Sender, mail: &Mail) -> Result<Vec<u8>> {
     }
 
     let body = normalize_body(&mail.body);
-    let bytes = MessageBuilder::new()
+    for a in &mail.attachments {
+        check_header_text("attachment name", &a.file_name)?;
+        if !a.file_name.is_ascii() || a.file_name.contains(['/', '\\', '"']) {
+            bail!("attachment name {:?} must be a plain ASCII file name", a.file_name);
+        }
+    }
+    let mut builder = MessageBuilder::new()
         .from(Address::new_address(Some(sender.name.clone()), sender.address.clone()))
         .to(Address::new_address(Some(mail.to_name.clone()), mail.to_address.clone()))
         .subject(mail.subject.clone())
         .header("Date", Raw::new(mail.date.to_rfc2822()))
         .message_id(MessageId::new(message_id(&sender.domain, mail)))
-        .header("MIME-Version", Raw::new("1.0"))
-        .text_body(body)
-        .write_to_vec()
-        .context("writing the mail")?;
+        .header("MIME-Version", Raw::new("1.0"));
+    if mail.attachments.is_empty() {
+        builder = builder.text_body(body);
+    } else {
+        // mail-builder draws a random boundary unless the part names one: named from the
+        // Message-ID, a rerun writes the same bytes.
+        let boundary = format!("certbatch-{}", &message_id(&sender.domain, mail)[..32]);
+        let mut parts = vec![MimePart::new("text/plain", BodyPart::Text(body.into()))];
+        for a in &mail.attachments {
+            parts.push(
+                MimePart::new(a.content_type.clone(), BodyPart::Binary(a.bytes.clone().into()))
+                    .attachment(a.file_name.clone()),
+            );
+        }
+        let mixed = ContentType::new("multipart/mixed").attribute("boundary", boundary);
+        builder = builder.body(MimePart::new(mixed, BodyPart::Multipart(parts)));
+    }
+    let bytes = builder.write_to_vec().context("writing the mail")?;
     Ok(bytes)
 }
 
@@ -123,68 +152,8 @@ pub fn download_url_mail(
             subject: SUBJECT_DOWNLOAD_URL.into(),
             body: b,
             date,
+            attachments: Vec::new(),
         },
-    )
-}
-
-/// 審査結果のお知らせ. Accepted: the next steps (payment, then issue). Not accepted: 不備のお知らせ
-/// listing each reason, what to send, and the refund after 3 months from this notice.
-/// `reasons` must be non-empty exactly when the application is not accepted.
-pub fn review_result_mail(
-    sender: &Sender,
-    to_name: &str,
-    to_address: &str,
-    application_id: &str,
-    accepted: bool,
-    reasons: &[String],
-    date: DateTime<FixedOffset>,
-) -> Result<Vec<u8>> {
-    check_application_id(application_id)?;
-    if accepted && !reasons.is_empty() {
-        bail!("an accepted application has no deficiency reasons ({} given)", reasons.len());
-    }
-    if !accepted && reasons.iter().all(|r| r.trim().is_empty()) {
-        bail!("a deficiency notice needs at least one reason");
-    }
-    let mut b = letter_head(to_name, application_id);
-    b.push_str("このたびは電子証明書をお申し込みいただき、誠にありがとうございます。\n");
-    let subject = if accepted {
-        b.push_str(
-            "お申し込みの内容と書類を審査いたしました結果、お申し込みを受理いたしましたのでお知らせします。\n\n\
-             ■今後の流れ\n\
-             1. 料金のお支払い\n\
-             \u{3000}お支払い方法と金額は、別途ご案内いたします。お振込みの際は、お申し込みコードをご確認ください。\n\
-             2. 電子証明書の発行\n\
-             \u{3000}お支払いを確認したのち、電子証明書を発行いたします。\n\
-             3. ダウンロードのご案内\n\
-             \u{3000}発行後、ダウンロードURLをメールでお知らせします。\n\
-             \u{3000}ダウンロードに必要なパスワードとPINコードは、別途郵送にてお届けします。\n",
-        );
-        SUBJECT_REVIEW_ACCEPTED
-    } else {
-        b.push_str(
-            "お申し込みの内容と書類を審査いたしましたところ、下記の不備がございましたのでお知らせします。\n\n\
-             ■不備の内容\n",
-        );
-        for (i, reason) in reasons.iter().filter(|r| !r.trim().is_empty()).enumerate() {
-            b.push_str(&format!("{}. {}\n", i + 1, one_line(reason)));
-        }
-        b.push_str(&format!(
-            "\n■ご対応のお願い\n\
-             上記の不備を訂正した申込書、または不足している書類を、お申し込みコード（{application_id}）を\
-             明記のうえ、お申し込み先までご郵送ください。\n\
-             訂正・追加の書類が届きましたら、あらためて審査いたします。\n\n\
-             ■ご注意\n\
-             本通知の日付（{notice}）から{DEFICIENCY_REFUND_MONTHS}か月を過ぎても書類が揃わない場合は、\
-             お申し込みを取り消し、お支払いいただいた料金を返金いたします。\n",
-            notice = japanese_date(&date),
-        ));
-        SUBJECT_REVIEW_DEFICIENT
-    };
-    b.push_str(&letter_foot(sender));
-    build(
-        sender,
-        &Mail { to_name: to_name.into(), to_address: to_address.into(), subject: subject.into(), body: b, date },
     )
 }
 
@@ -225,7 +194,14 @@ pub fn expiry_notice_mail(
     b.push_str(&letter_foot(sender));
     build(
         sender,
-        &Mail { to_name: to_name.into(), to_address: to_address.into(), subject: SUBJECT_EXPIRY.into(), body: b, date },
+        &Mail {
+            to_name: to_name.into(),
+            to_address: to_address.into(),
+            subject: SUBJECT_EXPIRY.into(),
+            body: b,
+            date,
+            attachments: Vec::new(),
+        },
     )
 }
 
@@ -247,7 +223,51 @@ pub fn template_mail(
     b.push_str(&notice_foot(sender));
     build(
         sender,
-        &Mail { to_name: to_name.into(), to_address: to_address.into(), subject: subject.into(), body: b, date },
+        &Mail {
+            to_name: to_name.into(),
+            to_address: to_address.into(),
+            subject: subject.into(),
+            body: b,
+            date,
+            attachments: Vec::new(),
+        },
+    )
+}
+
+/// A mail worded by a product's template (`pipelines/letters/<product>/mail_*.toml`): the
+/// application code, the filled paragraphs, the template's footer lines, then the sender.
+#[allow(clippy::too_many_arguments)]
+pub fn worded_mail(
+    sender: &Sender,
+    to_name: &str,
+    to_address: &str,
+    application_id: &str,
+    subject: &str,
+    paragraphs: &[String],
+    footer: &[String],
+    attachments: Vec<Attachment>,
+    date: DateTime<FixedOffset>,
+) -> Result<Vec<u8>> {
+    check_application_id(application_id)?;
+    let mut b = format!("お申し込みコード：{application_id}\n\n");
+    b.push_str(&paragraphs.join("\n\n"));
+    b.push('\n');
+    if !footer.is_empty() {
+        b.push('\n');
+        b.push_str(&footer.join("\n"));
+        b.push('\n');
+    }
+    b.push_str(&format!("\n──────────────────\n{}\n──────────────────\n", one_line(&sender.name)));
+    build(
+        sender,
+        &Mail {
+            to_name: to_name.into(),
+            to_address: to_address.into(),
+            subject: subject.into(),
+            body: b,
+            date,
+            attachments,
+        },
     )
 }
 
@@ -275,11 +295,6 @@ fn letter_foot(sender: &Sender) -> String {
     )
 }
 
-/// "2026年12月21日" from the mail's date, in its own offset.
-fn japanese_date(date: &DateTime<FixedOffset>) -> String {
-    format!("{}年{}月{}日", date.year(), date.month(), date.day())
-}
-
 /// Collapses any line breaks in a value that is shown on one line.
 fn one_line(s: &str) -> String {
     s.split(['\r', '\n']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
@@ -302,6 +317,12 @@ fn message_id(domain: &str, mail: &Mail) -> String {
     let mut h = Sha256::new();
     for part in [&mail.to_address, &mail.subject, &mail.date.to_rfc3339(), &mail.body] {
         h.update(part.as_bytes());
+        h.update([0]);
+    }
+    for a in &mail.attachments {
+        h.update(a.file_name.as_bytes());
+        h.update([0]);
+        h.update(&a.bytes);
         h.update([0]);
     }
     format!("{}@{domain}", crate::record::hex(&h.finalize()[..16]))
@@ -529,46 +550,44 @@ sys.stdout.write(mid + '\n' + body)
     }
 
     #[test]
-    fn review_accepted() {
+    fn a_worded_mail_carries_its_attachments_and_python_reads_them() {
         let s = sender();
-        let m = review_result_mail(&s, TO_NAME, TO_ADDR, APP, true, &[], date()).unwrap();
-        let p = parse(&m, &s, SUBJECT_REVIEW_ACCEPTED, &[APP, "山田 太郎 様", "受理", "お支払い", "発行"]);
-        assert!(!p.body.contains("不備"), "{}", p.body);
-        let again = review_result_mail(&s, TO_NAME, TO_ADDR, APP, true, &[], date()).unwrap();
-        assert_eq!(again, m, "a rerun writes the same bytes");
-        let other = review_result_mail(&s, TO_NAME, TO_ADDR, "AP-2", true, &[], date()).unwrap();
-        assert_ne!(
-            parse(&other, &s, SUBJECT_REVIEW_ACCEPTED, &[]).message_id,
-            p.message_id,
-            "another mail, another id"
-        );
-    }
-
-    #[test]
-    fn review_deficient_lists_reasons_and_refund() {
-        let s = long_sender();
-        let reasons = vec![
-            "印鑑登録証明書の有効期限（発行後3か月以内）が切れています。".to_string(),
-            "申込書の氏名（カナ）と本人確認書類の氏名が一致していません。".to_string(),
-        ];
-        let m = review_result_mail(&s, TO_NAME, TO_ADDR, APP, false, &reasons, date()).unwrap();
-        let p = parse(
-            &m,
-            &s,
-            SUBJECT_REVIEW_DEFICIENT,
-            &[
-                APP,
-                "山田 太郎 様",
-                "不備",
-                &format!("1. {}", reasons[0]),
-                &format!("2. {}", reasons[1]),
-                "ご郵送ください",
-                "本通知の日付（2026年11月21日）から3か月",
-                "返金",
-            ],
-        );
-        let again = review_result_mail(&s, TO_NAME, TO_ADDR, APP, false, &reasons[..1], date()).unwrap();
-        assert_ne!(parse(&again, &s, SUBJECT_REVIEW_DEFICIENT, &[]).message_id, p.message_id);
+        let pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".to_vec();
+        let attach = |name: &str| Attachment {
+            file_name: name.into(),
+            content_type: "application/x-pem-file".into(),
+            bytes: pem.clone(),
+        };
+        let paragraphs = vec!["山田 太郎 様".to_string(), "発行しました。".to_string()];
+        let footer = vec!["※送信専用".to_string()];
+        let mail = |attachments| {
+            worded_mail(&s, TO_NAME, TO_ADDR, APP, "発行のお知らせ", &paragraphs, &footer, attachments, date()).unwrap()
+        };
+        let m = mail(vec![attach("certificate.pem"), attach("chain.pem")]);
+        assert_eq!(m, mail(vec![attach("certificate.pem"), attach("chain.pem")]), "a rerun writes the same bytes");
+        assert_ne!(m, mail(vec![attach("certificate.pem")]), "another attachment, another mail");
+        let py = r#"
+import sys, email, email.policy
+m = email.message_from_bytes(sys.stdin.buffer.read(), policy=email.policy.default)
+assert not m.defects, m.defects
+assert m.get_content_type() == 'multipart/mixed', m.get_content_type()
+body = m.get_body(('plain',)).get_content()
+assert '発行しました。' in body and '※送信専用' in body and 'お申し込みコード' in body, body
+names = [(a.get_filename(), a.get_content()) for a in m.iter_attachments()]
+assert [n for n, _ in names] == ['certificate.pem', 'chain.pem'], names
+assert all(b'BEGIN CERTIFICATE' in (c if isinstance(c, bytes) else c.encode()) for _, c in names)
+"#;
+        let mut child = Command::new("python3")
+            .args(["-c", py])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        child.stdin.take().unwrap().write_all(&m).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&m));
+        let bad = Attachment { file_name: "../x.pem".into(), ..attach("x") };
+        assert!(worded_mail(&s, TO_NAME, TO_ADDR, APP, "x", &paragraphs, &[], vec![bad], date()).is_err());
     }
 
     #[test]
@@ -598,6 +617,7 @@ sys.stdout.write(mid + '\n' + body)
             subject: "テスト".repeat(20),
             body: body.clone(),
             date: date(),
+            attachments: Vec::new(),
         };
         let p = parse(&build(&s, &mail).unwrap(), &s, &mail.subject, &["一行目\n二行目\n", &"長い行".repeat(60)]);
         assert!(p.body.ends_with('\n'));
@@ -614,8 +634,6 @@ sys.stdout.write(mid + '\n' + body)
         assert!(download_url_mail(&s, TO_NAME, TO_ADDR, APP, "http://ca.example.jp/d", "令和8年", d).is_err());
         assert!(download_url_mail(&s, TO_NAME, TO_ADDR, "", url, "令和8年", d).is_err());
         assert!(download_url_mail(&s, TO_NAME, TO_ADDR, APP, url, "", d).is_err());
-        assert!(review_result_mail(&s, TO_NAME, TO_ADDR, APP, false, &[], d).is_err());
-        assert!(review_result_mail(&s, TO_NAME, TO_ADDR, APP, true, &["x".into()], d).is_err());
         let bad = Sender { domain: "bad domain".into(), ..sender() };
         assert!(expiry_notice_mail(
             &bad,

@@ -138,10 +138,15 @@ pub struct CertProfile {
     pub min_csr_rsa_bits: usize,
     /// The product's certificate policy OID (dotted).
     pub policy_oid: String,
+    /// The CA/Browser Forum's reserved policy OID for the validation done (BR 7.1.6.1:
+    /// `2.23.140.1.2.2` for organisation validated), placed before `policy_oid`.
+    #[serde(default)]
+    pub reserved_policy_oid: Option<String>,
     /// Put the applicant's email in subjectAltName.
     #[serde(default)]
     pub email_in_san: bool,
-    /// Personal data the certificate certifies: `name_kanji`, `address`, `birth_date`.
+    /// Data the certificate certifies: `name_kanji`, `address`, `birth_date` of the person;
+    /// `org_locality`, the prefecture and city of `org_address` (an OV subject's ST and L).
     #[serde(default)]
     pub certify: Vec<String>,
     /// `modern` (PBES2 AES-256, HMAC-SHA256) or `legacy` (3DES, SHA-1 MAC) for Windows
@@ -607,13 +612,24 @@ impl Product {
         if !matches!(self.profile.key_bits, 2048 | 3072 | 4096) {
             errors.push(err("profile.key_bits", "must be 2048, 3072 or 4096"));
         }
-        if self.profile.policy_oid.parse::<const_oid::ObjectIdentifier>().is_err() {
-            errors.push(err("profile.policy_oid", format!("{:?} is not a dotted OID", self.profile.policy_oid)));
+        let oids = [
+            ("profile.policy_oid", Some(&self.profile.policy_oid)),
+            ("profile.reserved_policy_oid", self.profile.reserved_policy_oid.as_ref()),
+        ];
+        for (field, oid) in oids {
+            if let Some(oid) = oid.filter(|o| o.parse::<const_oid::ObjectIdentifier>().is_err()) {
+                errors.push(err(field, format!("{oid:?} is not a dotted OID")));
+            }
         }
         for f in &self.profile.certify {
-            if !["name_kanji", "address", "birth_date"].contains(&f.as_str()) {
+            if !["name_kanji", "address", "birth_date", "org_locality"].contains(&f.as_str()) {
                 errors.push(err("profile.certify", format!("unknown item {f:?}")));
             }
+        }
+        // The prefecture and city come from the organisation's address, which must be asked.
+        let locality = self.profile.certify.iter().any(|f| f == "org_locality");
+        if locality && self.cert_types.values().any(|t| !t.required_fields.iter().any(|f| f == "org_address")) {
+            errors.push(err("profile.certify", "org_locality needs org_address among every type's required_fields"));
         }
         for (name, ct) in &self.cert_types {
             for f in &ct.certify {

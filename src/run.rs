@@ -501,6 +501,33 @@ impl BatchIssued {
             .collect()
     }
 
+    /// The certificates that travel by email (the product routes `certificate` by email),
+    /// read back from the files issuance wrote.
+    fn mailed_certificates(
+        &self,
+        pipelines: &crate::pipelines::Pipelines,
+        out_b: &Path,
+    ) -> Result<Vec<crate::letters::mails::MailedCertificate>> {
+        let mut out = Vec::new();
+        for r in &self.rows {
+            let Some(app) = self.apps.get(&r.application_id) else { continue };
+            let Some(product) = pipelines.product(&app.product) else { continue };
+            if !crate::letters::mails::mails_certificate(product, app) {
+                continue;
+            }
+            let path = out_b.join(&r.cert_file);
+            let cert_pem = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            out.push(crate::letters::mails::MailedCertificate {
+                application: app.clone(),
+                serial: r.serial.clone(),
+                not_before: DateTime::parse_from_rfc3339(&r.not_before)?,
+                not_after: DateTime::parse_from_rfc3339(&r.not_after)?,
+                cert_pem,
+            });
+        }
+        Ok(out)
+    }
+
     fn download_links(&self) -> Vec<crate::letters::mails::DownloadLink> {
         self.rows
             .iter()
@@ -515,6 +542,17 @@ impl BatchIssued {
             })
             .collect()
     }
+}
+
+/// The CA certificates a server presents with its own: the issuing CA and any
+/// intermediates, not the root (which the client already trusts), as PEM.
+fn chain_pem(ca: &crate::issue::ca::Ca) -> Result<Vec<u8>> {
+    let below_root = &ca.chain_der[..ca.chain_der.len().saturating_sub(1).max(1)];
+    let mut out = Vec::new();
+    for der in below_root {
+        out.extend(der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der)?.into_bytes());
+    }
+    Ok(out)
 }
 
 /// Runs (or checks) one batch folder.
@@ -692,8 +730,24 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         config.letters.print_files(&out_b, "notices", &printed, &notices.queued)?;
     }
     timings.mark("notices");
-    crate::letters::mails::review_mails(&out_b, &config.mail, &decisions, opts.as_of, moment)?;
+    crate::letters::mails::review_mails(
+        &out_b,
+        &config.mail,
+        &config.letters,
+        &config.pipelines,
+        &decisions,
+        opts.as_of,
+        moment,
+    )?;
     crate::letters::mails::download_mails(&out_b, &config.mail, &batch_issued.download_links())?;
+    crate::letters::mails::issued_mails(
+        &out_b,
+        &config.mail,
+        &config.letters,
+        &config.pipelines,
+        &chain_pem(&ca.ca)?,
+        &batch_issued.mailed_certificates(&config.pipelines, &out_b)?,
+    )?;
 
     timings.mark("mails");
     report::write_batch_reports(&out_b, &decisions, &summary)?;
@@ -701,7 +755,8 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     issued_rows.extend(cards_issued);
     issued_rows.sort_by(|a, b| a.application_id.cmp(&b.application_id));
     report::write_issued_csv(&out_b, &issued_rows)?;
-    report::write_staff_queue(&out_b, &ledger.holds()?, &notices.queued)?;
+    let staff = report::staff_queue::items(&ledger.holds()?, &notices.queued, &decisions);
+    report::staff_queue::write(&out_b, &staff, moment)?;
     timings.mark("reports");
     let mut accounts = report::accounts::accounts(&batch, &decisions, &screening.held_documents, &pay.accounts);
     // The batch's revocation requests and returned receipts, as the commands would take them.

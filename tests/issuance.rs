@@ -199,7 +199,7 @@ print(body)
             g1_mail.to_str().unwrap(),
             "お申し込みコード",
             "G1",
-            "https://download.demo-ca.certbatch.example/certificates/",
+            "https://download.demo-ca.certbatch.example.jp/certificates/",
         ])
         .output()
         .unwrap();

@@ -47,13 +47,14 @@ const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 /// ETSI EN 319 412-1 §5.1.4 form, e.g. `NTRJP-` + the 13-digit corporate number.
 const ORGANIZATION_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.97");
 const STREET_ADDRESS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.9");
+const STATE_OR_PROVINCE_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.8");
+const LOCALITY_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.7");
 const DESCRIPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.13");
 /// RFC 3739 §3.2.2 `id-pda-dateOfBirth`.
 const DATE_OF_BIRTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.9.1");
 const ANY_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.32.0");
 const SERVER_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.1");
 const CA_ISSUERS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.2");
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 const DEMO_ROOT_CERT: &str = "DEMO-root.crt.pem";
 const DEMO_ISSUING_CERT: &str = "DEMO-issuing.crt.pem";
@@ -188,7 +189,11 @@ pub struct EndEntity {
     /// 代理権内容: what the subject may sign for the organization.
     pub delegation: Option<String>,
     pub birth_date: Option<NaiveDate>,
-    pub policy_oid: String,
+    /// The organisation's prefecture and city (stateOrProvinceName, localityName), as an
+    /// OV server certificate's subject has them.
+    pub locality: Option<crate::jpaddress::Locality>,
+    /// Certificate policies in order (dotted): a Forum reserved OID comes first.
+    pub policy_oids: Vec<String>,
     pub crl_url: Option<String>,
     pub aia_url: Option<String>,
 }
@@ -220,6 +225,7 @@ impl Ca {
             issuer: None,
             authority_key_id: None,
             extensions: ca_extensions(None, false)?,
+            subject_key_id: true,
         };
         let root_signer = FileKey::new(&root_key);
         let root = sign(
@@ -242,6 +248,7 @@ impl Ca {
             issuer: Some(root_name),
             authority_key_id: Some(key_identifier(&root)?),
             extensions: ca_extensions(Some(0), true)?,
+            subject_key_id: true,
         };
         let issuing = sign(
             issuing_profile,
@@ -394,6 +401,7 @@ impl Ca {
             issuer: Some(self.certificate.tbs_certificate().subject().clone()),
             authority_key_id: Some(key_identifier(&self.certificate)?),
             extensions: end_entity_extensions(spec)?,
+            subject_key_id: spec.kind != CertKind::TlsServer,
         })
     }
 
@@ -451,6 +459,9 @@ struct Profile {
     /// The issuer's own subjectKeyIdentifier; `None` derives it from the signing key.
     authority_key_id: Option<OctetString>,
     extensions: Vec<Extension>,
+    /// False for a TLS server certificate: BR 7.1.2.7.6 makes subjectKeyIdentifier NOT
+    /// RECOMMENDED there (no path building starts from a leaf).
+    subject_key_id: bool,
 }
 
 impl BuilderProfile for Profile {
@@ -478,7 +489,9 @@ impl BuilderProfile for Profile {
             ..Default::default()
         };
         let mut out = self.extensions.clone();
-        out.push(extension(false, &ski)?);
+        if self.subject_key_id {
+            out.push(extension(false, &ski)?);
+        }
         out.push(extension(false, &aki)?);
         Ok(out)
     }
@@ -499,16 +512,26 @@ fn ca_extensions(path_len: Option<u8>, any_policy: bool) -> der::Result<Vec<Exte
     Ok(out)
 }
 
-/// C, then O and organizationIdentifier when given, then CN (X.500 order, most general first).
+/// C, ST and L, then O and organizationIdentifier when given, then CN (X.500 order, most
+/// general first, as BR 7.1.4.2 lists them).
 fn end_entity_subject(spec: &EndEntity) -> Result<Name> {
     let mut atvs = vec![(COUNTRY_NAME, printable("C", "JP")?)];
+    if let Some(l) = &spec.locality {
+        atvs.push((STATE_OR_PROVINCE_NAME, utf8("ST", bounded("ST", &l.prefecture, UB_NAME)?)?));
+        atvs.push((LOCALITY_NAME, utf8("L", bounded("L", &l.city, UB_NAME)?)?));
+    }
     if let Some(o) = &spec.organization {
         atvs.push((ORGANIZATION_NAME, utf8("O", bounded("O", o, UB_NAME)?)?));
     }
     if let Some(id) = &spec.organization_identifier {
         atvs.push((ORGANIZATION_IDENTIFIER, printable("organizationIdentifier", id)?));
     }
-    atvs.push((COMMON_NAME, printable_or_utf8("CN", bounded("CN", &spec.common_name, UB_NAME)?)?));
+    // An organisation-validated server certificate names its domains in subjectAltName
+    // only: BR 7.1.2.7.4 makes commonName NOT RECOMMENDED there.
+    let ov_server = spec.kind == CertKind::TlsServer && spec.organization.is_some() && spec.locality.is_some();
+    if !ov_server {
+        atvs.push((COMMON_NAME, printable_or_utf8("CN", bounded("CN", &spec.common_name, UB_NAME)?)?));
+    }
     name(atvs)
 }
 
@@ -552,12 +575,9 @@ fn end_entity_extensions(spec: &EndEntity) -> Result<Vec<Extension>> {
             if let Some((field, _)) = personal.iter().find(|(_, set)| *set) {
                 bail!("{field} has no place in a TLS server certificate");
             }
-            let usages = if spec.public_key.algorithm.oid == RSA_ENCRYPTION {
-                KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment
-            } else {
-                KeyUsages::DigitalSignature.into()
-            };
-            out.push(extension(true, &KeyUsage(usages))?);
+            // digitalSignature alone, for RSA keys too: BR 7.1.2.7.11 makes keyEncipherment
+            // NOT RECOMMENDED (TLS 1.3 has no RSA key transport).
+            out.push(extension(true, &KeyUsage(KeyUsages::DigitalSignature.into()))?);
             out.push(extension(false, &ExtendedKeyUsage(vec![SERVER_AUTH]))?);
             for dns in &spec.dns_names {
                 let ia5 =
@@ -566,12 +586,17 @@ fn end_entity_extensions(spec: &EndEntity) -> Result<Vec<Extension>> {
             }
         }
     }
-    let policy = ObjectIdentifier::new(&spec.policy_oid)
-        .map_err(|e| anyhow!("the policy OID {:?} is not an OID: {e}", spec.policy_oid))?;
-    out.push(extension(
-        false,
-        &CertificatePolicies(vec![PolicyInformation { policy_identifier: policy, policy_qualifiers: None }]),
-    )?);
+    ensure!(!spec.policy_oids.is_empty(), "a certificate needs a policy OID");
+    let policies = spec
+        .policy_oids
+        .iter()
+        .map(|oid| {
+            let policy_identifier =
+                ObjectIdentifier::new(oid).map_err(|e| anyhow!("the policy OID {oid:?} is not an OID: {e}"))?;
+            Ok(PolicyInformation { policy_identifier, policy_qualifiers: None })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    out.push(extension(false, &CertificatePolicies(policies))?);
     if !general_names.is_empty() {
         // Non-critical: the subject is never empty (RFC 5280 §4.2.1.6).
         out.push(extension(false, &SubjectAltName(general_names))?);
@@ -883,7 +908,8 @@ mod tests {
             address: Some("東京都千代田区千代田1-1".into()),
             delegation: Some("当社を代理して契約書に署名する権限（金額の上限なし）".into()),
             birth_date: NaiveDate::from_ymd_opt(1980, 4, 1),
-            policy_oid: POLICY.into(),
+            locality: None,
+            policy_oids: vec![POLICY.into()],
             crl_url: Some("http://crl.example.jp/demo-issuing.crl".into()),
             aia_url: Some("http://repo.example.jp/demo-issuing.crt".into()),
         }
@@ -894,7 +920,9 @@ mod tests {
             serial: serial(2),
             kind: CertKind::TlsServer,
             common_name: "www.example.co.jp".into(),
-            organization: None,
+            organization: Some("セコム株式会社".into()),
+            locality: Some(crate::jpaddress::Locality { prefecture: "東京都".into(), city: "渋谷区".into() }),
+            policy_oids: vec!["2.23.140.1.2.2".into(), POLICY.into()],
             organization_identifier: None,
             email: None,
             dns_names: vec!["www.example.co.jp".into(), "example.co.jp".into()],
@@ -902,7 +930,8 @@ mod tests {
             address: None,
             delegation: None,
             birth_date: None,
-            not_after: jst(2027, 6, 9, 23, 59, 59),
+            // 199 days with both ends (SC081v3's 200, one under as the BRs recommend).
+            not_after: jst(2027, 6, 7, 9, 59, 59),
             ..gid_spec()
         }
     }
@@ -943,6 +972,16 @@ mod tests {
                 assert!(ok, "cannot install pkilint: {out}");
             }
         });
+    }
+
+    /// `lint_cabf_serverauth_cert -t OV-FINAL-CERTIFICATE` at WARNING; empty when clean.
+    fn pkilint_ov(cert: &Path) -> String {
+        ensure_pkilint();
+        let (ok, out) =
+            run("lint_cabf_serverauth_cert", &["lint", "-t", "OV-FINAL-CERTIFICATE", "-s", "WARNING", path_str(cert)]);
+        let out = out.trim().to_string();
+        assert_eq!(ok, out.is_empty(), "status and output disagree: {out}");
+        out
     }
 
     /// pkilint findings at WARNING or above; empty when clean. pkilint exits non-zero exactly
@@ -1070,20 +1109,27 @@ mod tests {
         assert!(sda.contains("dateOfBirth") || sda.contains(":1.3.6.1.5.5.7.9.1"), "{sda}");
         assert!(sda.contains("GENERALIZEDTIME   :19800401120000Z"), "{sda}");
 
-        let (ok, text) = run("openssl", &["x509", "-in", path_str(&tls), "-noout", "-text"]);
+        let (ok, text) = run(
+            "openssl",
+            &["x509", "-in", path_str(&tls), "-noout", "-text", "-nameopt", "utf8,sep_comma_plus_space"],
+        );
         assert!(ok, "{text}");
         for want in [
-            "Subject: C = JP, CN = www.example.co.jp",
-            "Digital Signature, Key Encipherment",
+            "Subject: C=JP, ST=東京都, L=渋谷区, O=セコム株式会社\n",
+            "Digital Signature\n",
             "TLS Web Server Authentication",
             "DNS:www.example.co.jp, DNS:example.co.jp",
+            "Policy: 2.23.140.1.2.2\n",
         ] {
             assert!(text.contains(want), "missing {want:?} in\n{text}");
         }
 
-        for cert in [&root, &issuing, &gid, &tls] {
+        for cert in [&root, &issuing, &gid] {
             assert_eq!(lint(cert), "", "pkilint on {}", cert.display());
         }
+        // A server certificate answers to the Forum's profile, which replaces some of RFC
+        // 5280's recommendations (no subjectKeyIdentifier in a leaf).
+        assert_eq!(pkilint_ov(&tls), "", "pkilint OV-FINAL-CERTIFICATE");
         assert_eq!(lint_chain(&root, &issuing), "", "pkilint root -> issuing");
         assert_eq!(lint_chain(&issuing, &gid), "", "pkilint issuing -> G-ID");
         assert_eq!(lint_chain(&issuing, &tls), "", "pkilint issuing -> TLS");
@@ -1228,7 +1274,7 @@ mod tests {
             (EndEntity { serial: vec![0x80; 16], ..gid_spec() }, "must be positive"),
             (EndEntity { serial: vec![0x00, 0x01], ..gid_spec() }, "must not be zero"),
             (EndEntity { serial: vec![0x01; 21], ..gid_spec() }, "1 to 20 bytes"),
-            (EndEntity { policy_oid: "not-an-oid".into(), ..gid_spec() }, "is not an OID"),
+            (EndEntity { policy_oids: vec!["not-an-oid".into()], ..gid_spec() }, "is not an OID"),
             (EndEntity { email: Some("山田@example.jp".into()), ..gid_spec() }, "not ASCII"),
             (EndEntity { organization_identifier: Some("NTRJP_40*".into()), ..gid_spec() }, "not a PrintableString"),
             (EndEntity { common_name: "x".repeat(65), ..gid_spec() }, "at most 64"),

@@ -132,8 +132,8 @@ pub struct SigningCa {
 
 fn demo_urls() -> (Option<String>, Option<String>) {
     (
-        Some("http://demo-ca.certbatch.example/publish/issuing-ca.crl".into()),
-        Some("http://demo-ca.certbatch.example/publish/issuing-ca.crt".into()),
+        Some("http://demo-ca.certbatch.example.jp/publish/issuing-ca.crl".into()),
+        Some("http://demo-ca.certbatch.example.jp/publish/issuing-ca.crt".into()),
     )
 }
 

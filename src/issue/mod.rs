@@ -284,7 +284,12 @@ fn end_entity(job: &Job, ca: &ca_source::SigningCa, spki: spki::SubjectPublicKey
         address: certifies(&profile.certify, "address").then(|| app.address.clone()),
         delegation: if certifies(&type_certifies, "delegation") { app.delegation.clone() } else { None },
         birth_date: certifies(&profile.certify, "birth_date").then_some(app.birth_date),
-        policy_oid: profile.policy_oid.clone(),
+        locality: if certifies(&profile.certify, "org_locality") {
+            app.org_address.as_deref().and_then(crate::jpaddress::locality)
+        } else {
+            None
+        },
+        policy_oids: profile.reserved_policy_oid.iter().chain([&profile.policy_oid]).cloned().collect(),
         crl_url: ca.crl_url.clone(),
         aia_url: ca.aia_url.clone(),
     }

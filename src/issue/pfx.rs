@@ -147,7 +147,8 @@ mod tests {
                 address: None,
                 delegation: None,
                 birth_date: None,
-                policy_oid: "1.2.392.200081.1.1.1".into(),
+                locality: None,
+                policy_oids: vec!["1.2.392.200081.1.1.1".into()],
                 crl_url: None,
                 aia_url: None,
             };

@@ -49,17 +49,7 @@ fn page(
     post: PostMethod,
     reasons: &[String],
 ) -> Letter {
-    let paragraphs = t
-        .paragraphs
-        .iter()
-        .flat_map(|p| {
-            if p.trim() == "{reasons}" {
-                reasons.iter().map(|r| format!("・{r}")).collect()
-            } else {
-                vec![fill(p, values)]
-            }
-        })
-        .collect();
+    let paragraphs = t.filled_paragraphs(values, reasons);
     Letter {
         title: fill(&t.title, values),
         address_lines: LetterKit::address_lines(to),
@@ -151,12 +141,12 @@ pub fn deficiency_letters(
             ("deadline", crate::jpdate::to_era_string(deadline)),
             ("ca_name", kit.ca_name().to_string()),
         ]);
-        let reasons: Vec<String> = d
-            .findings
-            .iter()
-            .filter(|f| f.severity != crate::finding::Severity::Warning)
-            .map(|f| f.message.clone())
-            .collect();
+        // Staff work (a scan to find or mask) is the staff queue's, never the applicant's.
+        let reasons: Vec<String> =
+            d.findings.iter().filter(|f| f.is_for_applicant()).map(|f| f.message.clone()).collect();
+        if reasons.is_empty() {
+            continue;
+        }
         let to = applicant(app);
         let letter = page(t, &values, app, &to, PostMethod::Registered, &reasons);
         let env = Envelope { id: &app.id, kind: "deficiency", post: PostMethod::Registered, to: &to };

@@ -45,6 +45,16 @@ pub const FIELDS: &[&str] = &[
     "card_post",
     // A notice's `enclosed_with` and `sent_apart` sentences: the items they name.
     "items",
+    // Mails: the download URL and how many days it works, the months documents may take,
+    // the term applied for and the days the certificate is valid (a Forum cap may make it
+    // shorter than the term), the invoice's amount and due date.
+    "download_url",
+    "download_days",
+    "overdue_months",
+    "term",
+    "valid_days",
+    "amount",
+    "due_date",
 ];
 
 /// One letter's wording.
@@ -68,6 +78,23 @@ pub struct Template {
     /// ... and for what travels apart.
     #[serde(default)]
     pub sent_apart: String,
+}
+
+impl Template {
+    /// The paragraphs filled; a paragraph that is exactly `{reasons}` becomes one line per
+    /// reason, marked `・`.
+    pub fn filled_paragraphs(&self, values: &BTreeMap<&str, String>, reasons: &[String]) -> Vec<String> {
+        self.paragraphs
+            .iter()
+            .flat_map(|p| {
+                if p.trim() == "{reasons}" {
+                    reasons.iter().map(|r| format!("・{r}")).collect()
+                } else {
+                    vec![fill(p, values)]
+                }
+            })
+            .collect()
+    }
 }
 
 /// Fills `{field}` placeholders; text from applications is inserted as text, never parsed.
@@ -139,6 +166,11 @@ impl Templates {
         "receipt_reminder",
         "refund",
         "change_done",
+        // Mails, worded per product like the letters: review results and what comes next,
+        // the download URL, the issue mail that carries a server certificate.
+        "mail_accepted",
+        "mail_deficiency",
+        "mail_issued",
     ];
 
     pub fn load_dir(dir: &Path, products: impl Iterator<Item = String>) -> Result<Templates> {

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod finance;
+pub mod staff_queue;
 pub mod summary;
 
 use crate::screen::Decision;
@@ -80,36 +81,4 @@ pub fn hold_finding(h: &crate::status::Hold) -> crate::finding::Finding {
         "発行前の確認で問題が見つかったため保留しています。原因が解消されれば次回の実行で発行します"
     };
     Finding::new(code, detail, format!("{what}（{}）", crate::text::for_display(&h.detail)))
-}
-
-/// `staff-queue.csv`: what waits for staff after this run: every held application (from
-/// this run or earlier, until it is issued or released) and every notice that could not
-/// go into the print file. `application_id,kind,reason,detail,file`.
-pub fn write_staff_queue(
-    dir: &Path,
-    holds: &[crate::status::Hold],
-    queued: &[crate::letters::writer::WrittenLetter],
-) -> Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["application_id", "kind", "reason", "detail", "file"])?;
-    for h in holds {
-        let kind = if h.sticky { "hold (release by hand)" } else { "hold (checked every run)" };
-        w.write_record([
-            csv_safe(&h.application_id),
-            kind.to_string(),
-            h.code.clone(),
-            csv_safe(&crate::text::for_display(&h.detail)),
-            String::new(),
-        ])?;
-    }
-    for l in queued {
-        w.write_record([
-            csv_safe(&l.application_id),
-            format!("{} letter", l.kind),
-            "letter_queued".to_string(),
-            csv_safe(l.queued.as_deref().unwrap_or_default()),
-            l.file.clone(),
-        ])?;
-    }
-    crate::fsio::write_output(&dir.join("staff-queue.csv"), &w.into_inner()?, false)
 }

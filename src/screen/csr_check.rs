@@ -27,7 +27,7 @@ pub fn check_csr(app: &Application, product: &Product, docs: &[ReceivedDocument]
                 Finding::new(
                     Code::InvalidDomain,
                     Some(name),
-                    format!("ドメイン「{name}」は公開TLS証明書に記載できません（{why}）"),
+                    format!("ドメイン「{name}」は公開TLS証明書に記載できません（{}）", domain_why(&why)),
                 )
                 .at(app.source.with_column("domains"))
             })
@@ -47,38 +47,79 @@ pub fn check_csr(app: &Application, product: &Product, docs: &[ReceivedDocument]
                 Some(&latest.file),
                 format!("CSRファイル「{}」がありません", latest.file),
             ),
+            // The parser's own words stay in the scan's detail for staff; the applicant reads
+            // what to do.
             _ => Finding::new(
                 Code::InvalidCsr,
                 None,
                 format!(
-                    "CSR「{}」を検証できません（{}）。CSRを作り直して送付してください",
-                    latest.file,
-                    latest.scan_detail.as_deref().unwrap_or("PKCS#10として読めないか、署名が一致しません")
+                    "お送りいただいたCSR「{}」を読み取れないか、署名を検証できません。CSRを作り直して送付してください",
+                    latest.file
                 ),
             ),
         };
         out.push(f.at(at));
         return out;
     };
-    if let Err(why) = check_key(&info.key, product.profile.min_csr_rsa_bits, CURVES) {
+    if check_key(&info.key, product.profile.min_csr_rsa_bits, CURVES).is_err() {
         out.push(
             Finding::new(
                 Code::WeakKey,
                 None,
                 format!(
-                    "CSRの鍵（{}）は使えません: {why}。RSA {}ビット以上かECDSA P-256/P-384の鍵で作り直してください",
-                    info.key, product.profile.min_csr_rsa_bits
+                    "CSRの鍵（{}）は使えません。RSA {}ビット以上かECDSA P-256/P-384の鍵で作り直してください",
+                    key_ja(&info.key),
+                    product.profile.min_csr_rsa_bits
                 ),
             )
             .at(at.clone()),
         );
     }
-    if let Err(why) = names_match(info, &app.domains) {
+    if names_match(info, &app.domains).is_err() {
+        let mut names: Vec<&str> = info.dns_names.iter().map(String::as_str).collect();
+        names.extend(info.other_names.iter().map(String::as_str));
+        if names.is_empty() {
+            names.extend(info.common_name.as_deref());
+        }
         out.push(
-            Finding::new(Code::CsrNameMismatch, None, format!("CSRの名前が申込のドメインと一致しません: {why}")).at(at),
+            Finding::new(
+                Code::CsrNameMismatch,
+                None,
+                format!(
+                    "CSRに記載された名前（{}）が、申込書のドメイン（{}）と一致しません。申込書のドメインどおりのCSRを作り直して送付してください",
+                    names.join("、"),
+                    app.domains.join("、")
+                ),
+            )
+            .at(at),
         );
     }
     out
+}
+
+/// A CSR's key as the applicant's notice names it.
+fn key_ja(key: &crate::csr::KeyInfo) -> String {
+    match key {
+        crate::csr::KeyInfo::Rsa { bits } => format!("RSA {bits}ビット"),
+        crate::csr::KeyInfo::Ec { curve } => format!("ECDSA {curve}"),
+        crate::csr::KeyInfo::Other { algorithm } => format!("アルゴリズム {algorithm}"),
+    }
+}
+
+/// Why a name cannot be in a public certificate, in the applicant's words.
+fn domain_why(english: &str) -> &'static str {
+    let e = english.to_ascii_lowercase();
+    if e.contains("public suffix") {
+        "公開サフィックスそのものか、その直下へのワイルドカードです"
+    } else if e.contains("ip address") {
+        "IPアドレスは記載できません"
+    } else if e.contains("wildcard") {
+        "ワイルドカードの位置が正しくありません"
+    } else if e.contains("internal") || e.contains("reserved") || e.contains("tld") || e.contains("suffix") {
+        "インターネット上で登録されたドメイン名ではありません"
+    } else {
+        "ドメイン名として正しくありません"
+    }
 }
 
 #[cfg(test)]

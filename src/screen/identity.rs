@@ -23,6 +23,21 @@ pub fn check_identity(app: &Application, product: &Product) -> Vec<Finding> {
             out.extend(check_jis(app, key, &value));
         }
     }
+    // An OV certificate names the organisation's prefecture and city (BR 7.1.2.7.4).
+    if product.profile.certify.iter().any(|f| f == "org_locality") {
+        if let Some(address) = app.org_address.as_deref().filter(|a| crate::jpaddress::locality(a).is_none()) {
+            out.push(
+                Finding::new(
+                    Code::InvalidField,
+                    Some("org_address"),
+                    format!(
+                        "組織の所在地「{address}」から都道府県と市区町村が読み取れません。登記事項証明書のとおり都道府県から記入してください"
+                    ),
+                )
+                .at(app.source.with_column("org_address")),
+            );
+        }
+    }
     if let Some(number) = &app.corporate_number {
         if let Err(e) = check_corporate_number(number) {
             out.push(
@@ -142,5 +157,22 @@ mod tests {
         let reasons: Vec<String> =
             check_identity(&app, p.product("gid-download").unwrap()).iter().map(Finding::reason).collect();
         assert_eq!(reasons, ["invalid_corporate_number"]);
+    }
+
+    #[test]
+    fn an_ov_product_needs_a_prefecture_and_city_in_org_address() {
+        let p = pipelines();
+        let web = p.product("passport-web").unwrap();
+        let mut app = application("W1");
+        app.product = "passport-web".into();
+        app.org_address = Some("東京都渋谷区神宮前1-5-1".into());
+        assert!(!check_identity(&app, web).iter().any(|f| f.reason() == "invalid_field:org_address"));
+        app.org_address = Some("神宮前1-5-1".into());
+        let f = check_identity(&app, web);
+        let ours: Vec<&Finding> = f.iter().filter(|f| f.reason() == "invalid_field:org_address").collect();
+        assert_eq!(ours.len(), 1, "{f:?}");
+        assert_eq!(ours[0].location.as_ref().and_then(|l| l.column.as_deref()), Some("org_address"));
+        // A product that certifies no locality does not ask.
+        assert!(check_identity(&app, p.product("gid-download").unwrap()).is_empty());
     }
 }

@@ -502,8 +502,12 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
                 status = status_of(&findings);
             }
             let mut first_notice_on = stored.and_then(|s| s.first_notice_on);
-            if status == Status::Deficient {
-                let notice = *first_notice_on.get_or_insert(as_of);
+            // The refund clock starts at the first notice the applicant is sent: a deficiency
+            // that is only staff work (a scan to find or mask) sends none.
+            if status == Status::Deficient && findings.iter().any(Finding::is_for_applicant) {
+                first_notice_on.get_or_insert(as_of);
+            }
+            if let (Status::Deficient, Some(notice)) = (status, first_notice_on) {
                 let due = add_months(notice, product.screening.documents_overdue_months);
                 if as_of > due {
                     findings.push(Finding::new(

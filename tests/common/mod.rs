@@ -677,7 +677,8 @@ pub fn employee_certificate(
         address: None,
         delegation: None,
         birth_date: None,
-        policy_oid: policy_oid.into(),
+        locality: None,
+        policy_oids: vec![policy_oid.into()],
         crl_url: None,
         aia_url: None,
     }
