@@ -23,6 +23,8 @@ pub struct Config {
     pub banks: Vec<BankProfile>,
     pub letters: LetterKit,
     pub mail: MailConfig,
+    /// The issuer of qualified invoices (`letters/invoicing.toml`).
+    pub invoicing: crate::letters::invoices::Invoicing,
 }
 
 impl std::fmt::Debug for Config {
@@ -46,7 +48,8 @@ impl Config {
             if banks_dir.is_dir() { load_profiles(&banks_dir).map_err(anyhow::Error::msg)? } else { Vec::new() };
         let mail = MailConfig::load(dir)?;
         let letters = LetterKit::load(dir, pipelines.products.keys().cloned(), mail.from_name.clone())?;
-        Ok(Config { dir: dir.to_path_buf(), pipelines, ca, banks, letters, mail })
+        let invoicing = crate::letters::invoices::Invoicing::load(dir)?;
+        Ok(Config { dir: dir.to_path_buf(), pipelines, ca, banks, letters, mail, invoicing })
     }
 }
 

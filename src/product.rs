@@ -502,7 +502,7 @@ pub const APPLICATION_FIELDS: &[&str] = &[
     "csr_file",
 ];
 
-const DELIVERY_ITEMS: &[&str] = &["pin", "download_password", "media", "card", "notice", "certificate"];
+const DELIVERY_ITEMS: &[&str] = &["pin", "download_password", "media", "card", "notice", "certificate", "invoice"];
 
 /// One problem with a product file, naming the key.
 #[derive(Debug, Clone, PartialEq, Eq)]

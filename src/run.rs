@@ -246,7 +246,7 @@ pub fn import_transfers(
     });
     report.counts = ledger.record_payments(counts.run_id, &name, &write).context("cannot record payments")?;
     let out_dir = opts.out_dir.join(&name);
-    finance_files(&ledger, &name, &out_dir, opts.as_of, moment)?;
+    finance_files(&ledger, &config, &name, &out_dir, opts.as_of, moment)?;
     crate::recovery::export_audit(&mut ledger, &opts.state_dir)?;
     Ok((report, out_dir))
 }
@@ -254,17 +254,34 @@ pub fn import_transfers(
 /// `payments.csv` of a batch and the reconciliation workbook as the ledger now stands.
 fn finance_files(
     ledger: &Ledger,
+    config: &Config,
     batch: &str,
     out_b: &Path,
     as_of: NaiveDate,
     moment: DateTime<FixedOffset>,
 ) -> Result<()> {
     crate::report::finance::write_payments_csv(out_b, &ledger.payments_of_batch(batch)?)?;
+    // Every invoice with what it states, for the workbook's invoices sheet.
+    let rows = ledger.invoices()?;
+    let apps = ledger.applications(&rows.iter().map(|r| r.application_id.clone()).collect())?;
+    let mut invoices = Vec::new();
+    for r in rows {
+        let Some(app) = apps.get(&r.application_id) else { continue };
+        let Some(product) = config.pipelines.product(&r.product) else { continue };
+        let amounts = crate::letters::invoices::amounts(&r, &app.application, product)?;
+        invoices.push(crate::report::finance::InvoiceLine {
+            number: config.invoicing.number(r.number),
+            addressee: app.application.org_name.clone().unwrap_or_else(|| app.application.name_kanji.clone()),
+            row: r,
+            amounts,
+        });
+    }
     crate::report::finance::write_reconciliation(
         out_b,
         &ledger.all_payments()?,
         &ledger.open_fee_rows()?,
         &ledger.refunds_due()?,
+        &invoices,
         as_of,
         moment,
     )
@@ -528,6 +545,14 @@ impl BatchIssued {
         Ok(out)
     }
 
+    /// The batch's invoices with what they bill for.
+    fn invoices<'a>(
+        &'a self,
+        rows: &'a [crate::ledger::payments::InvoiceRow],
+    ) -> Vec<crate::letters::invoices::Invoice<'a>> {
+        crate::letters::invoices::with_certificates(rows, &self.rows, &self.apps)
+    }
+
     fn download_links(&self) -> Vec<crate::letters::mails::DownloadLink> {
         self.rows
             .iter()
@@ -725,6 +750,14 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
             &batch_issued.notices(),
             &mut notices,
         )?;
+        let rows = ledger.invoices_of(&batch_issued.apps.keys().cloned().collect())?;
+        crate::letters::invoices::invoice_letters(
+            &config.pipelines,
+            &config.letters,
+            &config.invoicing,
+            &batch_issued.invoices(&rows),
+            &mut notices,
+        )?;
         notices.write(&config.letters, &out_b)?;
         let printed: Vec<&Prepared> = notices.printed.iter().collect();
         config.letters.print_files(&out_b, "notices", &printed, &notices.queued)?;
@@ -784,7 +817,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     }
     report::accounts::write(&out_b, &accounts)?;
     timings.mark("requests, rows.csv");
-    finance_files(&ledger, &batch.name, &out_b, opts.as_of, moment)?;
+    finance_files(&ledger, &config, &batch.name, &out_b, opts.as_of, moment)?;
     timings.mark("finance");
     crate::recovery::export_audit(&mut ledger, &opts.state_dir)?;
     timings.mark("audit log");

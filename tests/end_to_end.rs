@@ -385,11 +385,30 @@ fn deficiency_notices_and_receipt_forms_are_printed_once() {
         let out = std::process::Command::new("pdftotext").args(["-layout", p.to_str().unwrap(), "-"]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).to_string()
     };
-    // A deficiency notice for each deficient application, naming its reasons.
+    // A deficiency notice for each deficient application with something the applicant must
+    // cure, naming its reasons; a refund only where the fee is paid before issue. A scan
+    // staff lost or must mask is staff work: no notice, on the staff queue instead.
+    let queue = std::fs::read_to_string(tmp.path().join("out/2026-11-19/staff-queue.csv")).unwrap();
     for d in day.decisions.iter().filter(|d| d.status == certbatch::record::Status::Deficient) {
-        let text = pdftext(&letters.join("deficiency").join(format!("{}.pdf", d.application_id)));
+        let file = letters.join("deficiency").join(format!("{}.pdf", d.application_id));
+        if !d.findings.iter().any(|f| f.is_for_applicant()) {
+            assert!(!file.exists(), "{}: staff work sends the applicant nothing", d.application_id);
+            assert!(
+                queue.contains(&format!("{},scan (staff work),", d.application_id)),
+                "{}: {queue}",
+                d.application_id
+            );
+            continue;
+        }
+        let text = pdftext(&file);
         assert!(text.contains("不備のお知らせ") && text.contains(&d.application_id), "{}: {text}", d.application_id);
-        assert!(text.contains("返金"), "{}: the refund deadline is stated", d.application_id);
+        let paid_before = d.application_id.starts_with('G');
+        assert_eq!(text.contains("返金"), paid_before, "{}: a refund only of what was paid: {text}", d.application_id);
+        assert!(
+            !text.contains("マスク範囲") && !text.contains("スキャン"),
+            "{}: no staff work: {text}",
+            d.application_id
+        );
     }
     // A receipt form for each certificate issued with a paper notice (not the Web product's
     // email-only delivery), with its receipt deadline 30 days after issue.

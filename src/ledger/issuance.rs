@@ -449,7 +449,8 @@ pub(super) fn complete_in(tx: &rusqlite::Transaction, run_id: i64, records: &[Is
         }
         if let Some((issued, due)) = r.invoice {
             tx.execute(
-                "UPDATE fees SET invoice_issued_on = ?2, invoice_due_on = ?3
+                "UPDATE fees SET invoice_issued_on = ?2, invoice_due_on = ?3,
+                        invoice_number = (SELECT COALESCE(MAX(invoice_number), 0) + 1 FROM fees)
                  WHERE application_id = (SELECT application_id FROM issuances WHERE serial = ?1) AND invoice_issued_on IS NULL",
                 params![r.serial, issued.to_string(), due.to_string()],
             )?;

@@ -7,6 +7,7 @@ use crate::record::Application;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension};
+use std::collections::BTreeSet;
 
 /// A fee fully paid, for recognising a second payment.
 #[derive(Debug, Clone)]
@@ -28,6 +29,23 @@ pub struct PaymentRow {
     pub expected: i64,
     pub difference: i64,
     pub reason: String,
+}
+
+/// A qualified invoice as recorded with its certificate: its gapless number, days and the
+/// fee it bills (yen).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceRow {
+    pub number: i64,
+    pub application_id: String,
+    pub product: String,
+    pub issued_on: String,
+    pub due_on: String,
+    pub price: i64,
+    pub tax: i64,
+    pub extras: i64,
+    pub total: i64,
+    pub received: i64,
+    pub status: String,
 }
 
 /// An unpaid fee or open invoice, for finance.
@@ -311,30 +329,35 @@ impl Ledger {
         Ok(counts)
     }
 
-    /// Records when an invoiced application's invoice was issued and falls due.
-    pub fn set_invoice(&mut self, application_id: &str, issued: NaiveDate, due: NaiveDate) -> Result<()> {
-        self.conn.execute(
-            "UPDATE fees SET invoice_issued_on = ?2, invoice_due_on = ?3 WHERE application_id = ?1 AND invoice_issued_on IS NULL",
-            params![application_id, issued.to_string(), due.to_string()],
-        )?;
-        Ok(())
+    /// The invoices of `ids` (those that have one), by number.
+    pub fn invoices_of(&self, ids: &BTreeSet<String>) -> Result<Vec<InvoiceRow>> {
+        Ok(self.invoices()?.into_iter().filter(|i| ids.contains(&i.application_id)).collect())
     }
 
-    /// Invoiced applications issued without their invoice recorded: (id, product, issue day).
-    pub fn issued_without_invoice(&self) -> Result<Vec<(String, String, NaiveDate)>> {
+    /// Every invoice, by number.
+    pub fn invoices(&self) -> Result<Vec<InvoiceRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT f.application_id, f.product, substr(i.not_before, 1, 10) FROM fees f
-             JOIN issuances i ON i.application_id = f.application_id AND i.state = 'issued'
-             WHERE f.model = 'invoice' AND f.invoice_issued_on IS NULL",
+            "SELECT f.invoice_number, f.application_id, f.product, f.invoice_issued_on, f.invoice_due_on,
+                    f.price, f.tax, f.extras, f.due, f.received, a.status
+             FROM fees f JOIN applications a ON a.id = f.application_id
+             WHERE f.invoice_number IS NOT NULL ORDER BY f.invoice_number",
         )?;
-        let rows =
-            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, product, day) = row?;
-            out.push((id, product, day.parse().context("ledger: bad not_before")?));
-        }
-        Ok(out)
+        let rows = stmt.query_map([], |r| {
+            Ok(InvoiceRow {
+                number: r.get(0)?,
+                application_id: r.get(1)?,
+                product: r.get(2)?,
+                issued_on: r.get::<_, String>(3)?,
+                due_on: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                price: r.get(5)?,
+                tax: r.get(6)?,
+                extras: r.get(7)?,
+                total: r.get(8)?,
+                received: r.get(9)?,
+                status: r.get(10)?,
+            })
+        })?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().context("ledger: reading invoices")
     }
 
     /// A batch's `payments.csv`: every credit its statements brought and every decision its

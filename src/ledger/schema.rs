@@ -513,6 +513,21 @@ pub const MIGRATIONS: &[&str] = &[
       OR NEW.card_number IS NOT OLD.card_number OR NEW.application_id IS NOT OLD.application_id
     BEGIN SELECT RAISE(ABORT, 'a card token moves once: claimed, then personalised or spoiled'); END;
     "#,
+    // 18: qualified invoices (適格請求書) are numbered without gaps: the number is taken in
+    // the transaction that records the certificate, and never changes or goes away. Invoices
+    // recorded before this step are numbered by issue day, then application.
+    r#"
+    ALTER TABLE fees ADD COLUMN invoice_number INTEGER;
+    UPDATE fees SET invoice_number = (
+        SELECT COUNT(*) FROM fees f2
+        WHERE f2.invoice_issued_on IS NOT NULL
+          AND (f2.invoice_issued_on, f2.application_id) <= (fees.invoice_issued_on, fees.application_id))
+    WHERE invoice_issued_on IS NOT NULL;
+    CREATE UNIQUE INDEX fees_invoice_number ON fees(invoice_number) WHERE invoice_number IS NOT NULL;
+    CREATE TRIGGER fees_invoice_number_fixed BEFORE UPDATE OF invoice_number ON fees
+    WHEN OLD.invoice_number IS NOT NULL AND NEW.invoice_number IS NOT OLD.invoice_number
+    BEGIN SELECT RAISE(ABORT, 'an invoice keeps its number'); END;
+    "#,
 ];
 
 /// The step that made the audit log a chain; older entries are chained right after it.

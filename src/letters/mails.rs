@@ -72,23 +72,12 @@ fn product_values(kit: &LetterKit, product: &Product, app: &Application) -> BTre
         ("product_name", product.name_ja.clone()),
         ("ca_name", kit.ca_name().to_string()),
         ("overdue_months", product.screening.documents_overdue_months.to_string()),
-        ("term", term_name(&app.term)),
+        ("term", super::invoices::term_name(&app.term)),
     ]);
     if let Some(days) = product.notices.download_valid_days {
         v.insert("download_days", days.to_string());
     }
     v
-}
-
-/// "1y" as the applicant reads it: 1年.
-fn term_name(term: &str) -> String {
-    let t = term.trim();
-    let (years, rest) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    match (years.parse::<u32>(), rest) {
-        (Ok(y), "y") => format!("{y}年"),
-        (Ok(y), "y+30d") => format!("{y}年と30日"),
-        _ => t.to_string(),
-    }
 }
 
 /// The review mail of one decision, if it gets one.

@@ -8,6 +8,7 @@
 //! to the staff queue. Issuance never renders a page; this stage never signs.
 
 pub mod dehint;
+pub mod invoices;
 pub mod letter_pdf;
 pub mod mails;
 pub mod notices;

@@ -41,7 +41,7 @@ enum Written {
     Queued(WrittenLetter),
 }
 
-fn page(
+pub(super) fn page(
     t: &super::templates::Template,
     values: &BTreeMap<&str, String>,
     app: &Application,
@@ -62,7 +62,7 @@ fn page(
 }
 
 impl Notices {
-    fn add(&mut self, env: Envelope, letter: Letter) {
+    pub(super) fn add(&mut self, env: Envelope, letter: Letter) {
         let to = env.to.clone();
         self.pending.push(Pending { id: env.id.to_string(), kind: env.kind, post: env.post, to, letter });
     }
@@ -359,6 +359,10 @@ pub fn receipt_letters(
                     None => continue,
                 },
                 "media" => "電子証明書を格納したCD-R".to_string(),
+                "invoice" => match kit.templates().get(&app.product, item) {
+                    Some(letter) => format!("「{}」", letter.title),
+                    None => continue,
+                },
                 "card" => match product.delivery.method {
                     crate::product::DeliveryMethod::Etoken => "イートークン（eToken）".to_string(),
                     _ => "ICカード".to_string(),

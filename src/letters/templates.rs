@@ -55,6 +55,14 @@ pub const FIELDS: &[&str] = &[
     "valid_days",
     "amount",
     "due_date",
+    // Invoices: the number, the issuer and its registration number, the total, the lines
+    // per tax rate (one paragraph each, as `{tax_lines}`), where to pay.
+    "invoice_number",
+    "issuer",
+    "registration_number",
+    "total",
+    "tax_lines",
+    "payee",
 ];
 
 /// One letter's wording.
@@ -89,6 +97,11 @@ impl Template {
             .flat_map(|p| {
                 if p.trim() == "{reasons}" {
                     reasons.iter().map(|r| format!("・{r}")).collect()
+                } else if let Some(lines) = p.trim().strip_prefix('{').and_then(|k| k.strip_suffix('}')).and_then(|k| {
+                    // A list field alone in its paragraph: one paragraph per line.
+                    values.get(k).filter(|v| v.contains('\n'))
+                }) {
+                    lines.lines().map(str::to_string).collect()
                 } else {
                     vec![fill(p, values)]
                 }
@@ -171,6 +184,7 @@ impl Templates {
         "mail_accepted",
         "mail_deficiency",
         "mail_issued",
+        "invoice",
     ];
 
     pub fn load_dir(dir: &Path, products: impl Iterator<Item = String>) -> Result<Templates> {

@@ -513,6 +513,14 @@ fn write_day_files(config: &Config, ledger: &Ledger, out_day: &Path, out_rel: &s
         .collect();
     let mut letters = crate::letters::notices::Notices::default();
     crate::letters::notices::receipt_letters(&config.pipelines, &config.letters, &notices, &mut letters)?;
+    let invoices = ledger.invoices_of(&ids)?;
+    crate::letters::invoices::invoice_letters(
+        &config.pipelines,
+        &config.letters,
+        &config.invoicing,
+        &crate::letters::invoices::with_certificates(&invoices, &issued, &apps),
+        &mut letters,
+    )?;
     letters.write(&config.letters, out_day)?;
     let printed: Vec<&Prepared> = letters.printed.iter().collect();
     if !printed.is_empty() || !letters.queued.is_empty() {

@@ -112,12 +112,24 @@ fn payment_sheet(book: &mut Workbook, name: &str, rows: &[&PaymentRow]) -> Resul
     Ok(())
 }
 
+/// One qualified invoice as finance lists it.
+#[derive(Debug, Clone)]
+pub struct InvoiceLine {
+    /// As printed (`DEMO-INV-000001`).
+    pub number: String,
+    /// The company billed, or the person.
+    pub addressee: String,
+    pub row: crate::ledger::payments::InvoiceRow,
+    pub amounts: crate::letters::invoices::Amounts,
+}
+
 /// `reconciliation.xlsx`, as of `as_of` (ages are counted to that day).
 pub fn write_reconciliation(
     dir: &Path,
     payments: &[PaymentRow],
     open: &[OpenFeeRow],
     refunds: &[crate::ledger::payments::RefundDue],
+    invoices: &[InvoiceLine],
     as_of: NaiveDate,
     moment: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<()> {
@@ -181,6 +193,52 @@ pub fn write_reconciliation(
         }
     }
     filter(sheet, refunds.len(), cols.len())?;
+    sheet.autofit();
+
+    // Every qualified invoice, by number: the gapless sequence finance files.
+    let sheet = book.add_worksheet();
+    sheet.set_name("invoices")?;
+    let cols = [
+        "invoice_number",
+        "issued_on",
+        "application_id",
+        "product",
+        "addressee",
+        "taxable_amount",
+        "tax_rate",
+        "tax",
+        "total",
+        "due_on",
+        "received",
+        "status",
+    ];
+    header(sheet, &cols)?;
+    for (i, l) in invoices.iter().enumerate() {
+        let row = i as u32 + 1;
+        let date = |s: &str| s.parse::<NaiveDate>().ok();
+        sheet.write_string(row, 0, &l.number)?;
+        if let Some(d) = date(&l.row.issued_on) {
+            sheet.write_datetime_with_format(row, 1, date_cell(d)?, &date_fmt)?;
+        }
+        sheet.write_string(row, 2, csv_safe(&l.row.application_id))?;
+        sheet.write_string(row, 3, &l.row.product)?;
+        sheet.write_string(row, 4, csv_safe(&l.addressee))?;
+        // The amount the rate applies to, as the invoice states it (tax excluded or included).
+        let taxable = match l.amounts.tax_mode {
+            crate::product::TaxMode::Excluded => l.amounts.total - l.amounts.tax,
+            crate::product::TaxMode::Included => l.amounts.total,
+        };
+        sheet.write_number_with_format(row, 5, taxable as f64, &yen)?;
+        sheet.write_number(row, 6, f64::from(l.amounts.rate_percent) / 100.0)?;
+        sheet.write_number_with_format(row, 7, l.amounts.tax as f64, &yen)?;
+        sheet.write_number_with_format(row, 8, l.amounts.total as f64, &yen)?;
+        if let Some(d) = date(&l.row.due_on) {
+            sheet.write_datetime_with_format(row, 9, date_cell(d)?, &date_fmt)?;
+        }
+        sheet.write_number_with_format(row, 10, l.row.received as f64, &yen)?;
+        sheet.write_string(row, 11, &l.row.status)?;
+    }
+    filter(sheet, invoices.len(), cols.len())?;
     sheet.autofit();
     let bytes = book.save_to_buffer()?;
     crate::fsio::write_output(&dir.join("reconciliation.xlsx"), &bytes, false)

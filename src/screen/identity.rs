@@ -12,6 +12,16 @@ use crate::finding::{Code, Finding, Severity};
 use crate::product::Product;
 use crate::record::Application;
 
+/// Why a corporate number is wrong, in the applicant's words.
+fn corporate_number_why(e: &super::corporate_number::CorporateNumberError) -> String {
+    use super::corporate_number::CorporateNumberError as E;
+    match e {
+        E::NotDigit { position, .. } => format!("{position}桁目が数字ではありません"),
+        E::WrongLength { digits } => format!("{digits}桁です。法人番号は13桁です"),
+        E::WrongCheckDigit { .. } => "チェックディジット（先頭の1桁）が合いません".to_string(),
+    }
+}
+
 /// Every identity finding of `app`.
 pub fn check_identity(app: &Application, product: &Product) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -45,7 +55,8 @@ pub fn check_identity(app: &Application, product: &Product) -> Vec<Finding> {
                     Code::InvalidCorporateNumber,
                     None,
                     format!(
-                        "法人番号「{number}」が正しくありません（{e}）。登記事項証明書の法人番号を確認してください"
+                        "法人番号「{number}」が正しくありません（{}）。登記事項証明書の法人番号を確認してください",
+                        corporate_number_why(&e)
                     ),
                 )
                 .at(app.source.with_column("corporate_number")),
