@@ -103,6 +103,9 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// One application's whole story: its row, documents, decisions, payments, certificate,
+    /// invoice, card, receipt, revocation, and the letters and mails written for it.
+    Status { application_id: String },
     /// The certification authority.
     Ca {
         #[command(subcommand)]
@@ -340,6 +343,36 @@ pub fn dispatch(mut cli: Cli) -> Result<()> {
                 );
             }
             println!("{}", r.line());
+            Ok(())
+        }
+        Command::Status { application_id } => {
+            let Some(ledger) = crate::ledger::Ledger::open_read_only(&state)? else {
+                anyhow::bail!("no ledger in {}: nothing has been run there", state.display());
+            };
+            let Some(story) = ledger.story(&application_id)? else {
+                anyhow::bail!("{application_id}: no such application in the ledger of {}", state.display());
+            };
+            // The folders it appears in: its batch, the folders of its certificates, the
+            // days after issue and the card station's days (found by name).
+            let mut folders: Vec<String> = story
+                .application
+                .iter()
+                .filter(|(k, _)| *k == "batch")
+                .map(|(_, v)| v.clone())
+                .chain(story.certificates.iter().map(|c| c[5].clone()))
+                .collect();
+            if let Ok(entries) = std::fs::read_dir(&cli.out) {
+                for e in entries.flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if name.starts_with("daily-") || name.starts_with("cards-") || name.starts_with("transfers-") {
+                        folders.push(name);
+                    }
+                }
+            }
+            folders.sort();
+            folders.dedup();
+            let files = crate::report::story::files_of(&cli.out, &application_id, &folders);
+            print!("{}", crate::report::story::render(&story, &files));
             Ok(())
         }
         Command::Audit { action: AuditAction::Verify } => {

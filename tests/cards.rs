@@ -272,7 +272,9 @@ fn every_card_holds_its_key_its_certificate_and_opens_with_the_pin_of_its_letter
         String::from_utf8_lossy(&out.stdout).replace('\n', "")
     };
     assert!(
-        receipt("A1").contains("本書と同じ封筒に次のものを同封しています: ICカード、「PIN（暗証番号）について」。"),
+        receipt("A1").contains(
+            "本書と同じ封筒に次のものを同封しています: ICカード、「請求書（適格請求書）」、「PIN（暗証番号）について」。"
+        ),
         "{}",
         receipt("A1")
     );

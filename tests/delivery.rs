@@ -284,8 +284,25 @@ print(json.dumps(out, ensure_ascii=False))
     }
     assert_eq!(sheet.iter().filter(|r| r.4 > 0).count(), pdfs.len(), "one PDF per invoice of something");
 
+    // `certbatch status ID` tells one application's whole story, naming its files.
+    let story = cli_ok(tmp.path(), DAY, &["status", "PW-20261119-042"]);
+    for want in [
+        "status         issued",
+        "row            applications.xlsx, sheet applications, row 43",
+        "corporate_registry",
+        "invoice        no. 1 issued 2026-11-19, due 2026-12-31, 66000 yen",
+        "2026-11-19/mail/PW-20261119-042-issued.eml",
+        "2026-11-19/letters/invoice/PW-20261119-042.pdf",
+        " issued: ",
+    ] {
+        assert!(story.contains(want), "{want:?} in\n{story}");
+    }
+    let (code, _, err) =
+        cli(&args(tmp.path(), DAY, &["status", "XX-1"]).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(code == 1 && err.contains("XX-1: no such application"), "{code} {err}");
+
     // A rerun prints the same invoices, byte for byte.
-    let before = std::fs::read(out.join("letters/print-invoice-notices.pdf")).unwrap();
+    let before = std::fs::read(out.join("letters/print-invoice-ordinary-notices.pdf")).unwrap();
     run(tmp.path(), &samples().join(DAY), d(2026, 11, 19));
-    assert_eq!(std::fs::read(out.join("letters/print-invoice-notices.pdf")).unwrap(), before);
+    assert_eq!(std::fs::read(out.join("letters/print-invoice-ordinary-notices.pdf")).unwrap(), before);
 }

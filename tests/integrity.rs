@@ -58,12 +58,15 @@ fn one_application_that_cannot_be_lettered_never_stops_the_others() {
     day.apps.push(app("D1", "E1"));
     day.apps.push(app("D2", "E2"));
     set(&mut day, "D2", "name_kanji", "𠮷野 花子");
+    // (Thirty stale documents: the applicant's to cure. Missing scans would be staff work,
+    // which no notice lists.)
     for i in 0..30 {
-        let file = format!("D1/missing-{i}.png");
+        let file = format!("D1/stale-{i}.png");
+        write_scan(&day.dir.join("scans").join(&file), ScanKind::Png, &file);
         let mut r = Row::new();
         r.insert("application_id", s("D1"));
         r.insert("doc_type", s(["seal_certificate", "residence_certificate", "transfer_slip"][i % 3]));
-        r.insert("issued_on", V::Date(d(2026, 11, 1)));
+        r.insert("issued_on", V::Date(d(2026, 1, 1 + i as u32 % 28)));
         r.insert("file", s(&file));
         day.docs.push(r);
     }

@@ -54,7 +54,7 @@ fn an_expiry_notice_goes_once_by_letter_and_email() {
     assert!(first.contains("expiry notices 1 (A1)"), "{first}");
     let dir = tmp.path().join("out/daily-2027-10-25");
     let letter = std::process::Command::new("pdftotext")
-        .args(["-layout", dir.join("letters/print-expiry-daily.pdf").to_str().unwrap(), "-"])
+        .args(["-layout", dir.join("letters/print-expiry-ordinary-daily.pdf").to_str().unwrap(), "-"])
         .output()
         .unwrap();
     let text: String = String::from_utf8_lossy(&letter.stdout).split_whitespace().collect();
@@ -65,7 +65,8 @@ fn an_expiry_notice_goes_once_by_letter_and_email() {
     // The manifest says where the letter is printed (daily's notices have no file each).
     let manifest = std::fs::read_to_string(dir.join("letters/manifest-daily.csv")).unwrap();
     assert!(
-        manifest.contains("A1-expiry,expiry,普通郵便") && manifest.contains("letters/print-expiry-daily.pdf#page=1"),
+        manifest.contains("A1-expiry,expiry,普通郵便")
+            && manifest.contains("letters/print-expiry-ordinary-daily.pdf#page=1"),
         "{manifest}"
     );
     let eml = std::fs::read(dir.join("mail/A1-expiry.eml")).unwrap();

@@ -171,8 +171,9 @@ fn the_reconciliation_workbook_opens_in_openpyxl_with_numbers_dates_and_filters(
     let script = r#"
 import sys, datetime, openpyxl
 wb = openpyxl.load_workbook(sys.argv[1])
-assert wb.sheetnames == ["matched", "needs_attention", "open_fees", "refunds_due"], wb.sheetnames
+assert wb.sheetnames == ["matched", "needs_attention", "open_fees", "refunds_due", "invoices"], wb.sheetnames
 m = wb["matched"]
+assert [c.value for c in m[1]][:5] == ["取引ID", "入金日", "入金額", "振込依頼人名", "状況"], [c.value for c in m[1]]
 assert m.freeze_panes == "A2" and m.auto_filter.ref, (m.freeze_panes, m.auto_filter.ref)
 row = [c.value for c in m[2]]
 assert isinstance(row[1], datetime.datetime) and row[2] == 19250, row
@@ -180,8 +181,12 @@ att = wb["needs_attention"]
 names = [r[3].value for r in att.iter_rows(min_row=2)]
 assert "'=HYPERLINK(1)" in names, names  # defused as the README promises
 assert all(r[3].data_type == "s" for r in att.iter_rows(min_row=2)), "payer names are strings, never formulas"
+# An unmatched credit expected nothing: a blank cell, not 0; its status in Japanese.
+unmatched = [r for r in att.iter_rows(min_row=2) if r[3].value == "'=HYPERLINK(1)"][0]
+assert unmatched[6].value is None and unmatched[4].value == "該当なし（判断が必要）", [c.value for c in unmatched]
 o = wb["open_fees"]
-assert o.max_row == 4 and isinstance(o["D2"].value, (int, float)), o.max_row
+assert o.max_row == 4 and isinstance(o["F2"].value, (int, float)), o.max_row
+assert o["B1"].value == "申込者" and o["B2"].value, "the applicant is named"
 print("ok")
 "#;
     let out = std::process::Command::new("python3").args(["-c", script, book.to_str().unwrap()]).output().unwrap();

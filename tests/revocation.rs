@@ -319,7 +319,7 @@ for r in crl:
     let manifest = std::fs::read_to_string(root.join("out/daily-2026-11-25/letters/manifest-daily.csv")).unwrap();
     for kind in ["revocation", "revocation-company"] {
         assert!(manifest.contains(&format!("AO-20261119-030-{kind},{kind},普通郵便")), "{kind}: {manifest}");
-        let print = root.join(format!("out/daily-2026-11-25/letters/print-{kind}-daily.pdf"));
+        let print = root.join(format!("out/daily-2026-11-25/letters/print-{kind}-ordinary-daily.pdf"));
         let text = std::process::Command::new("pdftotext").args([print.to_str().unwrap(), "-"]).output().unwrap();
         let text: String = String::from_utf8_lossy(&text.stdout).split_whitespace().collect();
         assert!(text.contains("電子証明書失効通知書") && text.contains("秘密鍵の危殆化・PIN紛失"), "{kind}: {text}");

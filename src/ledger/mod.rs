@@ -16,6 +16,7 @@ pub mod payments;
 pub mod refunds;
 pub mod retention;
 pub mod schema;
+pub mod story;
 
 use crate::finding::Location;
 use crate::record::{Application, DocumentRow, Owner, Status};

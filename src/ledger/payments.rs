@@ -29,7 +29,14 @@ pub struct PaymentRow {
     pub expected: i64,
     pub difference: i64,
     pub reason: String,
+    /// A partial payment whose application a later credit paid in full: nothing is left to
+    /// do about it.
+    pub settled_later: bool,
 }
+
+/// Whether a credit's applications are now paid in full (a partial one, completed later).
+const SETTLED_LATER: &str = "(c.status = 'partial' AND EXISTS (SELECT 1 FROM fees f
+    WHERE f.application_id = c.application_ids AND f.received + f.tolerance >= f.due))";
 
 /// A qualified invoice as recorded with its certificate: its gapless number, days and the
 /// fee it bills (yen).
@@ -58,6 +65,9 @@ pub struct OpenFeeRow {
     pub since: NaiveDate,
     pub invoice_due_on: Option<NaiveDate>,
     pub status: String,
+    /// The applicant and the company, as finance looks them up.
+    pub name: String,
+    pub company: String,
 }
 
 /// A `credits` row selected as (id, source_format, account, date, amount, payer_raw,
@@ -92,6 +102,7 @@ fn payment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentRow> {
         expected: r.get(6)?,
         difference: r.get(7)?,
         reason: r.get(8)?,
+        settled_later: r.get(9)?,
     })
 }
 
@@ -365,8 +376,11 @@ impl Ledger {
     /// credit settled later by another batch shows there, not here).
     pub fn payments_of_batch(&self, batch: &str) -> Result<Vec<PaymentRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT c.id, c.date, c.amount, c.payer_raw, b.status, b.application_ids, b.expected, b.difference, b.reason
-             FROM batch_payments b JOIN credits c ON c.id = b.credit_id WHERE b.batch = ?1 ORDER BY c.date, c.id",
+            &format!(
+                "SELECT c.id, c.date, c.amount, c.payer_raw, b.status, b.application_ids, b.expected, b.difference, b.reason,
+                        {SETTLED_LATER}
+                 FROM batch_payments b JOIN credits c ON c.id = b.credit_id WHERE b.batch = ?1 ORDER BY c.date, c.id"
+            ),
         )?;
         let rows = stmt.query_map([batch], payment_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -425,7 +439,11 @@ impl Ledger {
     /// Every credit, for the reconciliation workbook.
     pub fn all_payments(&self) -> Result<Vec<PaymentRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, date, amount, payer_raw, status, application_ids, expected, difference, reason FROM credits ORDER BY date, id",
+            &format!(
+                "SELECT c.id, c.date, c.amount, c.payer_raw, c.status, c.application_ids, c.expected, c.difference, c.reason,
+                        {SETTLED_LATER}
+                 FROM credits c ORDER BY c.date, c.id"
+            ),
         )?;
         let rows = stmt.query_map([], payment_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -434,12 +452,14 @@ impl Ledger {
     /// Fees not fully received and open invoices, oldest first.
     pub fn open_fee_rows(&self) -> Result<Vec<OpenFeeRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT f.application_id, f.product, f.due, f.received, a.received_on, f.invoice_due_on, a.status
+            // A refund_due application owes nothing: its money goes back (refunds_due).
+            "SELECT f.application_id, f.product, f.due, f.received, a.received_on, f.invoice_due_on, a.status, a.data
              FROM fees f JOIN applications a ON a.id = f.application_id
-             WHERE f.received + f.tolerance < f.due AND a.status NOT IN ('rejected', 'revoked')
+             WHERE f.received + f.tolerance < f.due AND a.status NOT IN ('rejected', 'revoked', 'refund_due')
              ORDER BY a.received_on, f.application_id",
         )?;
         let rows = stmt.query_map([], |r| {
+            let app = serde_json::from_str::<Application>(&r.get::<_, String>(7)?).ok();
             Ok(OpenFeeRow {
                 application_id: r.get(0)?,
                 product: r.get(1)?,
@@ -448,6 +468,8 @@ impl Ledger {
                 since: r.get::<_, String>(4)?.parse().unwrap_or_default(),
                 invoice_due_on: r.get::<_, Option<String>>(5)?.and_then(|s| s.parse().ok()),
                 status: r.get(6)?,
+                name: app.as_ref().map(|a| a.name_kanji.clone()).unwrap_or_default(),
+                company: app.and_then(|a| a.org_name).unwrap_or_default(),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -475,7 +497,7 @@ impl Ledger {
             out.push(RefundDue {
                 id,
                 amount: yen,
-                why: format!("credit {status}"),
+                why: if status == "duplicate" { "二重入金".into() } else { "過入金".into() },
                 paid: None,
                 basis: String::new(),
                 name: payer,

@@ -36,6 +36,18 @@ pub fn post_name(post: PostMethod) -> &'static str {
     }
 }
 
+/// A post method (as a manifest writes it) in a print file's name: `restricted`,
+/// `registered`, `ordinary`, `email`.
+pub fn post_slug(written: &str) -> &'static str {
+    match post_label(written) {
+        "本人限定受取郵便（基本型）" => "restricted",
+        "簡易書留" => "registered",
+        "普通郵便" => "ordinary",
+        "電子メール" => "email",
+        _ => "other",
+    }
+}
+
 /// The `&'static` name of a post method as a manifest wrote it (`post_name`'s inverse).
 pub fn post_label(written: &str) -> &'static str {
     [PostMethod::Restricted, PostMethod::Registered, PostMethod::Ordinary, PostMethod::Email]
@@ -74,6 +86,19 @@ pub fn plan(app: &Application, product: &Product) -> Vec<PlannedLetter> {
 mod tests {
     use super::*;
     use crate::testkit::{application, pipelines};
+
+    #[test]
+    fn each_post_method_has_its_print_file_name() {
+        for (post, slug) in [
+            (PostMethod::Restricted, "restricted"),
+            (PostMethod::Registered, "registered"),
+            (PostMethod::Ordinary, "ordinary"),
+            (PostMethod::Email, "email"),
+        ] {
+            assert_eq!(post_slug(post_name(post)), slug);
+        }
+        assert_eq!(post_slug("速達"), "other");
+    }
 
     #[test]
     fn every_delivery_case_routes_as_the_rules_say() {

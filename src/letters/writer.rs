@@ -193,11 +193,15 @@ impl LetterKit {
         let dir = out_b.join("letters");
         // Where a letter without its own file is printed: `letters/<print file>#page=N`.
         let mut printed_at: std::collections::BTreeMap<(String, &'static str), String> = Default::default();
-        let mut kinds: Vec<&'static str> = letters.iter().map(|p| p.written.kind).collect();
+        // One print file per kind and post method: the post office takes 本人限定受取郵便,
+        // 簡易書留 and ordinary mail at different counters.
+        let mut kinds: Vec<(&'static str, &'static str)> =
+            letters.iter().map(|p| (p.written.kind, p.written.post)).collect();
         kinds.sort_unstable();
         kinds.dedup();
-        for kind in kinds {
-            let mut these: Vec<&&Prepared> = letters.iter().filter(|p| p.written.kind == kind).collect();
+        for (kind, post) in kinds {
+            let mut these: Vec<&&Prepared> =
+                letters.iter().filter(|p| p.written.kind == kind && p.written.post == post).collect();
             these.sort_by(|a, b| {
                 (&a.written.postal_code, &a.written.application_id)
                     .cmp(&(&b.written.postal_code, &b.written.application_id))
@@ -210,11 +214,12 @@ impl LetterKit {
             let chunks: Vec<&[&&Prepared]> = these.chunks(PRINT_PART_LETTERS).collect();
             let parts = chunks.len();
             let secret = super::routing::SECRET_LETTERS.contains(&kind);
+            let slug = super::routing::post_slug(post);
             let name = |i: usize| {
                 if parts == 1 {
-                    format!("print-{kind}-{tag}.pdf")
+                    format!("print-{kind}-{slug}-{tag}.pdf")
                 } else {
-                    format!("print-{kind}-{tag}-part{:02}.pdf", i + 1)
+                    format!("print-{kind}-{slug}-{tag}-part{:02}.pdf", i + 1)
                 }
             };
             for (i, chunk) in chunks.iter().enumerate() {

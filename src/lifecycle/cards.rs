@@ -527,13 +527,21 @@ fn write_day_files(config: &Config, ledger: &Ledger, out_day: &Path, out_rel: &s
         config.letters.print_files(out_day, "notices", &printed, &letters.queued)?;
     }
     let personalised: Vec<&CardRow> = rows.iter().filter(|r| r.status == "personalised").collect();
-    crate::fsio::write_output(&out_day.join("manifest.csv"), &manifest(config, &personalised, &apps)?, false)
+    // The invoices printed (an invoice of nothing is not), for their place in an envelope.
+    let invoiced: BTreeSet<String> =
+        invoices.iter().filter(|i| i.total > 0).map(|i| i.application_id.clone()).collect();
+    crate::fsio::write_output(&out_day.join("manifest.csv"), &manifest(config, &personalised, &apps, &invoiced)?, false)
 }
 
 /// The mailroom's list: for each personalised card, what goes in which envelope, to whom,
 /// by which post, as the product's `[delivery]` routes the card, the PIN letter and the
 /// issue notice.
-fn manifest(config: &Config, rows: &[&CardRow], apps: &BTreeMap<String, Application>) -> Result<Vec<u8>> {
+fn manifest(
+    config: &Config,
+    rows: &[&CardRow],
+    apps: &BTreeMap<String, Application>,
+    invoiced: &BTreeSet<String>,
+) -> Result<Vec<u8>> {
     use crate::product::{DeliveryMethod, Recipient};
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
@@ -556,14 +564,18 @@ fn manifest(config: &Config, rows: &[&CardRow], apps: &BTreeMap<String, Applicat
             if app.proxy_name.is_some() { &product.delivery.with_proxy } else { &product.delivery.without_proxy };
         // One envelope per recipient and post method; the card's envelope first.
         let mut envelopes: Vec<(Recipient, crate::product::PostMethod)> = Vec::new();
-        for key in ["card", "pin", "notice"] {
+        let keys: Vec<&str> = ["card", "pin", "notice", "invoice"]
+            .into_iter()
+            .filter(|k| *k != "invoice" || invoiced.contains(&app.id))
+            .collect();
+        for key in keys.iter().copied() {
             if let Some(route) = routes.get(key) {
                 if !envelopes.contains(&(route.to, route.post)) {
                     envelopes.push((route.to, route.post));
                 }
             }
         }
-        for key in ["card", "pin", "notice"] {
+        for key in keys.iter().copied() {
             let Some(route) = routes.get(key) else { continue };
             let n = envelopes.iter().position(|e| *e == (route.to, route.post)).unwrap_or(0) + 1;
             let title = |kind: &str| config.letters.templates().get(&app.product, kind).map(|t| t.title.clone());
@@ -573,6 +585,7 @@ fn manifest(config: &Config, rows: &[&CardRow], apps: &BTreeMap<String, Applicat
                     _ => ("ICカード".to_string(), String::new()),
                 },
                 "pin" => (title("pin").unwrap_or_default(), format!("letters/pin/{}.pdf", app.id)),
+                "invoice" => (title("invoice").unwrap_or_default(), format!("letters/invoice/{}.pdf", app.id)),
                 _ => (title("receipt").unwrap_or_default(), format!("letters/receipt/{}.pdf", app.id)),
             };
             let (name, postal, address) = match route.to {
@@ -581,7 +594,11 @@ fn manifest(config: &Config, rows: &[&CardRow], apps: &BTreeMap<String, Applicat
                     app.proxy_postal_code.clone().unwrap_or_default(),
                     app.proxy_address.clone().unwrap_or_default(),
                 ),
-                _ => (app.name_kanji.clone(), app.postal_code.clone(), app.address.clone()),
+                Recipient::Company => match crate::letters::notices::company(app) {
+                    Some(c) => (c.name, c.postal_code, c.address),
+                    None => (app.name_kanji.clone(), app.postal_code.clone(), app.address.clone()),
+                },
+                Recipient::Applicant => (app.name_kanji.clone(), app.postal_code.clone(), app.address.clone()),
             };
             let recipient = match route.to {
                 Recipient::Proxy => "proxy",

@@ -58,6 +58,18 @@ impl MatchStatus {
             MatchStatus::Unmatched => "unmatched",
         }
     }
+
+    /// As finance's workbook names it.
+    pub fn japanese(self) -> &'static str {
+        match self {
+            MatchStatus::Matched => "消込済み",
+            MatchStatus::Partial => "一部入金（不足）",
+            MatchStatus::Overpaid => "過入金（返金または充当）",
+            MatchStatus::Duplicate => "二重入金（返金）",
+            MatchStatus::Ambiguous => "該当候補が複数（判断が必要）",
+            MatchStatus::Unmatched => "該当なし（判断が必要）",
+        }
+    }
 }
 
 impl std::str::FromStr for MatchStatus {

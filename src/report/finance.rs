@@ -34,7 +34,7 @@ pub fn write_payments_csv(dir: &Path, rows: &[PaymentRow]) -> Result<()> {
             csv_safe(&crate::text::for_display(&r.payer_name)),
             r.status.to_string(),
             csv_safe(&r.application_ids),
-            r.expected.to_string(),
+            if has_expected(r) { r.expected.to_string() } else { String::new() },
             r.difference.to_string(),
         ])?;
     }
@@ -75,22 +75,19 @@ pub(crate) fn date_cell(d: NaiveDate) -> Result<ExcelDateTime> {
     Ok(ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?)
 }
 
+/// Whether a credit was matched to anything: an unmatched or duplicate credit has no
+/// expected amount (a blank cell, not 0; its difference is then the whole credit).
+fn has_expected(r: &PaymentRow) -> bool {
+    !r.application_ids.trim().is_empty() && !matches!(r.status, MatchStatus::Unmatched | MatchStatus::Duplicate)
+}
+
 fn payment_sheet(book: &mut Workbook, name: &str, rows: &[&PaymentRow]) -> Result<()> {
     let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
     let yen = Format::new().set_num_format("#,##0");
     let sheet = book.add_worksheet();
     sheet.set_name(name)?;
-    let cols = [
-        "transaction_id",
-        "date",
-        "amount",
-        "payer_name",
-        "status",
-        "application_ids",
-        "expected",
-        "difference",
-        "reason",
-    ];
+    // Finance reads Japanese; payments.csv keeps the contract's English names.
+    let cols = ["取引ID", "入金日", "入金額", "振込依頼人名", "状況", "申込番号", "請求額", "差額", "理由（詳細）"];
     header(sheet, &cols)?;
     for (i, r) in rows.iter().enumerate() {
         let row = i as u32 + 1;
@@ -101,9 +98,12 @@ fn payment_sheet(book: &mut Workbook, name: &str, rows: &[&PaymentRow]) -> Resul
         };
         sheet.write_number_with_format(row, 2, r.amount as f64, &yen)?;
         sheet.write_string(row, 3, csv_safe(&crate::text::for_display(&r.payer_name)))?;
-        sheet.write_string(row, 4, r.status.as_str())?;
+        let status = if r.settled_later { "消込済み（後日の入金で完済）" } else { r.status.japanese() };
+        sheet.write_string(row, 4, status)?;
         sheet.write_string(row, 5, csv_safe(&r.application_ids))?;
-        sheet.write_number_with_format(row, 6, r.expected as f64, &yen)?;
+        if has_expected(r) {
+            sheet.write_number_with_format(row, 6, r.expected as f64, &yen)?;
+        }
         sheet.write_number_with_format(row, 7, r.difference as f64, &yen)?;
         sheet.write_string(row, 8, csv_safe(&r.reason))?;
     }
@@ -123,6 +123,29 @@ pub struct InvoiceLine {
     pub amounts: crate::letters::invoices::Amounts,
 }
 
+/// Why an application's fee goes back, as finance reads it (the ledger keeps the code).
+fn refund_why_ja(why: &str) -> String {
+    match why {
+        "documents_overdue" => "書類が揃わないまま期限を過ぎた（発行前の返金）".into(),
+        "過入金" | "二重入金" => why.into(),
+        // The revocation reason the refund follows (RFC 5280 names, as revocations.csv has them).
+        code => format!("失効（{code}）による残存期間分の返金"),
+    }
+}
+
+/// An application's status as finance reads it.
+fn status_ja(status: &str) -> &str {
+    match status {
+        "accepted" => "受理（発行待ち）",
+        "deficient" => "不備（書類待ち）",
+        "issued" => "発行済み",
+        "refund_due" => "返金対象",
+        "revoked" => "失効",
+        "rejected" => "却下",
+        other => other,
+    }
+}
+
 /// `reconciliation.xlsx`, as of `as_of` (ages are counted to that day).
 pub fn write_reconciliation(
     dir: &Path,
@@ -134,8 +157,10 @@ pub fn write_reconciliation(
     moment: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<()> {
     let mut book = book_made_at(moment)?;
-    let matched: Vec<&PaymentRow> = payments.iter().filter(|p| p.status == MatchStatus::Matched).collect();
-    let attention: Vec<&PaymentRow> = payments.iter().filter(|p| p.status != MatchStatus::Matched).collect();
+    // A partial payment completed by a later credit needs no more attention.
+    let done = |p: &&PaymentRow| p.status == MatchStatus::Matched || p.settled_later;
+    let matched: Vec<&PaymentRow> = payments.iter().filter(done).collect();
+    let attention: Vec<&PaymentRow> = payments.iter().filter(|p| !done(p)).collect();
     payment_sheet(&mut book, "matched", &matched)?;
     payment_sheet(&mut book, "needs_attention", &attention)?;
 
@@ -144,31 +169,35 @@ pub fn write_reconciliation(
     let sheet = book.add_worksheet();
     sheet.set_name("open_fees")?;
     let cols = [
-        "application_id",
-        "product",
-        "status",
-        "due",
-        "received",
-        "outstanding",
-        "since",
-        "age_days",
-        "invoice_due",
-        "overdue_days",
+        "申込番号",
+        "申込者",
+        "会社",
+        "商品",
+        "申込の状況",
+        "請求額",
+        "入金済み",
+        "未収額",
+        "受付日",
+        "経過日数",
+        "請求書の支払期限",
+        "期限超過日数",
     ];
     header(sheet, &cols)?;
     for (i, r) in open.iter().enumerate() {
         let row = i as u32 + 1;
         sheet.write_string(row, 0, csv_safe(&r.application_id))?;
-        sheet.write_string(row, 1, &r.product)?;
-        sheet.write_string(row, 2, &r.status)?;
-        sheet.write_number_with_format(row, 3, r.due as f64, &yen)?;
-        sheet.write_number_with_format(row, 4, r.received as f64, &yen)?;
-        sheet.write_number_with_format(row, 5, (r.due - r.received) as f64, &yen)?;
-        sheet.write_datetime_with_format(row, 6, date_cell(r.since)?, &date_fmt)?;
-        sheet.write_number(row, 7, (as_of - r.since).num_days() as f64)?;
+        sheet.write_string(row, 1, csv_safe(&r.name))?;
+        sheet.write_string(row, 2, csv_safe(&r.company))?;
+        sheet.write_string(row, 3, &r.product)?;
+        sheet.write_string(row, 4, status_ja(&r.status))?;
+        sheet.write_number_with_format(row, 5, r.due as f64, &yen)?;
+        sheet.write_number_with_format(row, 6, r.received as f64, &yen)?;
+        sheet.write_number_with_format(row, 7, (r.due - r.received) as f64, &yen)?;
+        sheet.write_datetime_with_format(row, 8, date_cell(r.since)?, &date_fmt)?;
+        sheet.write_number(row, 9, (as_of - r.since).num_days() as f64)?;
         if let Some(due) = r.invoice_due_on {
-            sheet.write_datetime_with_format(row, 8, date_cell(due)?, &date_fmt)?;
-            sheet.write_number(row, 9, (as_of - due).num_days().max(0) as f64)?;
+            sheet.write_datetime_with_format(row, 10, date_cell(due)?, &date_fmt)?;
+            sheet.write_number(row, 11, (as_of - due).num_days().max(0) as f64)?;
         }
     }
     filter(sheet, open.len(), cols.len())?;
@@ -176,13 +205,13 @@ pub fn write_reconciliation(
 
     let sheet = book.add_worksheet();
     sheet.set_name("refunds_due")?;
-    let cols = ["id", "amount", "why", "paid", "basis", "name", "due_on"];
+    let cols = ["申込番号または取引ID", "返金額", "理由", "入金額", "計算の根拠", "返金先", "返金期日"];
     header(sheet, &cols)?;
     for (i, r) in refunds.iter().enumerate() {
         let row = i as u32 + 1;
         sheet.write_string(row, 0, csv_safe(&r.id))?;
         sheet.write_number_with_format(row, 1, r.amount as f64, &yen)?;
-        sheet.write_string(row, 2, csv_safe(&r.why))?;
+        sheet.write_string(row, 2, csv_safe(&refund_why_ja(&r.why)))?;
         if let Some(paid) = r.paid {
             sheet.write_number_with_format(row, 3, paid as f64, &yen)?;
         }
@@ -199,18 +228,18 @@ pub fn write_reconciliation(
     let sheet = book.add_worksheet();
     sheet.set_name("invoices")?;
     let cols = [
-        "invoice_number",
-        "issued_on",
-        "application_id",
-        "product",
-        "addressee",
-        "taxable_amount",
-        "tax_rate",
-        "tax",
-        "total",
-        "due_on",
-        "received",
-        "status",
+        "請求書番号",
+        "発行日",
+        "申込番号",
+        "商品",
+        "宛先",
+        "税率対象額",
+        "税率",
+        "消費税額",
+        "請求額（税込）",
+        "支払期限",
+        "入金済み",
+        "申込の状況",
     ];
     header(sheet, &cols)?;
     for (i, l) in invoices.iter().enumerate() {
@@ -236,7 +265,7 @@ pub fn write_reconciliation(
             sheet.write_datetime_with_format(row, 9, date_cell(d)?, &date_fmt)?;
         }
         sheet.write_number_with_format(row, 10, l.row.received as f64, &yen)?;
-        sheet.write_string(row, 11, &l.row.status)?;
+        sheet.write_string(row, 11, status_ja(&l.row.status))?;
     }
     filter(sheet, invoices.len(), cols.len())?;
     sheet.autofit();

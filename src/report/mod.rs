@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod finance;
 pub mod staff_queue;
+pub mod story;
 pub mod summary;
 
 use crate::screen::Decision;
