@@ -161,10 +161,11 @@ pub enum KeysAction {
 
 #[derive(Debug, Subcommand)]
 pub enum TransfersAction {
-    /// Imports statements (Zengin or bank CSV) and matches every open credit again.
+    /// Imports statements (Zengin or bank CSV) and matches every open credit again; with
+    /// `--decisions` alone, applies finance's decisions to the credits already imported.
     Import {
-        /// Statement files.
-        #[arg(required = true)]
+        /// Statement files (none when only `--decisions` is given).
+        #[arg(required_unless_present = "decisions")]
         files: Vec<PathBuf>,
         /// Read the files with this bank profile (pipelines/banks/<NAME>.toml, or `zengin`).
         #[arg(long, value_name = "NAME")]

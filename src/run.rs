@@ -85,6 +85,9 @@ pub struct IssueReport {
     pub awaiting_card: Vec<String>,
     /// Of those, how many this run queued.
     pub cards_queued: usize,
+    /// The ledger's run that reserved and issued this run's certificates (its print files
+    /// and manifest are `*-run<N>`), when there were any.
+    pub issue_run: Option<i64>,
     /// Accepted applications waiting for staff, with why.
     pub holds: Vec<Hold>,
     /// Reservations of a killed run that were voided.
@@ -408,6 +411,7 @@ fn issue_stage(
         .collect();
     let asks: Vec<_> = jobs.iter().map(|j| j.pool_ask(ca)).collect();
     let (run_id, pooled) = ledger.reserve(batch, &reservations, &asks)?;
+    report.issue_run = Some(run_id);
     // A key made on the spot counts as the pool running dry only where a pool was ever
     // filled: a CA that does not use the pool is not told about it.
     let pool_kept = ledger.pool_in_use()?;
@@ -597,7 +601,9 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         let ledger = Ledger::open_read_only(&opts.state_dir)?;
         let prior = load_prior(ledger.as_ref(), &batch, &config.pipelines, opts.as_of)?;
         let screening = screen::screen_batch(&batch, &prior, &config.pipelines, opts.as_of);
-        let summary = Summary::new(&batch, command, opts.as_of, &screening.decisions, &screening.notes);
+        let mut summary = Summary::new(&batch, command, opts.as_of, &screening.decisions, &screening.notes);
+        // Documents as the ledger counts them: sheet rows and the CSR files rows name.
+        summary.documents = screening.documents.len();
         return Ok(Outcome {
             summary,
             decisions: screening.decisions,
@@ -630,6 +636,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     // Screening.
     let mut screening = screen::screen_batch(&batch, &prior, &config.pipelines, opts.as_of);
     let mut summary = Summary::new(&batch, command, opts.as_of, &screening.decisions, &screening.notes);
+    summary.documents = screening.documents.len();
     timings.mark("screening");
     archive_documents(&opts.state_dir, &batch.dir.join("scans"), &mut screening.documents)?;
     // The archived copies are durable before the ledger records their hashes.
@@ -714,12 +721,31 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
         }
     }
     let batch_issued = BatchIssued { rows, apps };
+    // Applications decided on earlier days that this batch issued: in its screening.csv too
+    // (from the ledger's issuances, so a rerun lists them alike).
+    let decided: BTreeSet<String> = decisions.iter().map(|d| d.application_id.clone()).collect();
+    for r in batch_issued.rows.iter().filter(|r| !decided.contains(&r.application_id)) {
+        let Some(app) = batch_issued.apps.get(&r.application_id) else { continue };
+        decisions.push(Decision {
+            application_id: app.id.clone(),
+            envelope_id: app.envelope_id.clone(),
+            product: app.product.clone(),
+            status: Status::Issued,
+            findings: Vec::new(),
+            change: Change::Carried,
+            application: Some(app.clone()),
+            source: app.source.clone(),
+            first_notice_on: None,
+        });
+    }
+    summary.recount_statuses(&decisions);
     // The cards of the batch's applications, made by the card station: in `issued.csv` and
     // the count, not in this folder's notices (the station wrote those).
     let cards_issued = ledger.issued_elsewhere_for_batch(&batch.name)?;
     let counts = report::summary::IssueCounts {
         issued_in_batch: batch_issued.rows.len() + cards_issued.len(),
         issued_now: issue.issued.len(),
+        issue_run: issue.issue_run,
         awaiting_payment: issue.awaiting_payment.len(),
         awaiting_card: issue.awaiting_card.len(),
         recovered: issue.recovered,

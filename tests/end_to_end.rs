@@ -207,6 +207,15 @@ fn the_sample_days_give_exactly_their_deliberate_problems() {
         assert_eq!(row_of(&rows, id).0, "accepted", "{id} completed on day 2");
     }
     assert_eq!(not_plain(tmp.path(), "2026-11-20"), want);
+    // Every certificate the batch issued is in its screening.csv, the day-1 ones paid by
+    // day 2's transfers too, and the report counts them alike.
+    let issued = std::fs::read_to_string(tmp.path().join("out/2026-11-20/issued.csv")).unwrap();
+    for id in issued.lines().skip(1).map(|l| l.split(',').next().unwrap()) {
+        assert_eq!(row_of(&rows, id).0, "issued", "{id} in day 2's screening.csv");
+    }
+    let report = std::fs::read_to_string(tmp.path().join("out/2026-11-20/report.txt")).unwrap();
+    let n = issued.lines().count() - 1;
+    assert!(report.contains(&format!("issued {n}")) && report.contains(&format!("{n} certificates under")), "{report}");
     assert!(day2.summary.unlisted_scans.contains(&"box2/unsorted/IMG_0042.jpg".to_string()));
     // Day 2's receipts.csv and revocations.csv: two receipts for day 1's certificates and a
     // lost PIN; the CRL of the day lists that card.

@@ -167,11 +167,11 @@ import sys, datetime, openpyxl
 wb = openpyxl.load_workbook(sys.argv[1])
 ws = wb["refunds_due"]
 head = [c.value for c in ws[1]]
-assert head == ["id", "amount", "why", "paid", "basis", "name", "due_on"], head
+assert head == ["申込番号または取引ID", "返金額", "理由", "入金額", "計算の根拠", "返金先", "返金期日"], head
 rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
 assert set(rows) == {"A1", "G1"}, list(rows)
 a1 = rows["A1"]
-assert a1[1].value == 8920 and a1[3].value == 16500 and a1[2].value == "affiliation_changed", [c.value for c in a1]
+assert a1[1].value == 8920 and a1[3].value == 16500 and a1[2].value == "失効（affiliation_changed）による残存期間分の返金", [c.value for c in a1]
 assert "213" in a1[4].value and "株式会社テスト" in a1[5].value, [c.value for c in a1]
 assert isinstance(a1[6].value, datetime.datetime) and a1[6].value.date() == datetime.date(2027, 5, 19)
 assert rows["G1"][1].value == 19250

@@ -650,6 +650,43 @@ fn key_identifier(cert: &Certificate) -> Result<OctetString> {
     Ok(SubjectKeyIdentifier::try_from(tbs.subject_public_key_info().owned_to_ref())?.0)
 }
 
+/// A subject as staff read it, most specific first (RFC 4514 order): every attribute by its
+/// short name (organizationIdentifier too, which generic printers show as hex) and its text.
+pub fn subject_text(name: &Name) -> String {
+    let short = |oid: &ObjectIdentifier| match *oid {
+        COUNTRY_NAME => "C".to_string(),
+        STATE_OR_PROVINCE_NAME => "ST".to_string(),
+        LOCALITY_NAME => "L".to_string(),
+        ORGANIZATION_NAME => "O".to_string(),
+        ORGANIZATION_IDENTIFIER => "organizationIdentifier".to_string(),
+        COMMON_NAME => "CN".to_string(),
+        other => other.to_string(),
+    };
+    // certbatch writes one attribute per RDN, so attributes reversed are RDNs reversed.
+    let atvs: Vec<&AttributeTypeAndValue> = name.iter().collect();
+    atvs.into_iter()
+        .rev()
+        .map(|atv| {
+            let text = std::str::from_utf8(atv.value.value())
+                .map_or_else(|_| format!("#{}", crate::record::hex(atv.value.value())), |t| t.to_string());
+            format!("{}={}", short(&atv.oid), escape_rdn(&text))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// RFC 4514's escapes for the characters that would split a subject string.
+fn escape_rdn(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// One attribute per RDN, in the order given.
 fn name(atvs: Vec<(ObjectIdentifier, Any)>) -> Result<Name> {
     let rdns = atvs
@@ -1133,6 +1170,19 @@ mod tests {
         assert_eq!(lint_chain(&root, &issuing), "", "pkilint root -> issuing");
         assert_eq!(lint_chain(&issuing, &gid), "", "pkilint issuing -> G-ID");
         assert_eq!(lint_chain(&issuing, &tls), "", "pkilint issuing -> TLS");
+    }
+
+    #[test]
+    fn subjects_read_as_staff_write_them() {
+        let gid = end_entity_subject(&gid_spec()).unwrap();
+        assert_eq!(
+            subject_text(&gid),
+            "CN=Taro Yamada,organizationIdentifier=NTRJP-4011001040781,O=セコム株式会社,C=JP"
+        );
+        let tls = end_entity_subject(&tls_spec()).unwrap();
+        assert_eq!(subject_text(&tls), "O=セコム株式会社,L=渋谷区,ST=東京都,C=JP");
+        let odd = EndEntity { organization: Some("A, B+C".into()), ..gid_spec() };
+        assert!(subject_text(&end_entity_subject(&odd).unwrap()).contains("O=A\\, B\\+C,"));
     }
 
     #[test]

@@ -488,8 +488,9 @@ fn certificate(
             .map_err(|e| one_failure(app, "issue_failed", e.into()))?
             .tbs_certificate()
             .subject()
-            .to_string()
+            .clone()
     };
+    let subject = ca::subject_text(&subject);
     let cert_file = format!("certs/{}/cert.pem", app.id);
     crate::fsio::write_output(&out_b.join(&cert_file), pem(&cert_der).as_bytes(), false)
         .map_err(|e| one_failure(app, "output_unwritable", e))?;

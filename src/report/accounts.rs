@@ -72,8 +72,11 @@ pub fn accounts(
 ) -> Vec<Account> {
     let mut out = Vec::new();
     let key = |l: &crate::finding::Location| (l.file.clone(), l.sheet.clone().unwrap_or_default(), l.row.unwrap_or(0));
-    let by_source: BTreeMap<(String, String, usize), &Decision> =
-        decisions.iter().filter(|d| d.change != Change::Rescreened).map(|d| (key(&d.source), d)).collect();
+    let by_source: BTreeMap<(String, String, usize), &Decision> = decisions
+        .iter()
+        .filter(|d| !matches!(d.change, Change::Rescreened | Change::Carried))
+        .map(|d| (key(&d.source), d))
+        .collect();
     for a in &batch.applications {
         let (file, sheet, row) = key(&a.source);
         let (id, outcome, detail) = match by_source.get(&(file.clone(), sheet.clone(), row)) {

@@ -50,6 +50,8 @@ pub struct Summary {
 pub struct IssueCounts {
     pub issued_in_batch: usize,
     pub issued_now: usize,
+    /// The ledger run that issued them (its print files are `*-run<N>`).
+    pub issue_run: Option<i64>,
     pub awaiting_payment: usize,
     pub awaiting_card: usize,
     pub recovered: usize,
@@ -69,6 +71,7 @@ pub struct ThisRun {
     pub newly_paid: usize,
     pub already_imported: Vec<String>,
     pub issued: usize,
+    pub issue_run: Option<i64>,
     pub recovered_reservations: usize,
 }
 
@@ -99,7 +102,7 @@ impl Summary {
                 Change::Same => run.unchanged_applications += 1,
                 Change::Rescreened => run.rescreened_applications += 1,
                 Change::Corrected => run.corrected_applications += 1,
-                Change::Duplicate | Change::NotAnApplication => {}
+                Change::Duplicate | Change::NotAnApplication | Change::Carried => {}
             }
             for f in &d.findings {
                 *s.problems_by_code.entry(f.code.to_string()).or_default() += 1;
@@ -126,6 +129,7 @@ impl Summary {
     /// Counts statuses again after a later stage changed them (issuance), and the findings
     /// holds added.
     pub fn recount_statuses(&mut self, decisions: &[Decision]) {
+        self.applications = decisions.len();
         self.by_status.clear();
         self.problems_by_code.clear();
         for d in decisions {
@@ -168,6 +172,7 @@ impl Summary {
         self.demo_ca = i.demo_ca;
         let run = self.run();
         run.issued = i.issued_now;
+        run.issue_run = i.issue_run;
         run.recovered_reservations = i.recovered;
         self
     }
@@ -253,11 +258,15 @@ impl Summary {
                 );
                 let _ = writeln!(
                     o,
-                    "  credits        {} new ({} seen before); {} applications paid; {} certificates issued{}",
+                    "  credits        {} new ({} seen before); {} applications paid; {} certificates issued{}{}",
                     r.new_credits,
                     r.repeated_credits,
                     r.newly_paid,
                     r.issued,
+                    match r.issue_run {
+                        Some(n) if r.issued > 0 => format!(" in run {n} (print files and manifest *-run{n})"),
+                        _ => String::new(),
+                    },
                     if r.recovered_reservations > 0 {
                         format!("; {} reservations of an interrupted run voided", r.recovered_reservations)
                     } else {

@@ -100,6 +100,9 @@ pub enum Change {
     Duplicate,
     /// The row cannot be an application.
     NotAnApplication,
+    /// Decided on an earlier day and issued under this batch (paid since): listed with the
+    /// batch's decisions so its screening.csv names every certificate the batch issued.
+    Carried,
 }
 
 /// One application's outcome in this run.
