@@ -573,6 +573,32 @@ impl BatchIssued {
     }
 }
 
+/// `letters/manifest-media.csv`: the CD-Rs to burn and post for the batch's media
+/// certificates, each with the envelopes of its PIN letter and notice (none: no file).
+fn write_media_manifest(config: &Config, out_b: &Path, issued: &BatchIssued) -> Result<()> {
+    let parcels: Vec<crate::letters::mailroom::Parcel> = issued
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let app = issued.apps.get(&r.application_id)?;
+            let product = config.pipelines.product(&app.product)?;
+            (product.delivery.method == crate::product::DeliveryMethod::Media).then(|| {
+                crate::letters::mailroom::Parcel {
+                    application: app,
+                    card_number: String::new(),
+                    token_label: String::new(),
+                    medium_file: r.p12_file.clone(),
+                }
+            })
+        })
+        .collect();
+    if parcels.is_empty() {
+        return Ok(());
+    }
+    let csv = crate::letters::mailroom::manifest(config, &parcels, &BTreeSet::new())?;
+    crate::fsio::write_output(&out_b.join("letters/manifest-media.csv"), &csv, false)
+}
+
 /// The CA certificates a server presents with its own: the issuing CA and any
 /// intermediates, not the root (which the client already trusts), as PEM.
 fn chain_pem(ca: &crate::issue::ca::Ca) -> Result<Vec<u8>> {
@@ -785,6 +811,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
             &mut notices,
         )?;
         notices.write(&config.letters, &out_b)?;
+        write_media_manifest(&config, &out_b, &batch_issued)?;
         let printed: Vec<&Prepared> = notices.printed.iter().collect();
         config.letters.print_files(&out_b, "notices", &printed, &notices.queued)?;
     }

@@ -210,6 +210,28 @@ fn each_product_speaks_for_itself_by_mail_and_letter() {
         "subject=C=JP, ST=北海道, L=札幌市, O=有限会社ひまわり不動産"
     );
 
+    // Every notice letter of the day: Japanese, nothing internal; each print file holds one
+    // post method, as its name and the manifest say.
+    for kind in ["receipt", "deficiency", "invoice"] {
+        assert_plain(kind, &pdf_texts(&out.join("letters").join(kind)));
+    }
+    let manifest = std::fs::read_to_string(out.join("letters/manifest-notices.csv")).unwrap();
+    for line in manifest.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let (post, file) = (cells[2], cells[6]);
+        let slug = match post {
+            "本人限定受取郵便（基本型）" => "restricted",
+            "簡易書留" => "registered",
+            _ => "ordinary",
+        };
+        if let Some(print) = file.strip_prefix("letters/print-") {
+            assert!(print.starts_with(&format!("{}-{slug}-", cells[1])), "{line}");
+        }
+    }
+    // The CD-Rs of the day, each with its PKCS#12 and its envelope.
+    let media = std::fs::read_to_string(out.join("letters/manifest-media.csv")).unwrap();
+    assert!(media.lines().skip(1).any(|l| l.contains(",電子証明書を格納したCD-R,certs/GM-")), "{media}");
+
     // The card products' letters: each medium by its own name, the invoice in the envelope.
     let cards = tmp.path().join("out").join(format!("cards-{DAY}"));
     let raw = pdf_texts(&cards.join("letters/receipt"));
@@ -217,6 +239,18 @@ fn each_product_speaks_for_itself_by_mail_and_letter() {
     assert!(receipts.contains("ICカード") && receipts.contains("「請求書（適格請求書）」"), "{receipts}");
     assert!(!receipts.contains("ICカード（eToken）"), "each product its own medium");
     assert_plain("card letters", &raw);
+    let cards_manifest = std::fs::read_to_string(cards.join("manifest.csv")).unwrap();
+    let ao: Vec<&str> = cards_manifest.lines().filter(|l| l.starts_with("AO-20261119-029-")).collect();
+    assert!(
+        ao.iter().all(|l| l.starts_with("AO-20261119-029-1,") && l.ends_with(",本人限定受取郵便（基本型）")),
+        "{ao:?}"
+    );
+    let items: Vec<&str> = ao.iter().map(|l| l.split(',').nth(4).unwrap()).collect();
+    assert_eq!(
+        items,
+        ["ICカード", "PIN（暗証番号）について", "送付のお知らせ兼受領書", "請求書（適格請求書）"],
+        "seed 003: one envelope"
+    );
 }
 
 /// The invoice PDFs of a folder: application id → text.

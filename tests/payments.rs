@@ -153,6 +153,17 @@ fn transfers_import_refuses_a_bad_file_whole_and_reads_the_rest() {
         good.to_str().unwrap(),
     ]);
     assert!(stdout.contains("imported before") && stdout.contains("credits        0 new"), "{stdout}");
+    // A second statement the same day adds to the day's payments.csv; the first stays.
+    let second = tmp.path().join("second.csv");
+    std::fs::write(&second, smbc(&[("2026/11/20", 5_000, "ｽｽﾞｷ ﾊﾅｺ", 5_000)])).unwrap();
+    let root = tmp.path();
+    cli_ok(root, "2026-11-20", &["transfers", "import", second.to_str().unwrap()]);
+    let rows = std::fs::read_to_string(out.join("transfers-2026-11-20/payments.csv")).unwrap();
+    assert!(rows.contains(",matched,G1,") && rows.contains("ｽｽﾞｷ ﾊﾅｺ,unmatched,,,5000"), "{rows}");
+    // Finance's decisions alone, without a statement, are a command, not a usage error.
+    let decisions = tmp.path().join("decisions.csv");
+    std::fs::write(&decisions, "transaction_id,application_ids\n").unwrap();
+    cli_ok(root, "2026-11-20", &["transfers", "import", "--decisions", decisions.to_str().unwrap()]);
 }
 
 #[test]

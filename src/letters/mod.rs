@@ -10,6 +10,7 @@
 pub mod dehint;
 pub mod invoices;
 pub mod letter_pdf;
+pub mod mailroom;
 pub mod mails;
 pub mod notices;
 pub mod routing;

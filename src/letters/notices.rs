@@ -358,14 +358,10 @@ pub fn receipt_letters(
                     Some(letter) => format!("「{}」", letter.title),
                     None => continue,
                 },
-                "media" => "電子証明書を格納したCD-R".to_string(),
+                "media" | "card" => super::mailroom::medium_name(product.delivery.method).to_string(),
                 "invoice" => match kit.templates().get(&app.product, item) {
                     Some(letter) => format!("「{}」", letter.title),
                     None => continue,
-                },
-                "card" => match product.delivery.method {
-                    crate::product::DeliveryMethod::Etoken => "イートークン（eToken）".to_string(),
-                    _ => "ICカード".to_string(),
                 },
                 _ => continue,
             };

@@ -530,97 +530,19 @@ fn write_day_files(config: &Config, ledger: &Ledger, out_day: &Path, out_rel: &s
     // The invoices printed (an invoice of nothing is not), for their place in an envelope.
     let invoiced: BTreeSet<String> =
         invoices.iter().filter(|i| i.total > 0).map(|i| i.application_id.clone()).collect();
-    crate::fsio::write_output(&out_day.join("manifest.csv"), &manifest(config, &personalised, &apps, &invoiced)?, false)
-}
-
-/// The mailroom's list: for each personalised card, what goes in which envelope, to whom,
-/// by which post, as the product's `[delivery]` routes the card, the PIN letter and the
-/// issue notice.
-fn manifest(
-    config: &Config,
-    rows: &[&CardRow],
-    apps: &BTreeMap<String, Application>,
-    invoiced: &BTreeSet<String>,
-) -> Result<Vec<u8>> {
-    use crate::product::{DeliveryMethod, Recipient};
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "envelope",
-        "application_id",
-        "card_number",
-        "token_label",
-        "item",
-        "file",
-        "recipient",
-        "name",
-        "postal_code",
-        "address",
-        "post",
-    ])?;
-    for r in rows {
-        let Some(app) = apps.get(&r.application_id) else { continue };
-        let Some(product) = config.pipelines.product(&app.product) else { continue };
-        let routes =
-            if app.proxy_name.is_some() { &product.delivery.with_proxy } else { &product.delivery.without_proxy };
-        // One envelope per recipient and post method; the card's envelope first.
-        let mut envelopes: Vec<(Recipient, crate::product::PostMethod)> = Vec::new();
-        let keys: Vec<&str> = ["card", "pin", "notice", "invoice"]
-            .into_iter()
-            .filter(|k| *k != "invoice" || invoiced.contains(&app.id))
-            .collect();
-        for key in keys.iter().copied() {
-            if let Some(route) = routes.get(key) {
-                if !envelopes.contains(&(route.to, route.post)) {
-                    envelopes.push((route.to, route.post));
-                }
-            }
-        }
-        for key in keys.iter().copied() {
-            let Some(route) = routes.get(key) else { continue };
-            let n = envelopes.iter().position(|e| *e == (route.to, route.post)).unwrap_or(0) + 1;
-            let title = |kind: &str| config.letters.templates().get(&app.product, kind).map(|t| t.title.clone());
-            let (item, file) = match key {
-                "card" => match product.delivery.method {
-                    DeliveryMethod::Etoken => ("イートークン（eToken）".to_string(), String::new()),
-                    _ => ("ICカード".to_string(), String::new()),
-                },
-                "pin" => (title("pin").unwrap_or_default(), format!("letters/pin/{}.pdf", app.id)),
-                "invoice" => (title("invoice").unwrap_or_default(), format!("letters/invoice/{}.pdf", app.id)),
-                _ => (title("receipt").unwrap_or_default(), format!("letters/receipt/{}.pdf", app.id)),
-            };
-            let (name, postal, address) = match route.to {
-                Recipient::Proxy => (
-                    app.proxy_name.clone().unwrap_or_default(),
-                    app.proxy_postal_code.clone().unwrap_or_default(),
-                    app.proxy_address.clone().unwrap_or_default(),
-                ),
-                Recipient::Company => match crate::letters::notices::company(app) {
-                    Some(c) => (c.name, c.postal_code, c.address),
-                    None => (app.name_kanji.clone(), app.postal_code.clone(), app.address.clone()),
-                },
-                Recipient::Applicant => (app.name_kanji.clone(), app.postal_code.clone(), app.address.clone()),
-            };
-            let recipient = match route.to {
-                Recipient::Proxy => "proxy",
-                Recipient::Company => "company",
-                Recipient::Applicant => "applicant",
-            };
-            w.write_record([
-                format!("{}-{n}", app.id),
-                crate::text::defuse(&app.id),
-                r.card_number.clone(),
-                crate::text::defuse(&r.token_label),
-                item,
-                file,
-                recipient.to_string(),
-                crate::text::defuse(&name),
-                crate::text::defuse(&postal),
-                crate::text::defuse(&address),
-                crate::letters::routing::post_name(route.post).to_string(),
-            ])?;
-        }
-    }
-    Ok(w.into_inner()?)
+    let items: Vec<crate::letters::mailroom::Parcel> = personalised
+        .iter()
+        .filter_map(|r| {
+            Some(crate::letters::mailroom::Parcel {
+                application: apps.get(&r.application_id)?,
+                card_number: r.card_number.clone(),
+                token_label: r.token_label.clone(),
+                medium_file: String::new(),
+            })
+        })
+        .collect();
+    let manifest = crate::letters::mailroom::manifest(config, &items, &invoiced)?;
+    crate::fsio::write_output(&out_day.join("manifest.csv"), &manifest, false)
 }
 
 #[cfg(test)]
