@@ -274,7 +274,7 @@ fn finance_files(
         let amounts = crate::letters::invoices::amounts(&r, &app.application, product)?;
         invoices.push(crate::report::finance::InvoiceLine {
             number: config.invoicing.number(r.number),
-            addressee: app.application.org_name.clone().unwrap_or_else(|| app.application.name_kanji.clone()),
+            addressee: crate::letters::invoices::addressee_name(&app.application, product),
             row: r,
             amounts,
         });
@@ -785,7 +785,9 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     timings.mark("issued rows");
     let manifest = out_b.join("letters/manifest-notices.csv");
     let mut notices = Notices::default();
-    if moment.date_naive() < opts.as_of && manifest.exists() {
+    // Also when a later day has run since: what it changed (a deficiency cured) is that
+    // day's, and this day's notices stay as they were printed.
+    if manifest.exists() && (moment.date_naive() < opts.as_of || ledger.later_day_run(moment.date_naive())?) {
         notices.queued = crate::letters::writer::queued_in_manifest(&manifest)?;
     } else {
         // The batch's notices are those of its own day, also when it is run again later.

@@ -201,4 +201,12 @@ fn a_rerun_of_each_sample_day_changes_no_file_and_no_status() {
         assert!(changed.is_empty(), "{day}: a rerun changed {changed:?}");
         assert_eq!(after.len(), files.len(), "{day}: a rerun added or removed files");
     }
+    // Day 1 run again after day 2 cured two of its deficiencies: the notices day 1 printed
+    // (and their print files) stay as they were.
+    let letters = tmp.path().join("out/2026-11-19/letters");
+    let printed = |n: &str| std::fs::read(letters.join(n)).unwrap();
+    let before = (printed("manifest-notices.csv"), printed("print-deficiency-registered-notices.pdf"));
+    run(tmp.path(), &samples().join("2026-11-19"), d(2026, 11, 19));
+    assert!(String::from_utf8_lossy(&before.0).contains("GD-20261119-004-deficiency"), "the notice was printed");
+    assert_eq!((printed("manifest-notices.csv"), printed("print-deficiency-registered-notices.pdf")), before);
 }

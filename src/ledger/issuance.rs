@@ -241,7 +241,9 @@ impl Ledger {
     pub fn issued_elsewhere_for_batch(&self, batch: &str) -> Result<Vec<IssuedRow>> {
         self.issued_rows(
             "SELECT i.application_id, i.serial, i.subject, i.not_before, i.not_after,
-                    '../' || i.out_dir || '/' || i.cert_file, COALESCE(i.p12_file, ''), COALESCE(i.download_expires, '')
+                    '../' || i.out_dir || '/' || i.cert_file,
+                    CASE WHEN COALESCE(i.p12_file, '') = '' THEN '' ELSE '../' || i.out_dir || '/' || i.p12_file END,
+                    COALESCE(i.download_expires, '')
              FROM issuances i JOIN applications a ON a.id = i.application_id
              WHERE a.batch = ?1 AND i.batch <> ?1 AND i.state = 'issued' ORDER BY i.application_id",
             batch,
@@ -449,8 +451,10 @@ pub(super) fn complete_in(tx: &rusqlite::Transaction, run_id: i64, records: &[Is
         }
         if let Some((issued, due)) = r.invoice {
             tx.execute(
+                // An invoice of nothing (a free token) takes no number: numbers are for
+                // invoices that are printed.
                 "UPDATE fees SET invoice_issued_on = ?2, invoice_due_on = ?3,
-                        invoice_number = (SELECT COALESCE(MAX(invoice_number), 0) + 1 FROM fees)
+                        invoice_number = CASE WHEN due > 0 THEN (SELECT COALESCE(MAX(invoice_number), 0) + 1 FROM fees) END
                  WHERE application_id = (SELECT application_id FROM issuances WHERE serial = ?1) AND invoice_issued_on IS NULL",
                 params![r.serial, issued.to_string(), due.to_string()],
             )?;

@@ -560,6 +560,13 @@ impl Ledger {
         Ok(counts)
     }
 
+    /// Whether any command ran for a day after `day` (its changes are that day's).
+    pub fn later_day_run(&self, day: NaiveDate) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM runs WHERE as_of > ?1)", [day.to_string()], |r| r.get(0))?)
+    }
+
     /// When a batch first ran, if it has.
     pub fn batch_moment(&self, batch: &str) -> Result<Option<chrono::DateTime<chrono::FixedOffset>>> {
         let v: Option<String> = self

@@ -456,6 +456,7 @@ impl Ledger {
             "SELECT f.application_id, f.product, f.due, f.received, a.received_on, f.invoice_due_on, a.status, a.data
              FROM fees f JOIN applications a ON a.id = f.application_id
              WHERE f.received + f.tolerance < f.due AND a.status NOT IN ('rejected', 'revoked', 'refund_due')
+               AND NOT (f.model = 'invoice' AND f.invoice_issued_on IS NULL)
              ORDER BY a.received_on, f.application_id",
         )?;
         let rows = stmt.query_map([], |r| {

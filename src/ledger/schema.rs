@@ -520,9 +520,9 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE fees ADD COLUMN invoice_number INTEGER;
     UPDATE fees SET invoice_number = (
         SELECT COUNT(*) FROM fees f2
-        WHERE f2.invoice_issued_on IS NOT NULL
+        WHERE f2.invoice_issued_on IS NOT NULL AND f2.due > 0
           AND (f2.invoice_issued_on, f2.application_id) <= (fees.invoice_issued_on, fees.application_id))
-    WHERE invoice_issued_on IS NOT NULL;
+    WHERE invoice_issued_on IS NOT NULL AND due > 0;
     CREATE UNIQUE INDEX fees_invoice_number ON fees(invoice_number) WHERE invoice_number IS NOT NULL;
     CREATE TRIGGER fees_invoice_number_fixed BEFORE UPDATE OF invoice_number ON fees
     WHEN OLD.invoice_number IS NOT NULL AND NEW.invoice_number IS NOT OLD.invoice_number

@@ -30,6 +30,8 @@ pub struct Invoicing {
     pub phone: String,
     pub number_prefix: String,
     pub number_digits: usize,
+    /// Where invoices are paid: the bank, branch, account and holder, as printed.
+    pub bank_account: String,
 }
 
 impl Invoicing {
@@ -62,8 +64,8 @@ impl Invoicing {
 /// The amounts an invoice states, per its one tax rate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Amounts {
-    /// Item lines: (name, amount as the table lists it).
-    pub items: Vec<(String, i64)>,
+    /// Item lines: (name, quantity, amount as the table lists it).
+    pub items: Vec<(String, u32, i64)>,
     pub rate_percent: u32,
     pub tax_mode: TaxMode,
     /// Consumption tax of the rate: added (excluded prices) or contained (included), rounded
@@ -76,9 +78,9 @@ pub struct Amounts {
 pub fn amounts(row: &InvoiceRow, app: &Application, product: &Product) -> Result<Amounts> {
     let table = product.fees_on(app.applied_on).with_context(|| format!("{}: no fee table", product.id))?;
     let type_name = product.cert_types.get(&app.cert_type).map_or(app.cert_type.as_str(), |t| t.name_ja.as_str());
-    let mut items = vec![(format!("{} {}（{}）", product.name_ja, type_name, term_name(&app.term)), row.price)];
+    let mut items = vec![(format!("{} {}（{}）", product.name_ja, type_name, term_name(&app.term)), 1, row.price)];
     if row.extras > 0 {
-        items.push((format!("ICカードリーダー {}台", app.card_readers), row.extras));
+        items.push(("ICカードリーダー".to_string(), app.card_readers, row.extras));
     }
     let rate = i64::from(table.tax_rate_percent);
     let tax = match table.tax {
@@ -110,6 +112,11 @@ fn route(app: &Application, product: &Product) -> Option<(Addressee, PostMethod)
         Recipient::Proxy | Recipient::Applicant => person,
     };
     Some((to, r.post))
+}
+
+/// Whom an application's invoice is addressed to, as it prints (finance's list says the same).
+pub fn addressee_name(app: &Application, product: &Product) -> String {
+    route(app, product).map_or_else(|| app.name_kanji.clone(), |(to, _)| to.name)
 }
 
 /// An invoice and what it bills for.
@@ -170,8 +177,8 @@ pub fn invoice_letters(
         let items: Vec<String> = a
             .items
             .iter()
-            .map(|(name, amount)| {
-                format!("{name}　数量 1　金額 {}円（{basis}・{}%対象）", crate::text::yen(*amount), a.rate_percent)
+            .map(|(name, n, amount)| {
+                format!("{name}　数量 {n}　金額 {}円（{basis}・{}%対象）", crate::text::yen(*amount), a.rate_percent)
             })
             .collect();
         let day = |s: &str| s.parse().map(crate::jpdate::to_era_string).unwrap_or_else(|_| s.to_string());
@@ -186,7 +193,7 @@ pub fn invoice_letters(
             ("due_date", day(&inv.row.due_on)),
             ("total", crate::text::yen(a.total)),
             ("tax_lines", tax_lines),
-            ("payee", product.payment.payee.clone()),
+            ("payee", issuer.bank_account.clone()),
             ("issuer", format!("{}（{}　電話 {}）", issuer.issuer_name, issuer.address, issuer.phone)),
             ("registration_number", issuer.registration_number.clone()),
             ("ca_name", kit.ca_name().to_string()),
@@ -236,7 +243,7 @@ mod tests {
         let a = amounts(&row(16_500, 0, 9_900), &ao, p.product("aosign-g2").unwrap()).unwrap();
         // 26,400 × 10/110 = 2,400, once for the invoice, not per line.
         assert_eq!((a.tax, a.total, a.tax_mode), (2_400, 26_400, TaxMode::Included));
-        assert_eq!(a.items[1], ("ICカードリーダー 1台".to_string(), 9_900));
+        assert_eq!(a.items[1], ("ICカードリーダー".to_string(), 1, 9_900));
         assert!(a.items[0].0.contains("1年と30日"), "{:?}", a.items);
     }
 

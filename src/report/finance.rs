@@ -225,6 +225,7 @@ pub fn write_reconciliation(
     sheet.autofit();
 
     // Every qualified invoice, by number: the gapless sequence finance files.
+    let percent = Format::new().set_num_format("0%");
     let sheet = book.add_worksheet();
     sheet.set_name("invoices")?;
     let cols = [
@@ -233,6 +234,7 @@ pub fn write_reconciliation(
         "申込番号",
         "商品",
         "宛先",
+        "税の扱い",
         "税率対象額",
         "税率",
         "消費税額",
@@ -257,15 +259,20 @@ pub fn write_reconciliation(
             crate::product::TaxMode::Excluded => l.amounts.total - l.amounts.tax,
             crate::product::TaxMode::Included => l.amounts.total,
         };
-        sheet.write_number_with_format(row, 5, taxable as f64, &yen)?;
-        sheet.write_number(row, 6, f64::from(l.amounts.rate_percent) / 100.0)?;
-        sheet.write_number_with_format(row, 7, l.amounts.tax as f64, &yen)?;
-        sheet.write_number_with_format(row, 8, l.amounts.total as f64, &yen)?;
+        let basis = match l.amounts.tax_mode {
+            crate::product::TaxMode::Excluded => "税抜",
+            crate::product::TaxMode::Included => "税込",
+        };
+        sheet.write_string(row, 5, basis)?;
+        sheet.write_number_with_format(row, 6, taxable as f64, &yen)?;
+        sheet.write_number_with_format(row, 7, f64::from(l.amounts.rate_percent) / 100.0, &percent)?;
+        sheet.write_number_with_format(row, 8, l.amounts.tax as f64, &yen)?;
+        sheet.write_number_with_format(row, 9, l.amounts.total as f64, &yen)?;
         if let Some(d) = date(&l.row.due_on) {
-            sheet.write_datetime_with_format(row, 9, date_cell(d)?, &date_fmt)?;
+            sheet.write_datetime_with_format(row, 10, date_cell(d)?, &date_fmt)?;
         }
-        sheet.write_number_with_format(row, 10, l.row.received as f64, &yen)?;
-        sheet.write_string(row, 11, status_ja(&l.row.status))?;
+        sheet.write_number_with_format(row, 11, l.row.received as f64, &yen)?;
+        sheet.write_string(row, 12, status_ja(&l.row.status))?;
     }
     filter(sheet, invoices.len(), cols.len())?;
     sheet.autofit();

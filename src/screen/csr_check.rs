@@ -52,9 +52,10 @@ pub fn check_csr(app: &Application, product: &Product, docs: &[ReceivedDocument]
             _ => Finding::new(
                 Code::InvalidCsr,
                 None,
+                // The file's own name, as the applicant sent it: the folder is the CA's.
                 format!(
                     "お送りいただいたCSR「{}」を読み取れないか、署名を検証できません。CSRを作り直して送付してください",
-                    latest.file
+                    latest.file.rsplit('/').next().unwrap_or(&latest.file)
                 ),
             ),
         };
