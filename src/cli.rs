@@ -350,9 +350,14 @@ pub fn dispatch(mut cli: Cli) -> Result<()> {
             let Some(ledger) = crate::ledger::Ledger::open_read_only(&state)? else {
                 anyhow::bail!("no ledger in {}: nothing has been run there", state.display());
             };
-            let Some(story) = ledger.story(&application_id)? else {
+            let Some(mut story) = ledger.story(&application_id)? else {
                 anyhow::bail!("{application_id}: no such application in the ledger of {}", state.display());
             };
+            // The invoice's number as printed on it.
+            let invoicing = crate::letters::invoices::Invoicing::load(&cli.pipelines)?;
+            if let Some(inv) = story.invoice.as_mut() {
+                inv[0] = inv[0].parse().map_or_else(|_| inv[0].clone(), |n| invoicing.number(n));
+            }
             // The folders it appears in: its batch, the folders of its certificates, the
             // days after issue and the card station's days (found by name).
             let mut folders: Vec<String> = story

@@ -324,7 +324,7 @@ print(json.dumps(out, ensure_ascii=False))
         "status         issued",
         "row            applications.xlsx, sheet applications, row 43",
         "corporate_registry",
-        "invoice        no. 1 issued 2026-11-19, due 2026-12-31, 66000 yen",
+        "invoice        DEMO-INV-000001 issued 2026-11-19, due 2026-12-31, 66000 yen",
         "2026-11-19/mail/PW-20261119-042-issued.eml",
         "2026-11-19/letters/invoice/PW-20261119-042.pdf",
         " issued: ",

@@ -37,7 +37,7 @@ pub fn render(s: &Story, files: &[PathBuf]) -> String {
         let _ = writeln!(o, "  {serial} {state} {nb} .. {na} {dir}/{file}");
     }
     if let Some([n, issued, due, total, received]) = &s.invoice {
-        let _ = writeln!(o, "\ninvoice        no. {n} issued {issued}, due {due}, {total} yen, {received} received");
+        let _ = writeln!(o, "\ninvoice        {n} issued {issued}, due {due}, {total} yen, {received} received");
     }
     for [number, token, state] in &s.cards {
         let _ = writeln!(o, "card           {number} on token {token}: {state}");
