@@ -81,7 +81,12 @@ fn english_in(text: &str) -> Vec<String> {
     for line in text.lines().filter(|l| !l.contains("https://")) {
         // Domain names and addresses are the applicant's own (www.example.co.jp).
         let runs = line.split(|c: char| !(c.is_ascii_alphanumeric() || ".-@_".contains(c)));
-        for word in runs.filter(|r| !r.contains(['.', '@'])).flat_map(|r| r.split(|c: char| !c.is_ascii_alphabetic())) {
+        // So are codes with digits in them (a serial, 5e5a4bab…; a card number).
+        let words = runs
+            .filter(|r| !r.contains(['.', '@']))
+            .flat_map(|r| r.split(|c: char| !c.is_ascii_alphanumeric()))
+            .filter(|w| !w.chars().any(|c| c.is_ascii_digit()));
+        for word in words {
             // Capitals are romaji names and codes the applicant wrote (HATTORI MAKOTO).
             let romaji = word.chars().all(|c| c.is_ascii_uppercase());
             if word.len() >= 4 && !romaji && !KNOWN.iter().any(|k| k.eq_ignore_ascii_case(word)) {
