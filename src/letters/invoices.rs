@@ -158,7 +158,9 @@ pub fn invoice_letters(
         }
         let a = amounts(inv.row, app, product)?;
         let t = kit.templates().get(&app.product, "invoice").context("no invoice template")?;
-        let honorific = if to.name == app.name_kanji { "様" } else { "御中" };
+        // 御中 for a company alone; 様 once a person is named (its representative, or the user).
+        let company_alone = app.org_name.as_deref() == Some(to.name.as_str());
+        let honorific = if company_alone { "御中" } else { "様" };
         let tax_lines = match a.tax_mode {
             TaxMode::Excluded => format!(
                 "{rate}%対象: {sub}円（税抜）\n消費税（{rate}%）: {tax}円",
