@@ -610,6 +610,87 @@ fn chain_pem(ca: &crate::issue::ca::Ca) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// What `check` shows of payments and issuance: the batch's credits matched as `run` would
+/// match them, and which accepted applications that would pay for and issue (`issued`), wait
+/// for payment, or go to the card station. Nothing is recorded and no key is made.
+fn preview_payments_and_issue(
+    config: &Config,
+    ledger: Option<&Ledger>,
+    batch: &Batch,
+    screening: &mut screen::Screening,
+    summary: &mut Summary,
+    opts: &Options,
+) -> Result<IssueReport> {
+    let pay_prior = match ledger {
+        Some(l) => l.payments_prior(opts.as_of)?,
+        None => crate::payments::PaymentsPrior::default(),
+    };
+    let new_apps: Vec<&Application> = screening
+        .decisions
+        .iter()
+        .filter(|d| matches!(d.change, Change::New | Change::Corrected))
+        .filter_map(|d| d.application.as_ref())
+        .collect();
+    let (write, pay) = crate::payments::reconcile(PaymentsInput {
+        pipelines: &config.pipelines,
+        profiles: &config.banks,
+        forced_bank: None,
+        statements: &batch.statements,
+        decisions: batch.decisions.as_ref(),
+        new_applications: &new_apps,
+        prior: &pay_prior,
+    });
+    *summary = std::mem::take(summary).with_payments(&pay);
+    // The batch's credits as run would list them: those its statements bring and the open
+    // ones it decides again, as decided (a new credit no rule places stays unmatched).
+    let mut brought: BTreeSet<&str> =
+        write.statements.iter().flat_map(|s| s.credits.iter().map(|c| c.id.as_str())).collect();
+    brought.extend(write.decisions.iter().map(|(d, _)| d.credit_id.as_str()));
+    for id in &brought {
+        let status = write.decisions.iter().find(|(d, _)| d.credit_id == *id).map(|(d, _)| d.status);
+        let status = status.unwrap_or(crate::payments::model::MatchStatus::Unmatched);
+        *summary.payments_by_status.entry(status.to_string()).or_default() += 1;
+    }
+    // A matched credit pays its applications in full.
+    let paid: Vec<(String, NaiveDate)> = write
+        .decisions
+        .iter()
+        .filter(|(d, _)| d.status == crate::payments::model::MatchStatus::Matched)
+        .flat_map(|(d, _)| d.application_ids.iter().map(|id| (id.clone(), opts.as_of)))
+        .collect();
+    let clearance = crate::payments::clearance(&pay_prior).with_paid(&paid);
+    let (tickets, waiting) = issue::eligible(&config.pipelines, std::mem::take(&mut screening.ready), &clearance);
+    let mut report = IssueReport { awaiting_payment: waiting, ..IssueReport::default() };
+    let mut would_issue = BTreeMap::new();
+    for t in &tickets {
+        let app = t.application();
+        match config.pipelines.product(&app.product) {
+            Some(p) if p.cards.is_some() => report.awaiting_card.push(app.id.clone()),
+            Some(_) => {
+                would_issue.insert(app.id.clone(), app.clone());
+            }
+            None => {}
+        }
+    }
+    for d in screening.decisions.iter_mut().filter(|d| would_issue.contains_key(&d.application_id)) {
+        d.status = Status::Issued;
+    }
+    // Earlier days' applications this batch's credits would pay, listed as run lists them.
+    let decided: BTreeSet<String> = screening.decisions.iter().map(|d| d.application_id.clone()).collect();
+    for app in would_issue.values().filter(|a| !decided.contains(&a.id)) {
+        screening.decisions.push(screen::carried(app));
+    }
+    summary.recount_statuses(&screening.decisions);
+    let counts = report::summary::IssueCounts {
+        issued_in_batch: would_issue.len(),
+        awaiting_payment: report.awaiting_payment.len(),
+        awaiting_card: report.awaiting_card.len(),
+        ..Default::default()
+    };
+    *summary = std::mem::take(summary).with_issue(counts, &[]);
+    Ok(report)
+}
+
 /// Runs (or checks) one batch folder.
 pub fn run_batch(opts: &Options) -> Result<Outcome> {
     let started_at = crate::jpdate::now_iso();
@@ -626,17 +707,12 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     if opts.mode == Mode::Check {
         let ledger = Ledger::open_read_only(&opts.state_dir)?;
         let prior = load_prior(ledger.as_ref(), &batch, &config.pipelines, opts.as_of)?;
-        let screening = screen::screen_batch(&batch, &prior, &config.pipelines, opts.as_of);
+        let mut screening = screen::screen_batch(&batch, &prior, &config.pipelines, opts.as_of);
         let mut summary = Summary::new(&batch, command, opts.as_of, &screening.decisions, &screening.notes);
         // Documents as the ledger counts them: sheet rows and the CSR files rows name.
         summary.documents = screening.documents.len();
-        return Ok(Outcome {
-            summary,
-            decisions: screening.decisions,
-            out_dir: None,
-            issue: IssueReport::default(),
-            requests: Vec::new(),
-        });
+        let issue = preview_payments_and_issue(&config, ledger.as_ref(), &batch, &mut screening, &mut summary, opts)?;
+        return Ok(Outcome { summary, decisions: screening.decisions, out_dir: None, issue, requests: Vec::new() });
     }
 
     let mut ledger = Ledger::open(&opts.state_dir, opts.lock_wait)?;
@@ -752,17 +828,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     let decided: BTreeSet<String> = decisions.iter().map(|d| d.application_id.clone()).collect();
     for r in batch_issued.rows.iter().filter(|r| !decided.contains(&r.application_id)) {
         let Some(app) = batch_issued.apps.get(&r.application_id) else { continue };
-        decisions.push(Decision {
-            application_id: app.id.clone(),
-            envelope_id: app.envelope_id.clone(),
-            product: app.product.clone(),
-            status: Status::Issued,
-            findings: Vec::new(),
-            change: Change::Carried,
-            application: Some(app.clone()),
-            source: app.source.clone(),
-            first_notice_on: None,
-        });
+        decisions.push(screen::carried(app));
     }
     summary.recount_statuses(&decisions);
     // The cards of the batch's applications, made by the card station: in `issued.csv` and

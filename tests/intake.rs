@@ -330,6 +330,26 @@ fn check_decides_like_run_and_writes_nothing() {
 }
 
 #[test]
+fn check_previews_the_payments_and_issues_of_a_sample_day_as_run_then_decides_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    run(tmp.path(), &samples().join("2026-11-19"), d(2026, 11, 19));
+    let day2 = samples().join("2026-11-20");
+    let checked = run_batch(&options(tmp.path(), &day2, d(2026, 11, 20), Mode::Check)).unwrap();
+    let ran = run(tmp.path(), &day2, d(2026, 11, 20));
+    let decided = |o: &certbatch::run::Outcome| {
+        let mut v: Vec<_> = o.decisions.iter().map(|d| (d.application_id.clone(), d.status, d.reasons())).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(decided(&checked), decided(&ran));
+    // Day 1's applications that day 2's transfers pay are among them, issued.
+    let gd6 = checked.decisions.iter().find(|d| d.application_id == "GD-20261119-006").expect("listed by check");
+    assert_eq!(gd6.status, certbatch::record::Status::Issued);
+    assert_eq!(checked.summary.payments_by_status, ran.summary.payments_by_status);
+    assert_eq!(checked.summary.issued, ran.issue.issued.len(), "what run issues, check foresaw");
+}
+
+#[test]
 fn an_xlsx_written_by_openpyxl_is_read_like_ours() {
     ensure_python("openpyxl", "openpyxl");
     let tmp = tempfile::tempdir().unwrap();

@@ -563,6 +563,13 @@ pub fn screen_batch(batch: &Batch, prior: &Prior, pipelines: &Pipelines, as_of: 
     out
 }
 
+/// An application decided on an earlier day that this batch issues ([`Change::Carried`]).
+pub fn carried(app: &Application) -> Decision {
+    let mut d = decision(app, Status::Issued, Vec::new(), Change::Carried, None);
+    d.application = Some(app.clone());
+    d
+}
+
 /// A decision about `app` (its application left out: set it when it is to be stored).
 fn decision(
     app: &Application,
@@ -649,6 +656,15 @@ fn column_ja(key: &str) -> &'static str {
 mod tests {
     use super::*;
     use crate::testkit::{application, pipelines};
+
+    #[test]
+    fn a_carried_application_is_issued_with_no_reason_and_stays_stored() {
+        let app = crate::testkit::application("A1");
+        let d = carried(&app);
+        assert_eq!((d.status, d.change, d.reasons()), (Status::Issued, Change::Carried, String::new()));
+        assert_eq!(d.application.as_ref().map(|a| a.id.as_str()), Some("A1"));
+        assert_eq!(d.source, app.source);
+    }
 
     #[test]
     fn status_is_the_heaviest_finding() {
