@@ -610,6 +610,29 @@ fn chain_pem(ca: &crate::issue::ca::Ca) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The payments stage over a batch's statements and today's new applications.
+fn reconcile_batch(
+    config: &Config,
+    batch: &Batch,
+    decisions: &[Decision],
+    prior: &crate::payments::PaymentsPrior,
+) -> (crate::payments::model::PaymentsWrite, crate::payments::PaymentsReport) {
+    let new_apps: Vec<&Application> = decisions
+        .iter()
+        .filter(|d| matches!(d.change, Change::New | Change::Corrected))
+        .filter_map(|d| d.application.as_ref())
+        .collect();
+    crate::payments::reconcile(PaymentsInput {
+        pipelines: &config.pipelines,
+        profiles: &config.banks,
+        forced_bank: None,
+        statements: &batch.statements,
+        decisions: batch.decisions.as_ref(),
+        new_applications: &new_apps,
+        prior,
+    })
+}
+
 /// What `check` shows of payments and issuance: the batch's credits matched as `run` would
 /// match them, and which accepted applications that would pay for and issue (`issued`), wait
 /// for payment, or go to the card station. Nothing is recorded and no key is made.
@@ -625,21 +648,7 @@ fn preview_payments_and_issue(
         Some(l) => l.payments_prior(opts.as_of)?,
         None => crate::payments::PaymentsPrior::default(),
     };
-    let new_apps: Vec<&Application> = screening
-        .decisions
-        .iter()
-        .filter(|d| matches!(d.change, Change::New | Change::Corrected))
-        .filter_map(|d| d.application.as_ref())
-        .collect();
-    let (write, pay) = crate::payments::reconcile(PaymentsInput {
-        pipelines: &config.pipelines,
-        profiles: &config.banks,
-        forced_bank: None,
-        statements: &batch.statements,
-        decisions: batch.decisions.as_ref(),
-        new_applications: &new_apps,
-        prior: &pay_prior,
-    });
+    let (write, pay) = reconcile_batch(config, batch, &screening.decisions, &pay_prior);
     *summary = std::mem::take(summary).with_payments(&pay);
     // The batch's credits as run would list them: those its statements bring and the open
     // ones it decides again, as decided (a new credit no rule places stays unmatched).
@@ -762,21 +771,7 @@ pub fn run_batch(opts: &Options) -> Result<Outcome> {
     crate::lifecycle::refunds::settle(&mut ledger, &config.pipelines, opts.as_of)?;
 
     // Payments, before issuance, so an application paid today is issued today.
-    let new_apps: Vec<&Application> = screening
-        .decisions
-        .iter()
-        .filter(|d| matches!(d.change, Change::New | Change::Corrected))
-        .filter_map(|d| d.application.as_ref())
-        .collect();
-    let (pay_write, mut pay) = crate::payments::reconcile(PaymentsInput {
-        pipelines: &config.pipelines,
-        profiles: &config.banks,
-        forced_bank: None,
-        statements: &batch.statements,
-        decisions: batch.decisions.as_ref(),
-        new_applications: &new_apps,
-        prior: &pay_prior,
-    });
+    let (pay_write, mut pay) = reconcile_batch(&config, &batch, &screening.decisions, &pay_prior);
     pay.counts = ledger.record_payments(counts.run_id, &batch.name, &pay_write).context("cannot record payments")?;
     let clearance = crate::payments::clearance(&pay_prior).with_paid(&pay.counts.paid);
     summary = summary.with_payments(&pay);
