@@ -205,3 +205,44 @@ print("ok")
     let csv = std::fs::read_to_string(tmp.path().join("out/2026-11-19/payments.csv")).unwrap();
     assert!(csv.contains("'=HYPERLINK(1)"), "defused in the CSV: {csv}");
 }
+
+#[test]
+fn finances_workbook_after_both_sample_days_and_an_import_puts_each_case_in_its_sheet() {
+    ensure_python("openpyxl", "openpyxl");
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    run(root, &samples().join("2026-11-19"), d(2026, 11, 19));
+    run(root, &samples().join("2026-11-20"), d(2026, 11, 20));
+    // ﾎﾝﾏ ﾕｳｺ paid 440 yen short on day 1 (GD-20261119-008); the rest arrives now.
+    let rest = root.join("rest.csv");
+    std::fs::write(&rest, smbc_statement(&[("2026/11/21".into(), 440, "ﾎﾝﾏ ﾕｳｺ".into())])).unwrap();
+    cli_ok(root, "2026-11-21", &["transfers", "import", rest.to_str().unwrap()]);
+    let script = r#"
+import sys, datetime, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+assert wb.sheetnames == ["matched", "needs_attention", "open_fees", "refunds_due", "invoices"], wb.sheetnames
+for ws in wb.worksheets:
+    head = [c.value for c in ws[1]]
+    assert all(h and not h.isascii() for h in head), (ws.title, head)  # Japanese headers
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref, ws.title
+m, att, o = wb["matched"], wb["needs_attention"], wb["open_fees"]
+honma = [r for r in m.iter_rows(min_row=2, values_only=True) if r[3] and "ﾎﾝﾏ" in r[3]]
+assert len(honma) == 2 and any("後日の入金で完済" in r[4] for r in honma), honma
+assert not any(r[3] and "ﾎﾝﾏ" in r[3] for r in att.iter_rows(min_row=2, values_only=True))
+for r in m.iter_rows(min_row=2, values_only=True):
+    assert isinstance(r[1], datetime.datetime) and isinstance(r[2], int), r
+for r in att.iter_rows(min_row=2, values_only=True):
+    assert isinstance(r[2], int) and (r[6] is None) == (r[4].startswith(("該当なし", "二重入金"))), r
+ids = [r[0] for r in o.iter_rows(min_row=2, values_only=True)]
+assert "GD-20261119-008" not in ids, ids
+statuses = {r[4] for r in o.iter_rows(min_row=2, values_only=True)}
+assert "返金対象" not in statuses, statuses
+assert all(r[1] for r in o.iter_rows(min_row=2, values_only=True)), "every open fee names its applicant"
+inv = list(wb["invoices"].iter_rows(min_row=2, values_only=True))
+assert inv and [r[0] for r in inv] == ["DEMO-INV-%06d" % (i + 1) for i in range(len(inv))], inv
+print("ok")
+"#;
+    let book = root.join("out/transfers-2026-11-21/reconciliation.xlsx");
+    let out = std::process::Command::new("python3").args(["-c", script, book.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
