@@ -137,8 +137,17 @@ fn each_product_speaks_for_itself_by_mail_and_letter() {
         mails[&format!("{id}-review.eml")].2.clone()
     };
     for (product, must, must_not) in [
-        ("gid-download", &["ダウンロードURL", "30日間", "郵送"][..], &["ICカード", "eToken", "請求書"][..]),
-        ("gid-media", &["CD-R", "本人限定受取郵便", "簡易書留"][..], &["ダウンロードURL", "請求書"][..]),
+        // Issued the day they were accepted, having paid: no payment guidance.
+        (
+            "gid-download",
+            &["ダウンロードURL", "30日間", "郵送", "発行いたしました"][..],
+            &["ICカード", "eToken", "請求書", "お支払い方法"][..],
+        ),
+        (
+            "gid-media",
+            &["CD-R", "本人限定受取郵便", "簡易書留", "発行いたしました"][..],
+            &["ダウンロードURL", "請求書", "お支払い方法"][..],
+        ),
         ("passport-web", &["サーバ証明書", "請求書", "メールに添付"][..], &["PIN", "郵送にてお届け", "返金"][..]),
     ] {
         let body = accepted(product);

@@ -95,10 +95,12 @@ fn review_mail(
     let Some(product) = pipelines.product(&app.product) else { return Ok(false) };
     let first_notice_today = d.first_notice_on == Some(as_of);
     let (kind, reasons) = match d.status {
-        Status::Accepted | Status::Issued
-            if matches!(d.change, Change::New | Change::Corrected | Change::Rescreened) =>
-        {
+        Status::Accepted if matches!(d.change, Change::New | Change::Corrected | Change::Rescreened) => {
             ("mail_accepted", Vec::new())
+        }
+        // Paid already and issued in the same run: no payment guidance, only delivery.
+        Status::Issued if matches!(d.change, Change::New | Change::Corrected | Change::Rescreened) => {
+            ("mail_accepted_issued", Vec::new())
         }
         // The first notice is set only with a reason for the applicant (staff work is not).
         Status::Deficient if first_notice_today => {

@@ -182,6 +182,7 @@ impl Templates {
         // Mails, worded per product like the letters: review results and what comes next,
         // the download URL, the issue mail that carries a server certificate.
         "mail_accepted",
+        "mail_accepted_issued",
         "mail_deficiency",
         "mail_issued",
         "invoice",
