@@ -216,22 +216,9 @@ pub fn template_mail(
     paragraphs: &[String],
     date: DateTime<FixedOffset>,
 ) -> Result<Vec<u8>> {
-    check_application_id(application_id)?;
-    let mut b = format!("お申し込みコード：{application_id}\n\n");
-    b.push_str(&paragraphs.join("\n\n"));
-    b.push('\n');
-    b.push_str(&notice_foot(sender));
-    build(
-        sender,
-        &Mail {
-            to_name: to_name.into(),
-            to_address: to_address.into(),
-            subject: subject.into(),
-            body: b,
-            date,
-            attachments: Vec::new(),
-        },
-    )
+    let foot =
+        ["※このメールは送信専用のアドレスからお送りしています。ご返信いただいてもお答えできません。".to_string()];
+    worded_mail(sender, to_name, to_address, application_id, subject, paragraphs, &foot, Vec::new(), date)
 }
 
 /// A mail worded by a product's template (`pipelines/letters/<product>/mail_*.toml`): the
@@ -273,17 +260,6 @@ pub fn worded_mail(
 
 fn letter_head(to_name: &str, application_id: &str) -> String {
     format!("{} 様\n\nお申し込みコード：{}\n\n", one_line(to_name), application_id)
-}
-
-/// The foot of a notice about an existing certificate (revocation, refund, a change of
-/// registered data): its body says whom to call when it is unexpected, so no "discard this
-/// mail" line contradicts it.
-fn notice_foot(sender: &Sender) -> String {
-    format!(
-        "\n※このメールは送信専用のアドレスからお送りしています。ご返信いただいてもお答えできません。\n\n\
-         ──────────────────\n{}\n──────────────────\n",
-        one_line(&sender.name)
-    )
 }
 
 fn letter_foot(sender: &Sender) -> String {

@@ -119,19 +119,32 @@ fn review_mail(
         let deadline = crate::jpdate::add_months(notice, product.screening.documents_overdue_months);
         values.insert("deadline", crate::jpdate::to_era_string(deadline));
     }
-    let eml = crate::mail::worded_mail(
+    let eml = worded(cfg, t, app, &values, &reasons, Vec::new(), moment)?;
+    crate::fsio::write_output(&out_b.join("mail").join(format!("{}-review.eml", app.id)), &eml, false)?;
+    Ok(true)
+}
+
+/// The mail of template `t` to the applicant, filled with `values` (and `reasons`).
+fn worded(
+    cfg: &MailConfig,
+    t: &super::templates::Template,
+    app: &Application,
+    values: &BTreeMap<&str, String>,
+    reasons: &[String],
+    attachments: Vec<Attachment>,
+    date: DateTime<FixedOffset>,
+) -> Result<Vec<u8>> {
+    crate::mail::worded_mail(
         &cfg.sender(),
         &app.name_kanji,
         &app.email,
         &app.id,
-        &fill(&t.title, &values),
-        &t.filled_paragraphs(&values, &reasons),
-        &t.footer.iter().map(|f| fill(f, &values)).collect::<Vec<_>>(),
-        Vec::new(),
-        moment,
-    )?;
-    crate::fsio::write_output(&out_b.join("mail").join(format!("{}-review.eml", app.id)), &eml, false)?;
-    Ok(true)
+        &fill(&t.title, values),
+        &t.filled_paragraphs(values, reasons),
+        &t.footer.iter().map(|f| fill(f, values)).collect::<Vec<_>>(),
+        attachments,
+        date,
+    )
 }
 
 /// A certificate that travels by email (a server certificate made from the customer's CSR).
@@ -177,17 +190,8 @@ pub fn issued_mails(
             content_type: "application/x-pem-file".into(),
             bytes: bytes.to_vec(),
         };
-        let eml = crate::mail::worded_mail(
-            &cfg.sender(),
-            &app.name_kanji,
-            &app.email,
-            &app.id,
-            &fill(&t.title, &values),
-            &t.filled_paragraphs(&values, &[]),
-            &t.footer.iter().map(|f| fill(f, &values)).collect::<Vec<_>>(),
-            vec![pem("certificate.pem", &c.cert_pem), pem("chain.pem", chain_pem)],
-            c.not_before,
-        )?;
+        let attachments = vec![pem("certificate.pem", &c.cert_pem), pem("chain.pem", chain_pem)];
+        let eml = worded(cfg, t, app, &values, &[], attachments, c.not_before)?;
         crate::fsio::write_output(&out_b.join("mail").join(format!("{}-issued.eml", app.id)), &eml, false)?;
     }
     Ok(certs.len())
