@@ -7,7 +7,7 @@
 //! the fee recorded then; the issuer is `pipelines/letters/invoicing.toml`. Everything comes from
 //! the ledger, so a rerun prints the same invoice.
 
-use super::notices::{company, Notices};
+use super::notices::Notices;
 use super::routing::Addressee;
 use super::writer::{Envelope, LetterKit};
 use crate::ledger::payments::InvoiceRow;
@@ -105,13 +105,9 @@ pub fn term_name(term: &str) -> String {
 fn route(app: &Application, product: &Product) -> Option<(Addressee, PostMethod)> {
     let routes = if app.proxy_name.is_some() { &product.delivery.with_proxy } else { &product.delivery.without_proxy };
     let r = routes.get("invoice")?;
-    let person =
-        Addressee { name: app.name_kanji.clone(), postal_code: app.postal_code.clone(), address: app.address.clone() };
-    let to = match r.to {
-        Recipient::Company => company(app).unwrap_or(person),
-        Recipient::Proxy | Recipient::Applicant => person,
-    };
-    Some((to, r.post))
+    // The payer, never a proxy: a proxy receives goods, not bills.
+    let to = if r.to == Recipient::Proxy { Recipient::Applicant } else { r.to };
+    Some((super::notices::addressee(app, to), r.post))
 }
 
 /// Whom an application's invoice is addressed to, as it prints (finance's list says the same).

@@ -75,18 +75,7 @@ pub fn manifest(config: &Config, parcels: &[Parcel], invoiced: &BTreeSet<String>
                 "invoice" => (title("invoice").unwrap_or_default(), format!("letters/invoice/{}.pdf", app.id)),
                 _ => (title("receipt").unwrap_or_default(), format!("letters/receipt/{}.pdf", app.id)),
             };
-            let (name, postal, address) = match route.to {
-                Recipient::Proxy => (
-                    app.proxy_name.clone().unwrap_or_default(),
-                    app.proxy_postal_code.clone().unwrap_or_default(),
-                    app.proxy_address.clone().unwrap_or_default(),
-                ),
-                Recipient::Company => match super::notices::company(app) {
-                    Some(c) => (c.name, c.postal_code, c.address),
-                    None => (app.name_kanji.clone(), app.postal_code.clone(), app.address.clone()),
-                },
-                Recipient::Applicant => (app.name_kanji.clone(), app.postal_code.clone(), app.address.clone()),
-            };
+            let to = super::notices::addressee(app, route.to);
             let recipient = match route.to {
                 Recipient::Proxy => "proxy",
                 Recipient::Company => "company",
@@ -100,9 +89,9 @@ pub fn manifest(config: &Config, parcels: &[Parcel], invoiced: &BTreeSet<String>
                 item,
                 file,
                 recipient.to_string(),
-                crate::text::defuse(&name),
-                crate::text::defuse(&postal),
-                crate::text::defuse(&address),
+                crate::text::defuse(&to.name),
+                crate::text::defuse(&to.postal_code),
+                crate::text::defuse(&to.address),
                 super::routing::post_name(route.post).to_string(),
             ])?;
         }

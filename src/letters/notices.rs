@@ -115,6 +115,20 @@ fn applicant(app: &Application) -> Addressee {
     Addressee { name: app.name_kanji.clone(), postal_code: app.postal_code.clone(), address: app.address.clone() }
 }
 
+/// Who a routed item reaches: the proxy, the company (the applicant where none is
+/// registered), or the applicant.
+pub(super) fn addressee(app: &Application, to: Recipient) -> Addressee {
+    match to {
+        Recipient::Proxy => Addressee {
+            name: app.proxy_name.clone().unwrap_or_default(),
+            postal_code: app.proxy_postal_code.clone().unwrap_or_default(),
+            address: app.proxy_address.clone().unwrap_or_default(),
+        },
+        Recipient::Company => company(app).unwrap_or_else(|| applicant(app)),
+        Recipient::Applicant => applicant(app),
+    }
+}
+
 /// 不備のお知らせ for the run's deficient applications (new, or screened again), on the
 /// day of their first review notice or whenever screened anew.
 pub fn deficiency_letters(
@@ -340,14 +354,7 @@ pub fn receipt_letters(
         if route.post == PostMethod::Email {
             continue;
         }
-        let to = match route.to {
-            Recipient::Proxy => Addressee {
-                name: app.proxy_name.clone().unwrap_or_default(),
-                postal_code: app.proxy_postal_code.clone().unwrap_or_default(),
-                address: app.proxy_address.clone().unwrap_or_default(),
-            },
-            _ => applicant(app),
-        };
+        let to = addressee(app, route.to);
         // What travels in this notice's envelope and what apart, each named as its letter
         // is titled (the product's own template) or as the medium it is.
         let t = kit.templates().get(&app.product, "receipt").context("no receipt template")?;
